@@ -1,0 +1,120 @@
+"""The contract between the chat-model factory and the cost guard.
+
+The factory (``agents.models``) wraps every chat model so that each attempt at a model
+call does ``reserve`` before it and ``settle`` after it, whatever happens in between.
+The concrete guard and its budget stores implement :class:`Guard`; the factory only
+knows this protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallMeta:
+    """Who is calling a model and why: selects the budget buckets that apply."""
+
+    client_id: str
+    feature: str  # "plan", "respond", "tool:content_ideas", "factoid", ...
+    plan: str = "anonymous"
+    run_id: str | None = None
+    session_id: str | None = None
+    ip_hash: str | None = None
+    api_key_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelPrice:
+    """A model the catalogue knows, with its price in USD per token."""
+
+    model_id: str
+    input_per_token: Decimal
+    output_per_token: Decimal
+    context_length: int | None = None
+    offline: bool = False
+    provider: str = "openrouter"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reservation:
+    """Money and capacity held for one model call until it is settled."""
+
+    reservation_id: str
+    amount_usd: Decimal
+    buckets: tuple[str, ...]
+    meta: CallMeta
+    model: ModelPrice
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallUsage:
+    """What a finished (or failed) call really used."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    # Provider-reported cost (OpenRouter's ``usage.cost``) when the response carries it;
+    # otherwise the guard prices the tokens itself.
+    reported_cost_usd: Decimal | None = None
+    is_error: bool = False
+    latency_s: float = 0.0
+
+
+class GuardError(Exception):
+    """Base for refusals by the guard; ``code`` is the DESIGN.md error code."""
+
+    code = "INTERNAL_ERROR"
+    http_status = 500
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class BudgetExceededError(GuardError):
+    code = "BUDGET_EXCEEDED"
+    http_status = 402
+
+
+class RateLimitedError(GuardError):
+    code = "RATE_LIMITED"
+    http_status = 429
+
+    def __init__(
+        self, message: str, *, retry_after_s: float, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.retry_after_s = retry_after_s
+
+
+class GuardUnavailableError(GuardError):
+    """The budget store cannot be reached and the guard fails closed."""
+
+    code = "AI_SERVICE_UNAVAILABLE"
+    http_status = 503
+
+
+class UnknownModelPriceError(GuardError):
+    """A model with no known price is refused, never treated as free."""
+
+    code = "VALIDATION_ERROR"
+    http_status = 400
+
+
+class Guard(Protocol):
+    async def reserve(
+        self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
+    ) -> Reservation:
+        """Hold the worst-case cost in every bucket that applies, all or nothing.
+
+        Raises BudgetExceededError, RateLimitedError or GuardUnavailableError.
+        """
+        ...
+
+    async def settle(self, reservation: Reservation, usage: CallUsage) -> Decimal:
+        """Record the real cost, release the rest of the hold; returns the settled cost."""
+        ...
