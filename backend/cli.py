@@ -1,0 +1,156 @@
+"""`insightstream` — start the service, its workers, or run Django management commands.
+
+    insightstream up        everything on one machine: migrations, API (ASGI), task execution,
+                            periodic jobs and the chat UI. Embedded default with no settings;
+                            with REDIS_URL it also starts a Celery worker and beat.
+    insightstream web       the ASGI server only (production web service)
+    insightstream worker    a Celery worker (production)
+    insightstream beat      Celery beat (production)
+    insightstream manage …  any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+DEFAULT_SETTINGS = "backend.config.settings.local"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+
+    django.setup()
+
+
+def _prepare(*, quiet: bool = True) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0 if quiet else 1)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _serve(*, host: str, port: int, embedded_jobs: bool) -> None:
+    import uvicorn
+    from django.conf import settings
+
+    from backend.core import task_runner
+
+    if embedded_jobs and not task_runner.uses_celery():
+        task_runner.start_embedded_scheduler()
+    print(f"InsightStream is running at http://{host}:{port}/", flush=True)
+    uvicorn.run(
+        "backend.config.asgi:application",
+        host=host,
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.ENV.GRACEFUL_SHUTDOWN_TIMEOUT_S,
+    )
+    task_runner.shutdown(wait=False)
+
+
+def _celery(args: Sequence[str]) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "backend.config.celery_app", *args]
+
+
+def cmd_up(opts: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+
+    from backend.core import task_runner
+
+    _prepare()
+    children: list[subprocess.Popen[bytes]] = []
+    if task_runner.uses_celery() and not opts.web_only:
+        schedule_file = str(settings.DATA_DIR / "celerybeat-schedule")
+        children.append(subprocess.Popen(_celery(["worker", "--loglevel=INFO", "-Q", "default,long"])))
+        children.append(subprocess.Popen(_celery(["beat", "--loglevel=INFO", "-s", schedule_file])))
+    try:
+        _serve(host=opts.host or settings.ENV.HOST, port=opts.port or settings.ENV.PORT, embedded_jobs=True)
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            child.wait(timeout=30)
+    return 0
+
+
+def cmd_web(opts: argparse.Namespace) -> int:
+    _setup_django()
+    from django.conf import settings
+
+    if opts.migrate:
+        _prepare()
+    _serve(host=opts.host or settings.ENV.HOST, port=opts.port or settings.ENV.PORT, embedded_jobs=True)
+    return 0
+
+
+def cmd_worker(opts: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    args = ["worker", "--loglevel=INFO", "-Q", opts.queues, f"--concurrency={opts.concurrency}"]
+    os.execv(sys.executable, _celery(args))
+    return 0  # pragma: no cover - execv does not return
+
+
+def cmd_beat(opts: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    os.execv(sys.executable, _celery(["beat", "--loglevel=INFO"]))
+    return 0  # pragma: no cover
+
+
+def cmd_manage(opts: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["insightstream manage", *opts.args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="insightstream", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the whole service on this machine")
+    up.add_argument("--host")
+    up.add_argument("--port", type=int)
+    up.add_argument("--web-only", action="store_true", help="with REDIS_URL: no worker/beat")
+    up.set_defaults(func=cmd_up)
+
+    web = sub.add_parser("web", help="the ASGI server only")
+    web.add_argument("--host")
+    web.add_argument("--port", type=int)
+    web.add_argument("--migrate", action="store_true", help="apply migrations first")
+    web.set_defaults(func=cmd_web)
+
+    worker = sub.add_parser("worker", help="a Celery worker")
+    worker.add_argument("--queues", default="default,long")
+    worker.add_argument("--concurrency", type=int, default=4)
+    worker.set_defaults(func=cmd_worker)
+
+    beat = sub.add_parser("beat", help="Celery beat")
+    beat.set_defaults(func=cmd_beat)
+
+    manage = sub.add_parser("manage", help="a Django management command")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = build_parser().parse_args(argv)
+    result: int = opts.func(opts)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

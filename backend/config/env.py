@@ -1,0 +1,144 @@
+"""The one typed settings object, read once from the environment and an optional `.env`.
+
+Django settings modules (``backend.config.settings.*``) translate it into Django's names;
+nothing else in the backend reads ``os.environ``. ``sample.env`` documents every field.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class AppSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    # --- Django core
+    SECRET_KEY: str | None = None
+    DEBUG: bool = False
+    ALLOWED_HOSTS: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    )
+    CSRF_TRUSTED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    CORS_ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    DATA_DIR: Path = REPO_ROOT / "data"
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=8000, ge=1, le=65535)
+    PUBLIC_URL: str | None = None
+    MAX_REQUEST_BODY_BYTES: int = Field(default=10 * 1024 * 1024, ge=1024)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    LOG_FORMAT: Literal["json", "console"] = "json"
+    GRACEFUL_SHUTDOWN_TIMEOUT_S: int = Field(default=5, ge=0)
+
+    # --- Storage and services
+    DATABASE_URL: str | None = None
+    DB_POOL_MIN_SIZE: int = Field(default=2, ge=0)
+    DB_POOL_MAX_SIZE: int = Field(default=20, ge=1)
+    DB_POOL_TIMEOUT_S: float = Field(default=10.0, gt=0)
+    SQLITE_BUSY_TIMEOUT_S: float = Field(default=20.0, gt=0)
+    REDIS_URL: str | None = None
+
+    # --- Task execution
+    TASK_RUNNER: Literal["auto", "celery", "thread"] = "auto"
+    TASK_RUNNER_THREADS: int = Field(default=8, ge=1, le=256)
+    CELERY_TASK_SOFT_TIME_LIMIT_S: int = Field(default=600, ge=1)
+    CELERY_TASK_TIME_LIMIT_S: int = Field(default=660, ge=1)
+    CELERY_VISIBILITY_TIMEOUT_S: int = Field(default=3600, ge=1)
+    WORKER_HEARTBEAT_INTERVAL_S: int = Field(default=30, ge=1)
+    WORKER_HEARTBEAT_MAX_AGE_S: int = Field(default=120, ge=1)
+
+    # --- Models
+    OPENROUTER_API_KEY: str | None = None
+    OPENROUTER_BASE_URL: str = "https://openrouter.ai/api/v1"
+    OPENROUTER_APP_URL: str = "https://github.com/insightstream"
+    OPENROUTER_APP_TITLE: str = "InsightStream"
+    DEFAULT_MODEL: str | None = None
+    DECLARED_MODELS: Annotated[list[dict[str, Any]], NoDecode] = Field(default_factory=list)
+    OFFLINE_TOKEN_DELAY_MS: int = Field(default=0, ge=0, le=5000)
+
+    # --- Analytics, evaluation, billing
+    POSTHOG_API_KEY: str | None = None
+    POSTHOG_HOST: str = "https://us.i.posthog.com"
+    POSTHOG_PRIVACY_MODE: bool = True
+    BRAINTRUST_API_KEY: str | None = None
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+
+    @field_validator("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CORS_ALLOWED_ORIGINS", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("DECLARED_MODELS", mode="before")
+    @classmethod
+    def _declared_models(cls, value: Any) -> Any:
+        """JSON list: [{"id": "...", "input_per_million": "0.5", "output_per_million": "1.5"}]."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else []
+        if not isinstance(value, list):
+            raise ValueError("must be a JSON list of objects")
+        for entry in value:
+            if not isinstance(entry, dict) or not entry.get("id"):
+                raise ValueError("every declared model needs an 'id'")
+            for price in ("input_per_million", "output_per_million"):
+                if price not in entry:
+                    raise ValueError(f"declared model {entry['id']!r} has no {price!r}")
+                if Decimal(str(entry[price])) < 0:
+                    raise ValueError(f"declared model {entry['id']!r}: {price} is negative")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgres://", "postgresql://", "sqlite://")):
+            raise ValueError("must start with postgres://, postgresql:// or sqlite://")
+        return value or None
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @property
+    def uses_celery(self) -> bool:
+        if self.TASK_RUNNER == "auto":
+            return self.REDIS_URL is not None
+        return self.TASK_RUNNER == "celery"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def load_settings(**overrides: Any) -> AppSettings:
+    try:
+        return AppSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"Invalid settings: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> AppSettings:
+    return load_settings()

@@ -1,0 +1,196 @@
+"""Settings shared by every environment, derived from the typed ``AppSettings``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import dj_database_url
+
+from backend.config.env import AppSettings, get_settings
+from backend.config.logging import logging_config
+
+ENV: AppSettings = get_settings()
+
+BASE_DIR = ENV.DATA_DIR.parent
+DATA_DIR = ENV.DATA_DIR
+
+SECRET_KEY = ENV.SECRET_KEY or "insecure-embedded-default-key-change-me-for-production"
+DEBUG = ENV.DEBUG
+ALLOWED_HOSTS = ENV.ALLOWED_HOSTS
+CSRF_TRUSTED_ORIGINS = ENV.CSRF_TRUSTED_ORIGINS
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "backend.core",
+]
+
+MIDDLEWARE = [
+    "backend.core.middleware.RequestContextMiddleware",
+    "backend.core.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.core.middleware.ErrorBodyMiddleware",
+]
+
+ROOT_URLCONF = "backend.config.urls"
+CSRF_FAILURE_VIEW = "backend.core.errors.csrf_failure_view"
+ASGI_APPLICATION = "backend.config.asgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+
+def database_config(env: AppSettings) -> dict[str, Any]:
+    """PostgreSQL with a psycopg pool when DATABASE_URL is set, else SQLite in WAL mode."""
+    if env.DATABASE_URL and not env.DATABASE_URL.startswith("sqlite"):
+        config: dict[str, Any] = dj_database_url.parse(env.DATABASE_URL, conn_max_age=0)
+        config["OPTIONS"] = {
+            **config.get("OPTIONS", {}),
+            # A pool instead of persistent connections: an ASGI server holding many
+            # streams must not pin one connection per stream (CONN_MAX_AGE stays 0).
+            "pool": {
+                "min_size": env.DB_POOL_MIN_SIZE,
+                "max_size": env.DB_POOL_MAX_SIZE,
+                "timeout": env.DB_POOL_TIMEOUT_S,
+            },
+        }
+        return config
+    if env.DATABASE_URL:
+        path = urlparse(env.DATABASE_URL).path.lstrip("/") or str(env.DATA_DIR / "db.sqlite3")
+    else:
+        path = str(env.DATA_DIR / "insightstream.sqlite3")
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            # Writers queue on the busy timeout instead of failing with "database is locked".
+            "timeout": env.SQLITE_BUSY_TIMEOUT_S,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+            ),
+        },
+    }
+
+
+DATABASES = {"default": database_config(ENV)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if ENV.REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ENV.REDIS_URL,
+            "KEY_PREFIX": "insightstream",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+REDIS_URL = ENV.REDIS_URL
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# Request bodies: the middleware answers 413 above MAX_REQUEST_BODY_BYTES; Django's own
+# cap on non-file form data is kept below it.
+MAX_REQUEST_BODY_BYTES = ENV.MAX_REQUEST_BODY_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.MAX_REQUEST_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "backend.core.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "InsightStream API",
+    "DESCRIPTION": "AI assistant for video creators: chat runs, creator tools, factoids.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Celery (read by backend.config.celery_app with namespace "CELERY")
+CELERY_BROKER_URL = ENV.REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = ENV.REDIS_URL or "cache+memory://"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = ENV.CELERY_TASK_SOFT_TIME_LIMIT_S
+CELERY_TASK_TIME_LIMIT = ENV.CELERY_TASK_TIME_LIMIT_S
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV.CELERY_VISIBILITY_TIMEOUT_S}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The periodic jobs; in embedded mode the in-process scheduler reads the same table.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "worker-heartbeat": {
+        "task": "backend.core.tasks.worker_heartbeat",
+        "schedule": float(ENV.WORKER_HEARTBEAT_INTERVAL_S),
+    },
+}
+
+TASK_RUNNER = "celery" if ENV.uses_celery else "thread"
+TASK_RUNNER_THREADS = ENV.TASK_RUNNER_THREADS
+WORKER_HEARTBEAT_MAX_AGE_S = ENV.WORKER_HEARTBEAT_MAX_AGE_S
+
+LOGGING = logging_config(level=ENV.LOG_LEVEL, fmt=ENV.LOG_FORMAT)

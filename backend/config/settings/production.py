@@ -1,0 +1,24 @@
+"""Production: refuses to start without its secrets and services."""
+
+from backend.config.env import SettingsError
+from backend.config.settings.base import *  # noqa: F403
+from backend.config.settings.base import ENV
+
+_REQUIRED = {
+    "SECRET_KEY": ENV.SECRET_KEY,
+    "DATABASE_URL": ENV.DATABASE_URL,
+    "REDIS_URL": ENV.REDIS_URL,
+}
+_missing = [name for name, value in _REQUIRED.items() if not value]
+if _missing:
+    raise SettingsError(
+        "Production settings need these environment variables: " + ", ".join(_missing)
+    )
+if ENV.SECRET_KEY and len(ENV.SECRET_KEY) < 32:
+    raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+
+DEBUG = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True

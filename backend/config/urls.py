@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from backend.core import views as core_views
+
+urlpatterns = [
+    path("livez", core_views.livez, name="livez"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+    path("", include("backend.core.urls")),
+]
+
+handler404 = "backend.core.errors.not_found_view"
+handler500 = "backend.core.errors.server_error_view"
+handler400 = "backend.core.errors.bad_request_view"
+handler403 = "backend.core.errors.forbidden_view"

@@ -1,0 +1,252 @@
+"""One error type and one handler produce the DESIGN.md error body everywhere.
+
+Body: ``{"error": {"code": "...", "message": "...", "details": {...}}}``. Views raise
+``ApplicationError`` subclasses (or let DRF raise its own); nothing builds error JSON by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+from agents.guard import GuardError
+from agents.guard import RateLimitedError as GuardRateLimitedError
+
+logger = structlog.get_logger(__name__)
+
+
+class ApplicationError(Exception):
+    code = "INTERNAL_ERROR"
+    status = 500
+    default_message = "Something went wrong on our side."
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+        self.message = message or self.default_message
+        self.details = details or {}
+        super().__init__(self.message)
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class ValidationError(ApplicationError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "The request is not valid."
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> ValidationError:
+        return cls(f"{field}: {message}", details={"fields": {field: [message]}})
+
+
+class UnauthorizedError(ApplicationError):
+    code, status, default_message = "UNAUTHORIZED", 401, "Authentication is required."
+
+
+class BudgetExceededError(ApplicationError):
+    code, status, default_message = "BUDGET_EXCEEDED", 402, "The budget for this is used up."
+
+
+class ForbiddenError(ApplicationError):
+    code, status, default_message = "FORBIDDEN", 403, "You may not do this."
+
+
+class NotFoundError(ApplicationError):
+    code, status, default_message = "NOT_FOUND", 404, "Not found."
+
+
+class MethodNotAllowedError(ApplicationError):
+    code, status, default_message = "METHOD_NOT_ALLOWED", 405, "Method not allowed."
+
+
+class ConflictError(ApplicationError):
+    code, status, default_message = "CONFLICT", 409, "This conflicts with the current state."
+
+
+class PayloadTooLargeError(ApplicationError):
+    code, status, default_message = "PAYLOAD_TOO_LARGE", 413, "The request body is too large."
+
+
+class UnsupportedMediaTypeError(ApplicationError):
+    code, status, default_message = (
+        "UNSUPPORTED_MEDIA_TYPE",
+        415,
+        "This content type is not supported.",
+    )
+
+
+class RateLimitedError(ApplicationError):
+    code, status, default_message = "RATE_LIMITED", 429, "Too many requests; slow down."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after_s: float,
+        details: dict[str, Any] | None = None,
+    ):
+        self.retry_after_s = max(1, int(-(-retry_after_s // 1)))
+        super().__init__(message, details={**(details or {}), "retry_after_s": self.retry_after_s})
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+class InternalError(ApplicationError):
+    pass
+
+
+class UpstreamError(ApplicationError):
+    code, status, default_message = "UPSTREAM_ERROR", 502, "An upstream service failed."
+
+
+class AiServiceUnavailableError(ApplicationError):
+    code, status, default_message = (
+        "AI_SERVICE_UNAVAILABLE",
+        503,
+        "No AI model can be reached right now; try again shortly.",
+    )
+
+
+class UpstreamUnavailableError(ApplicationError):
+    code, status, default_message = (
+        "UPSTREAM_UNAVAILABLE",
+        503,
+        "This data source is temporarily unavailable; try again later.",
+    )
+
+
+STATUS_CODES: dict[int, type[ApplicationError]] = {
+    cls.status: cls
+    for cls in (
+        ValidationError,
+        UnauthorizedError,
+        BudgetExceededError,
+        ForbiddenError,
+        NotFoundError,
+        MethodNotAllowedError,
+        ConflictError,
+        PayloadTooLargeError,
+        UnsupportedMediaTypeError,
+        RateLimitedError,
+        InternalError,
+        UpstreamError,
+    )
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def from_exception(exc: BaseException) -> ApplicationError | None:
+    """Translate any known exception into an ApplicationError; None if it is unexpected."""
+    if isinstance(exc, ApplicationError):
+        return exc
+    if isinstance(exc, GuardError):
+        return _from_guard_error(exc)
+    if isinstance(exc, Http404 | drf_exceptions.NotFound):
+        return NotFoundError()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLargeError()
+    if isinstance(exc, PermissionDenied | drf_exceptions.PermissionDenied):
+        return ForbiddenError()
+    if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+        return UnauthorizedError(str(exc.detail))
+    if isinstance(exc, drf_exceptions.MethodNotAllowed):
+        return MethodNotAllowedError(str(exc.detail))
+    if isinstance(exc, drf_exceptions.UnsupportedMediaType):
+        return UnsupportedMediaTypeError(str(exc.detail))
+    if isinstance(exc, drf_exceptions.Throttled):
+        return RateLimitedError(retry_after_s=float(exc.wait or 1))
+    if isinstance(exc, drf_exceptions.ParseError):
+        return ValidationError(f"Malformed request body: {exc.detail}", details={"fields": {}})
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return _from_drf_validation(exc)
+    if isinstance(exc, SuspiciousOperation):
+        return ValidationError("The request was rejected as malformed.")
+    if isinstance(exc, drf_exceptions.APIException):
+        cls = STATUS_CODES.get(exc.status_code, InternalError)
+        return cls(str(exc.detail))
+    return None
+
+
+def _from_guard_error(exc: GuardError) -> ApplicationError:
+    if isinstance(exc, GuardRateLimitedError):
+        return RateLimitedError(exc.message, retry_after_s=exc.retry_after_s, details=exc.details)
+    err = ApplicationError(exc.message, details=exc.details)
+    err.code, err.status = exc.code, exc.http_status
+    return err
+
+
+def _from_drf_validation(exc: drf_exceptions.ValidationError) -> ValidationError:
+    detail = exc.detail
+    if isinstance(detail, dict):
+        fields = {key: _messages(value) for key, value in detail.items()}
+        first_field, first_messages = next(iter(fields.items()), ("", ["invalid"]))
+        message = f"{first_field}: {first_messages[0]}" if first_field else first_messages[0]
+        return ValidationError(message, details={"fields": fields})
+    messages = _messages(detail)
+    return ValidationError(messages[0] if messages else None, details={"fields": {}})
+
+
+def _messages(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [_flatten(item) for item in value]
+    return [_flatten(value)]
+
+
+def _flatten(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _messages(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_flatten(item) for item in value]
+    return str(value)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every API error answers with the DESIGN.md body."""
+    error = from_exception(exc)
+    if error is None:
+        logger.exception("unhandled_exception", exc_info=exc)
+        error = InternalError()
+    return Response(
+        error_body(error.code, error.message, error.details),
+        status=error.status,
+        headers=error.headers(),
+    )
+
+
+def error_response(error: ApplicationError) -> JsonResponse:
+    response = JsonResponse(error_body(error.code, error.message, error.details), status=error.status)
+    for name, value in error.headers().items():
+        response[name] = value
+    return response
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(NotFoundError(f"No such resource: {request.path}"))
+
+
+def server_error_view(request: HttpRequest) -> JsonResponse:
+    return error_response(InternalError())
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(ValidationError("The request was rejected as malformed."))
+
+
+def forbidden_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(ForbiddenError())
+
+
+def csrf_failure_view(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return error_response(
+        ForbiddenError(
+            "CSRF check failed: send the X-CSRFToken header with the csrftoken cookie's value.",
+            details={"reason": reason},
+        )
+    )

@@ -1,0 +1,170 @@
+"""Request-wide middleware. Each works sync and async, so SSE views stay fully async."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+
+from backend.core.errors import (
+    STATUS_CODES,
+    InternalError,
+    PayloadTooLargeError,
+    ValidationError,
+    error_response,
+    from_exception,
+)
+
+logger = structlog.get_logger("backend.request")
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+Handler = Callable[[HttpRequest], Any]
+
+
+class _Middleware:
+    """Base for middleware that runs the same logic on both the sync and async paths."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        early = self.before(request)
+        if early is not None:
+            return self.after(request, early)
+        return self.after(request, self.get_response(request))
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        early = self.before(request)
+        if early is not None:
+            return self.after(request, early)
+        response = await self.get_response(request)
+        return self.after(request, response)
+
+    def before(self, request: HttpRequest) -> HttpResponseBase | None:
+        return None
+
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        return response
+
+
+class RequestContextMiddleware(_Middleware):
+    """Request id on every response and log line; one access log line per request."""
+
+    def before(self, request: HttpRequest) -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        request._started_at = time.perf_counter()  # type: ignore[attr-defined]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        return None
+
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        request_id = getattr(request, "request_id", None) or uuid.uuid4().hex
+        response["X-Request-ID"] = request_id
+        started = getattr(request, "_started_at", time.perf_counter())
+        logger.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            streaming=response.streaming,
+            client_id=getattr(request, "client_id", None),
+        )
+        return response
+
+
+class BodySizeLimitMiddleware(_Middleware):
+    """Refuse bodies over the cap before anything reads them (413)."""
+
+    def before(self, request: HttpRequest) -> HttpResponseBase | None:
+        raw = request.headers.get("Content-Length")
+        if raw is None:
+            return None
+        try:
+            length = int(raw)
+        except ValueError:
+            return error_response(
+                ValidationError.for_field("Content-Length", "must be a whole number of bytes")
+            )
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            return error_response(
+                PayloadTooLargeError(
+                    f"The request body is {length} bytes; the limit is "
+                    f"{settings.MAX_REQUEST_BODY_BYTES} bytes.",
+                    details={"limit_bytes": settings.MAX_REQUEST_BODY_BYTES},
+                )
+            )
+        return None
+
+
+class ErrorBodyMiddleware(_Middleware):
+    """Turn Django's bare error responses (404/405/500 from plain views) into the error body.
+
+    DRF views already answer with the body; plain Django views and the URL resolver do not.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        try:
+            response = self.get_response(request)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            return self._from_exception(exc)
+        return self.after(request, response)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            response = await self.get_response(request)
+        except Exception as exc:  # noqa: BLE001
+            return self._from_exception(exc)
+        return self.after(request, response)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase:
+        return self._from_exception(exception)
+
+    @staticmethod
+    def _from_exception(exc: Exception) -> HttpResponseBase:
+        error = from_exception(exc)
+        if error is None:
+            logger.exception("unhandled_exception", exc_info=exc)
+            error = InternalError()
+        return error_response(error)
+
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if response.status_code < 400 or response.streaming:
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        error_cls = STATUS_CODES.get(response.status_code, InternalError)
+        if response.status_code == 405:
+            allowed = response.get("Allow", "")
+            new = error_response(
+                error_cls(
+                    f"Method {request.method} is not allowed here.",
+                    details={"allowed": [m.strip() for m in allowed.split(",") if m.strip()]},
+                )
+            )
+            new["Allow"] = allowed
+            return new
+        if response.status_code == 404:
+            return error_response(error_cls(f"No such resource: {request.path}"))
+        return error_response(error_cls())
+

@@ -1,0 +1,179 @@
+"""One interface for "run this task later", used by all backend code.
+
+Production hands tasks to Celery (Redis broker). The embedded default runs the very same
+task functions on a thread pool inside the web process — not Celery's eager mode, which
+would run them inside the request and block streaming — and runs the periodic jobs from
+``CELERY_BEAT_SCHEDULE`` on an in-process scheduler instead of beat.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from celery import Task
+from celery.schedules import schedule as every
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+logger = structlog.get_logger(__name__)
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def uses_celery() -> bool:
+    return settings.TASK_RUNNER == "celery"
+
+
+def enqueue(
+    task: Task,
+    *args: Any,
+    queue: str | None = None,
+    countdown: float | None = None,
+    task_id: str | None = None,
+    **kwargs: Any,
+) -> str:
+    """Run ``task`` later with JSON-serialisable arguments; returns the task id."""
+    task_id = task_id or uuid.uuid4().hex
+    if uses_celery():
+        task.apply_async(
+            args=args, kwargs=kwargs, queue=queue, countdown=countdown, task_id=task_id
+        )
+        return task_id
+    if countdown:
+        timer = threading.Timer(countdown, _submit_local, args=(task, args, kwargs, task_id))
+        timer.daemon = True
+        timer.start()
+    else:
+        _submit_local(task, args, kwargs, task_id)
+    return task_id
+
+
+def enqueue_on_commit(task: Task, *args: Any, **options: Any) -> None:
+    """Enqueue once the current transaction commits (immediately outside one)."""
+    transaction.on_commit(lambda: enqueue(task, *args, **options))
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=settings.TASK_RUNNER_THREADS, thread_name_prefix="task"
+            )
+        return _pool
+
+
+def _submit_local(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any], task_id: str) -> None:
+    _executor().submit(_run_local, task, args, kwargs, task_id)
+
+
+def _run_local(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any], task_id: str) -> None:
+    close_old_connections()
+    log = logger.bind(task=task.name, task_id=task_id)
+    started = time.perf_counter()
+    try:
+        task.run(*args, **kwargs)
+        log.info("task_succeeded", duration_ms=round((time.perf_counter() - started) * 1000, 1))
+    except Exception:
+        log.exception("task_failed")
+    finally:
+        close_old_connections()
+
+
+def shutdown(*, wait: bool = True) -> None:
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+class PeriodicScheduler:
+    """In-process stand-in for Celery beat, driven by the same ``CELERY_BEAT_SCHEDULE``."""
+
+    def __init__(
+        self,
+        *,
+        entries: dict[str, dict[str, Any]],
+        resolve: Callable[[str], Task],
+        tick_s: float = 1.0,
+    ) -> None:
+        self._entries = {
+            name: (resolve(entry["task"]), _as_schedule(entry["schedule"]))
+            for name, entry in entries.items()
+        }
+        self._tick_s = tick_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # Run every job once at start-up, as beat does for a fresh schedule.
+        long_ago = datetime.now(UTC) - timedelta(days=365)
+        self._last_run = dict.fromkeys(self._entries, long_ago)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def run_due(self) -> list[str]:
+        """Enqueue every job that is due now; returns their names."""
+        due = []
+        for name, (task, sched) in self._entries.items():
+            state = sched.is_due(self._last_run[name])
+            if state.is_due:
+                self._last_run[name] = datetime.now(UTC)
+                enqueue(task)
+                due.append(name)
+        return due
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:
+                logger.exception("scheduler_tick_failed")
+            self._stop.wait(self._tick_s)
+
+
+def _as_schedule(value: Any) -> Any:
+    if isinstance(value, int | float):
+        return every(run_every=timedelta(seconds=value))
+    if isinstance(value, timedelta):
+        return every(run_every=value)
+    return value  # a celery schedule object (crontab, schedule, solar)
+
+
+_scheduler: PeriodicScheduler | None = None
+
+
+def start_embedded_scheduler() -> PeriodicScheduler:
+    """Start the in-process periodic jobs (embedded default only)."""
+    global _scheduler
+    from backend.config.celery_app import app
+
+    if _scheduler is None or not _scheduler.alive:
+        app.loader.import_default_modules()  # autodiscovery is lazy; the scheduler needs names
+        _scheduler = PeriodicScheduler(
+            entries=settings.CELERY_BEAT_SCHEDULE, resolve=lambda name: app.tasks[name]
+        )
+        _scheduler.start()
+    return _scheduler
+
+
+def embedded_scheduler() -> PeriodicScheduler | None:
+    return _scheduler
