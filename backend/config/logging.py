@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import structlog
@@ -14,6 +15,21 @@ _SHARED_PROCESSORS: list[Any] = [
     structlog.processors.TimeStamper(fmt="iso", utc=True),
     structlog.processors.StackInfoRenderer(),
 ]
+
+
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is now, so redirected/captured output is honoured."""
+
+    def __init__(self) -> None:
+        super().__init__(stream=sys.stdout)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
@@ -48,9 +64,8 @@ def logging_config(*, level: str, fmt: str) -> dict[str, Any]:
         },
         "handlers": {
             "stdout": {
-                "class": "logging.StreamHandler",
+                "()": StdoutHandler,
                 "formatter": "structured",
-                "stream": "ext://sys.stdout",
             }
         },
         "root": {"handlers": ["stdout"], "level": level},
