@@ -1,5 +1,6 @@
 """The cost guard every LLM call goes through (see DESIGN.md, "Cost guards")."""
 
+from agents.guard.cost_guard import CostGuard, SoftLimitHook
 from agents.guard.interface import (
     BudgetExceededError,
     CallMeta,
@@ -12,16 +13,25 @@ from agents.guard.interface import (
     Reservation,
     UnknownModelPriceError,
 )
+from agents.guard.limits import GuardLimits, PlanLimits
+from agents.guard.memory_store import MemoryBudgetStore
+from agents.guard.store import BudgetStore
 
 __all__ = [
     "BudgetExceededError",
+    "BudgetStore",
     "CallMeta",
     "CallUsage",
+    "CostGuard",
     "Guard",
     "GuardError",
+    "GuardLimits",
     "GuardUnavailableError",
+    "MemoryBudgetStore",
     "ModelPrice",
+    "PlanLimits",
     "RateLimitedError",
     "Reservation",
+    "SoftLimitHook",
     "UnknownModelPriceError",
 ]

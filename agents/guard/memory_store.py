@@ -1,0 +1,303 @@
+"""In-process budget store for the embedded mode (one process, no Redis).
+
+Same semantics as the Redis store, so the guard cannot tell them apart. Every public
+method runs its whole decision under one ``threading.Lock`` and never awaits while
+holding it: that makes each call atomic for coroutines on one loop *and* for the
+embedded runner's worker threads (each with its own loop). An ``asyncio.Lock`` would
+add nothing here and cannot be shared between loops in different threads.
+
+Expired reservations are reclaimed lazily at the start of every call, with the store's
+``clock`` (injectable so tests can move time).
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from agents.guard.store import (
+    ActiveReservation,
+    BucketSpec,
+    BucketUsage,
+    ConcurrencySpec,
+    RateSpec,
+    ReserveResult,
+    SettleResult,
+)
+
+# How long a settled reservation id is remembered so a repeated settle is a no-op.
+SETTLED_MEMORY_S = 86_400.0
+# Full sweeps of expired buckets/rate keys are cheap but O(n); do them at most this often.
+SWEEP_INTERVAL_S = 60.0
+
+
+@dataclass(kw_only=True)
+class _Bucket:
+    spent: int = 0
+    held: int = 0
+    limit: int | None = None
+    soft_limit: int | None = None
+    warned: bool = False
+    window: str | None = None
+    expires_at: float = 0.0
+
+    def usage(self, key: str) -> BucketUsage:
+        return BucketUsage(key=key, spent=self.spent, held=self.held, limit=self.limit)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Held:
+    amount: int
+    bucket_keys: tuple[str, ...]
+    concurrency_key: str | None
+    expires_at: float
+
+
+def gcra(*, now: float, tat: float, limit: int, window_s: float) -> tuple[bool, float, float]:
+    """Generic cell rate algorithm: returns (allowed, new theoretical arrival time, retry).
+
+    Allows a burst of ``limit`` and then one admission every ``window_s / limit``
+    seconds; unlike fixed windows it never admits 2x the limit across a boundary.
+    """
+    interval = window_s / limit
+    new_tat = max(tat, now) + interval
+    allow_at = new_tat - window_s
+    if now < allow_at:
+        return False, tat, allow_at - now
+    return True, new_tat, 0.0
+
+
+class MemoryBudgetStore:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, _Bucket] = {}
+        self._concurrency: dict[str, int] = {}
+        self._held: dict[str, _Held] = {}
+        self._expiries: list[tuple[float, str]] = []  # heap of (expires_at, reservation id)
+        self._settled: dict[str, float] = {}  # reservation id -> forget at
+        self._rate_tat: dict[str, float] = {}
+        self._next_sweep = 0.0
+
+    # -- helpers (call with the lock held) -------------------------------------------
+
+    def _reclaim(self, now: float) -> None:
+        while self._expiries and self._expiries[0][0] <= now:
+            _, reservation_id = heapq.heappop(self._expiries)
+            held = self._held.get(reservation_id)
+            if held is not None and held.expires_at <= now:
+                del self._held[reservation_id]
+                self._release_hold(held, now)
+        if now >= self._next_sweep:
+            self._next_sweep = now + SWEEP_INTERVAL_S
+            self._buckets = {k: b for k, b in self._buckets.items() if b.expires_at > now}
+            self._rate_tat = {k: t for k, t in self._rate_tat.items() if t > now}
+            self._settled = {k: t for k, t in self._settled.items() if t > now}
+
+    def _release_hold(self, held: _Held, now: float) -> None:
+        for key in held.bucket_keys:
+            bucket = self._live_bucket(key, now)
+            if bucket is not None:
+                bucket.held = max(0, bucket.held - held.amount)
+        if held.concurrency_key is not None:
+            left = self._concurrency.get(held.concurrency_key, 0) - 1
+            if left > 0:
+                self._concurrency[held.concurrency_key] = left
+            else:
+                self._concurrency.pop(held.concurrency_key, None)
+
+    def _live_bucket(self, key: str, now: float) -> _Bucket | None:
+        bucket = self._buckets.get(key)
+        if bucket is not None and bucket.expires_at <= now:
+            del self._buckets[key]
+            return None
+        return bucket
+
+    def _touch_bucket(self, spec: BucketSpec, now: float) -> _Bucket:
+        bucket = self._live_bucket(spec.key, now)
+        if bucket is None:
+            bucket = self._buckets[spec.key] = _Bucket()
+        bucket.limit = spec.limit
+        bucket.soft_limit = spec.soft_limit
+        bucket.window = spec.window or bucket.window
+        bucket.expires_at = max(bucket.expires_at, now + spec.window_ttl_s)
+        return bucket
+
+    @staticmethod
+    def _crossed(key: str, bucket: _Bucket) -> BucketUsage | None:
+        if (
+            bucket.soft_limit is None
+            or bucket.warned
+            or bucket.spent + bucket.held < bucket.soft_limit
+        ):
+            return None
+        bucket.warned = True
+        return bucket.usage(key)
+
+    # -- BudgetStore -----------------------------------------------------------------
+
+    async def reserve(
+        self,
+        *,
+        reservation_id: str,
+        amount: int,
+        buckets: Sequence[BucketSpec],
+        concurrency: ConcurrencySpec | None,
+        ttl_s: float,
+        rate: RateSpec | None = None,
+    ) -> ReserveResult:
+        with self._lock:
+            now = self._clock()
+            self._reclaim(now)
+            # Decide everything before changing anything: all or nothing.
+            new_tat = 0.0
+            if rate is not None:
+                allowed, new_tat, retry = gcra(
+                    now=now,
+                    tat=self._rate_tat.get(rate.key, 0.0),
+                    limit=rate.limit,
+                    window_s=rate.window_s,
+                )
+                if not allowed:
+                    return ReserveResult(
+                        ok=False,
+                        failed_bucket=rate.key,
+                        failure="rate",
+                        limit=rate.limit,
+                        retry_after_s=retry,
+                    )
+            if concurrency is not None:
+                in_flight = self._concurrency.get(concurrency.key, 0)
+                if in_flight + 1 > concurrency.limit:
+                    return ReserveResult(
+                        ok=False,
+                        failed_bucket=concurrency.key,
+                        failure="concurrency",
+                        used=in_flight,
+                        limit=concurrency.limit,
+                    )
+            for spec in buckets:
+                bucket = self._live_bucket(spec.key, now)
+                used = 0 if bucket is None else bucket.spent + bucket.held
+                if spec.limit is not None and used + amount > spec.limit:
+                    return ReserveResult(
+                        ok=False,
+                        failed_bucket=spec.key,
+                        failure="budget",
+                        used=used,
+                        limit=spec.limit,
+                    )
+            if rate is not None:
+                self._rate_tat[rate.key] = new_tat
+            if concurrency is not None:
+                self._concurrency[concurrency.key] = self._concurrency.get(concurrency.key, 0) + 1
+            crossed: list[BucketUsage] = []
+            for spec in buckets:
+                bucket = self._touch_bucket(spec, now)
+                bucket.held += amount
+                if (usage := self._crossed(spec.key, bucket)) is not None:
+                    crossed.append(usage)
+            expires_at = now + ttl_s
+            self._held[reservation_id] = _Held(
+                amount=amount,
+                bucket_keys=tuple(spec.key for spec in buckets),
+                concurrency_key=None if concurrency is None else concurrency.key,
+                expires_at=expires_at,
+            )
+            heapq.heappush(self._expiries, (expires_at, reservation_id))
+            return ReserveResult(ok=True, soft_crossed=tuple(crossed))
+
+    async def settle(
+        self, *, reservation_id: str, actual: int, fallback: Sequence[BucketSpec] = ()
+    ) -> SettleResult:
+        with self._lock:
+            now = self._clock()
+            self._reclaim(now)
+            specs = {spec.key: spec for spec in fallback}
+            if reservation_id in self._settled:
+                return SettleResult(
+                    status="duplicate",
+                    buckets={k: b.usage(k) for k in specs if (b := self._live_bucket(k, now))},
+                )
+            self._settled[reservation_id] = now + SETTLED_MEMORY_S
+            held = self._held.pop(reservation_id, None)
+            if held is not None:
+                self._release_hold(held, now)
+            # The caller's specs say where the cost goes (they also cover buckets a
+            # zero-cost reservation never held); the live record is the fallback.
+            keys = tuple(specs) if specs else (held.bucket_keys if held is not None else ())
+            result: dict[str, BucketUsage] = {}
+            crossed: list[BucketUsage] = []
+            for key in keys:
+                spec = specs.get(key)
+                bucket = self._live_bucket(key, now)
+                if spec is not None:
+                    bucket = self._touch_bucket(spec, now)
+                elif bucket is None:
+                    continue  # nothing says how long this bucket should live; skip it
+                bucket.spent += actual
+                result[key] = bucket.usage(key)
+                if (usage := self._crossed(key, bucket)) is not None:
+                    crossed.append(usage)
+            return SettleResult(
+                status="settled" if held is not None else "late",
+                buckets=result,
+                soft_crossed=tuple(crossed),
+            )
+
+    async def release(
+        self, *, reservation_id: str, fallback: Sequence[BucketSpec] = ()
+    ) -> SettleResult:
+        return await self.settle(reservation_id=reservation_id, actual=0, fallback=fallback)
+
+    async def rate_hit(self, *, key: str, limit: int, window_s: float) -> tuple[bool, float]:
+        with self._lock:
+            now = self._clock()
+            allowed, new_tat, retry = gcra(
+                now=now, tat=self._rate_tat.get(key, 0.0), limit=limit, window_s=window_s
+            )
+            if allowed:
+                self._rate_tat[key] = new_tat
+            return allowed, retry
+
+    async def usage(self, keys: Sequence[str]) -> dict[str, BucketUsage]:
+        with self._lock:
+            now = self._clock()
+            self._reclaim(now)
+            result = {}
+            for key in keys:
+                bucket = self._live_bucket(key, now)
+                result[key] = (
+                    bucket.usage(key)
+                    if bucket is not None
+                    else BucketUsage(key=key, spent=0, held=0, limit=None)
+                )
+            return result
+
+    async def snapshot_day(self, day: str) -> dict[str, BucketUsage]:
+        with self._lock:
+            now = self._clock()
+            self._reclaim(now)
+            return {
+                key: bucket.usage(key)
+                for key, bucket in self._buckets.items()
+                if bucket.window == day and bucket.expires_at > now
+            }
+
+    async def active_reservations(self) -> list[ActiveReservation]:
+        with self._lock:
+            now = self._clock()
+            self._reclaim(now)
+            return [
+                ActiveReservation(
+                    reservation_id=rid,
+                    amount=held.amount,
+                    bucket_keys=held.bucket_keys,
+                    concurrency_key=held.concurrency_key,
+                    expires_at=held.expires_at,
+                )
+                for rid, held in self._held.items()
+            ]

@@ -1,0 +1,43 @@
+"""Money arithmetic for the guard: worst-case and actual call costs in micro-dollars.
+
+Worst cases round *up* to the micro-dollar so a reservation never holds less than the
+call could cost; actual costs also round up so tiny calls are never recorded as free.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal
+
+from agents.guard.interface import CallUsage, ModelPrice
+from agents.guard.store import MICROS_PER_USD
+
+
+def usd_to_micros(amount: Decimal) -> int:
+    """Round up to whole micro-dollars (never negative)."""
+    micros = (amount * MICROS_PER_USD).to_integral_value(rounding=ROUND_CEILING)
+    return max(0, int(micros))
+
+
+def micros_to_usd(micros: int) -> Decimal:
+    return Decimal(micros) / MICROS_PER_USD
+
+
+def worst_case_micros(*, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int) -> int:
+    cost = (
+        max(0, prompt_tokens_upper_bound) * model.input_per_token
+        + max(0, max_tokens) * model.output_per_token
+    )
+    return usd_to_micros(cost)
+
+
+def actual_micros(*, model: ModelPrice, usage: CallUsage) -> int:
+    """The provider's own figure when it reports one (OpenRouter's ``usage.cost`` is what
+    is billed, including provider-specific pricing we cannot reproduce); otherwise the
+    tokens priced with the catalogue price."""
+    if usage.reported_cost_usd is not None:
+        return usd_to_micros(usage.reported_cost_usd)
+    cost = (
+        max(0, usage.input_tokens) * model.input_per_token
+        + max(0, usage.output_tokens) * model.output_per_token
+    )
+    return usd_to_micros(cost)
