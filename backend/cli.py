@@ -1,12 +1,12 @@
 """`insightstream` — start the service, its workers, or run Django management commands.
 
-    insightstream up        everything on one machine: migrations, API (ASGI), task execution,
-                            periodic jobs and the chat UI. Embedded default with no settings;
-                            with REDIS_URL it also starts a Celery worker and beat.
-    insightstream web       the ASGI server only (production web service)
-    insightstream worker    a Celery worker (production)
-    insightstream beat      Celery beat (production)
-    insightstream manage …  any Django management command
+insightstream up        everything on one machine: migrations, API (ASGI), task execution,
+                        periodic jobs and the chat UI. Embedded default with no settings;
+                        with REDIS_URL it also starts a Celery worker and beat.
+insightstream web       the ASGI server only (production web service)
+insightstream worker    a Celery worker (production)
+insightstream beat      Celery beat (production)
+insightstream manage …  any Django management command
 """
 
 from __future__ import annotations
@@ -72,10 +72,16 @@ def cmd_up(opts: argparse.Namespace) -> int:
     children: list[subprocess.Popen[bytes]] = []
     if task_runner.uses_celery() and not opts.web_only:
         schedule_file = str(settings.DATA_DIR / "celerybeat-schedule")
-        children.append(subprocess.Popen(_celery(["worker", "--loglevel=INFO", "-Q", "default,long"])))
+        children.append(
+            subprocess.Popen(_celery(["worker", "--loglevel=INFO", "-Q", "default,long"]))
+        )
         children.append(subprocess.Popen(_celery(["beat", "--loglevel=INFO", "-s", schedule_file])))
     try:
-        _serve(host=opts.host or settings.ENV.HOST, port=opts.port or settings.ENV.PORT, embedded_jobs=True)
+        _serve(
+            host=opts.host or settings.ENV.HOST,
+            port=opts.port or settings.ENV.PORT,
+            embedded_jobs=True,
+        )
     finally:
         for child in children:
             child.send_signal(signal.SIGTERM)
@@ -90,7 +96,9 @@ def cmd_web(opts: argparse.Namespace) -> int:
 
     if opts.migrate:
         _prepare()
-    _serve(host=opts.host or settings.ENV.HOST, port=opts.port or settings.ENV.PORT, embedded_jobs=True)
+    _serve(
+        host=opts.host or settings.ENV.HOST, port=opts.port or settings.ENV.PORT, embedded_jobs=True
+    )
     return 0
 
 
@@ -116,8 +124,11 @@ def cmd_manage(opts: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="insightstream", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="insightstream",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="start the whole service on this machine")

@@ -21,7 +21,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The local protocol peers (OpenAI-compatible server, PostHog capture, ...).
-pytest_plugins = ["tests.fakes.fixtures"] if (REPO_ROOT / "tests/fakes/fixtures.py").exists() else []
+pytest_plugins = (
+    ["tests.fakes.fixtures"] if (REPO_ROOT / "tests/fakes/fixtures.py").exists() else []
+)
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
@@ -147,7 +149,11 @@ class WorkerFactory:
     started: list[WorkerProcess] = field(default_factory=list)
 
     def __call__(
-        self, *, queues: str = "default,long", concurrency: int = 2, extra_env: dict[str, str] | None = None
+        self,
+        *,
+        queues: str = "default,long",
+        concurrency: int = 2,
+        extra_env: dict[str, str] | None = None,
     ) -> WorkerProcess:
         from django.db import connection
 
@@ -167,9 +173,19 @@ class WorkerFactory:
         log_file = log_path.open("wb")
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "backend.config.celery_app", "worker",
-                "--loglevel=INFO", "-Q", queues, f"--concurrency={concurrency}",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "backend.config.celery_app",
+                "worker",
+                "--loglevel=INFO",
+                "-Q",
+                queues,
+                f"--concurrency={concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
                 f"--hostname=test-{len(self.started)}-{os.getpid()}@%h",
             ],
             cwd=REPO_ROOT,
@@ -205,7 +221,9 @@ def celery_worker_factory(tmp_path: Path) -> Iterator[WorkerFactory]:
         worker.stop()
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float = 30, interval: float = 0.1) -> object:
+def wait_for(
+    predicate: Callable[[], object], *, timeout: float = 30, interval: float = 0.1
+) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()

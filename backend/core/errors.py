@@ -161,7 +161,7 @@ def from_exception(exc: BaseException) -> ApplicationError | None:
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):
         return UnsupportedMediaTypeError(str(exc.detail))
     if isinstance(exc, drf_exceptions.Throttled):
-        return RateLimitedError(retry_after_s=float(exc.wait or 1))
+        return RateLimitedError(retry_after_s=float(getattr(exc, "wait", None) or 1))
     if isinstance(exc, drf_exceptions.ParseError):
         return ValidationError(f"Malformed request body: {exc.detail}", details={"fields": {}})
     if isinstance(exc, drf_exceptions.ValidationError):
@@ -221,7 +221,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 
 def error_response(error: ApplicationError) -> JsonResponse:
-    response = JsonResponse(error_body(error.code, error.message, error.details), status=error.status)
+    response = JsonResponse(
+        error_body(error.code, error.message, error.details), status=error.status
+    )
     for name, value in error.headers().items():
         response[name] = value
     return response

@@ -35,13 +35,12 @@ def check_database() -> Check:
 
 
 def check_redis() -> Check:
-    if not settings.REDIS_URL:
+    url: str | None = settings.REDIS_URL
+    if not url:
         return {"status": "not_configured"}
 
     def probe() -> None:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
-        )
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         try:
             client.ping()
         finally:

@@ -126,14 +126,14 @@ class ErrorBodyMiddleware(_Middleware):
             return self._acall(request)
         try:
             response = self.get_response(request)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
+        except Exception as exc:
             return self._from_exception(exc)
         return self.after(request, response)
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         try:
             response = await self.get_response(request)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return self._from_exception(exc)
         return self.after(request, response)
 
@@ -167,4 +167,3 @@ class ErrorBodyMiddleware(_Middleware):
         if response.status_code == 404:
             return error_response(error_cls(f"No such resource: {request.path}"))
         return error_response(error_cls())
-

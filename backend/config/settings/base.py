@@ -71,7 +71,7 @@ TEMPLATES = [
 def database_config(env: AppSettings) -> dict[str, Any]:
     """PostgreSQL with a psycopg pool when DATABASE_URL is set, else SQLite in WAL mode."""
     if env.DATABASE_URL and not env.DATABASE_URL.startswith("sqlite"):
-        config: dict[str, Any] = dj_database_url.parse(env.DATABASE_URL, conn_max_age=0)
+        config: dict[str, Any] = dict(dj_database_url.parse(env.DATABASE_URL, conn_max_age=0))
         config["OPTIONS"] = {
             **config.get("OPTIONS", {}),
             # A pool instead of persistent connections: an ASGI server holding many
@@ -95,9 +95,7 @@ def database_config(env: AppSettings) -> dict[str, Any]:
             "timeout": env.SQLITE_BUSY_TIMEOUT_S,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
-                "PRAGMA journal_mode=WAL;"
-                "PRAGMA synchronous=NORMAL;"
-                "PRAGMA foreign_keys=ON;"
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
             ),
         },
     }

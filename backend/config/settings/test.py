@@ -1,5 +1,8 @@
 """Test settings: the embedded default unless DATABASE_URL / REDIS_URL point at services."""
 
+import os
+from pathlib import Path
+
 from backend.config.settings.base import *  # noqa: F403
 from backend.config.settings.base import ENV
 
@@ -31,3 +34,12 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: threads then queue on the busy timeout (WAL) instead
+    # of failing with "table is locked", exactly as the embedded default behaves.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"insightstream-test-{os.getpid()}.sqlite3")
+    }

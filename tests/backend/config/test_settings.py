@@ -88,7 +88,12 @@ def _import_production(extra_env: dict[str, str]) -> subprocess.CompletedProcess
     env |= {"DJANGO_SETTINGS_MODULE": "backend.config.settings.production", **extra_env}
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

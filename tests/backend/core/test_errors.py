@@ -55,7 +55,9 @@ def test_unhandled_exception_in_api_view_is_500(client):
 
 def test_validation_error_names_the_field(client):
     response = client.post(
-        "/test/api/echo", data={"name": "far too long a name", "count": 1}, content_type="application/json"
+        "/test/api/echo",
+        data={"name": "far too long a name", "count": 1},
+        content_type="application/json",
     )
     assert response.status_code == 400
     error = error_of(response)
@@ -85,7 +87,9 @@ def test_unsupported_media_type_is_415(client):
 def test_body_over_the_cap_is_413(client, settings):
     settings.MAX_REQUEST_BODY_BYTES = 2048
     response = client.post(
-        "/test/api/echo", data=json.dumps({"name": "x" * 5000, "count": 1}), content_type="application/json"
+        "/test/api/echo",
+        data=json.dumps({"name": "x" * 5000, "count": 1}),
+        content_type="application/json",
     )
     assert response.status_code == 413
     error = error_of(response)
@@ -94,7 +98,9 @@ def test_body_over_the_cap_is_413(client, settings):
 
 
 def test_happy_path_echoes(client):
-    response = client.post("/test/api/echo", data={"name": "ok", "count": 3}, content_type="application/json")
+    response = client.post(
+        "/test/api/echo", data={"name": "ok", "count": 3}, content_type="application/json"
+    )
     assert response.status_code == 200
     assert response.json() == {"name": "ok", "count": 3}
 
@@ -121,7 +127,9 @@ class TestRequestId:
 
 def test_request_log_line_is_json_with_request_id(client, capfd):
     client.get("/livez", headers={"X-Request-ID": "log-me"})
-    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")
+    ]
     request_lines = [line for line in lines if line.get("event") == "request"]
     assert request_lines, lines
     line = request_lines[-1]

@@ -23,7 +23,9 @@ def test_thread_runner_runs_the_task_outside_the_caller(settings):
 def test_embedded_scheduler_runs_periodic_jobs(settings):
     settings.TASK_RUNNER = "thread"
     scheduler = task_runner.PeriodicScheduler(
-        entries={"hb": {"task": "hb", "schedule": 0.2}}, resolve=lambda _name: worker_heartbeat, tick_s=0.05
+        entries={"hb": {"task": "hb", "schedule": 0.2}},
+        resolve=lambda _name: worker_heartbeat,
+        tick_s=0.05,
     )
     scheduler.start()
     try:
