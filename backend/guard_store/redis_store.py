@@ -21,6 +21,7 @@ No Django here: the backend builds the client and passes it in.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -116,7 +117,9 @@ class RedisBudgetStore:
         of processes.
         """
         if self._fail_open and isinstance(exc, _UNREACHABLE):
-            logger.error("guard store unreachable during %s; admitting (fail_open): %s", operation, exc)
+            logger.error(
+                "guard store unreachable during %s; admitting (fail_open): %s", operation, exc
+            )
             return
         self._raise_unavailable(exc)
 
@@ -248,8 +251,6 @@ class RedisBudgetStore:
                 live, records = await pipe.execute()
         except RedisError as exc:
             self._raise_unavailable(exc)
-        import json
-
         decoded = {_text(k): json.loads(_text(v)) for k, v in records.items()}
         found = []
         for raw_id, expires_ms in live:
