@@ -46,6 +46,29 @@ class AppSettings(BaseSettings):
     LOG_FORMAT: Literal["json", "console"] = "json"
     GRACEFUL_SHUTDOWN_TIMEOUT_S: int = Field(default=5, ge=0)
 
+    # --- Identity
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    CLIENT_TOKEN_COOKIE: str = "insightstream_client"
+    CLIENT_TOKEN_MAX_AGE_DAYS: int = Field(default=365, ge=1)
+    CLIENT_MINT_PER_MINUTE: int = Field(default=10, ge=1)
+
+    # --- Cost guards (USD; empty = no limit on that line)
+    GUARD_GLOBAL_DAILY_USD: Decimal | None = Decimal("20")
+    GUARD_ANON_CLIENT_DAILY_USD: Decimal | None = Decimal("0.05")
+    GUARD_ANON_SESSION_USD: Decimal | None = Decimal("0.05")
+    GUARD_IP_DAILY_USD: Decimal | None = Decimal("0.20")
+    GUARD_ANON_MAX_CALL_USD: Decimal | None = Decimal("0.02")
+    GUARD_ANON_ALLOWED_MODELS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    GUARD_KEY_DAILY_USD: Decimal | None = Decimal("1")
+    GUARD_KEY_MAX_CALL_USD: Decimal | None = Decimal("0.10")
+    GUARD_PAID_KEY_DAILY_USD: Decimal | None = Decimal("10")
+    GUARD_PAID_KEY_MAX_CALL_USD: Decimal | None = Decimal("0.50")
+    GUARD_MAX_CONCURRENT_CALLS: int = Field(default=4, ge=1)
+    GUARD_REQUESTS_PER_MINUTE: int = Field(default=20, ge=1)
+    GUARD_SOFT_LIMIT_FRACTION: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
+    GUARD_RESERVATION_TTL_S: int = Field(default=600, ge=1)
+    GUARD_FAIL_OPEN: bool = False
+
     # --- Storage and services
     DATABASE_URL: str | None = None
     DB_POOL_MIN_SIZE: int = Field(default=2, ge=0)
@@ -80,10 +103,37 @@ class AppSettings(BaseSettings):
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
 
-    @field_validator("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CORS_ALLOWED_ORIGINS", mode="before")
+    @field_validator(
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "CORS_ALLOWED_ORIGINS",
+        "TRUSTED_PROXIES",
+        "GUARD_ANON_ALLOWED_MODELS",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator(
+        "GUARD_GLOBAL_DAILY_USD",
+        "GUARD_ANON_CLIENT_DAILY_USD",
+        "GUARD_ANON_SESSION_USD",
+        "GUARD_IP_DAILY_USD",
+        "GUARD_ANON_MAX_CALL_USD",
+        "GUARD_KEY_DAILY_USD",
+        "GUARD_KEY_MAX_CALL_USD",
+        "GUARD_PAID_KEY_DAILY_USD",
+        "GUARD_PAID_KEY_MAX_CALL_USD",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unlimited(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if value is not None and Decimal(str(value)) < 0:
+            raise ValueError("must not be negative")
+        return value
 
     @field_validator("DECLARED_MODELS", mode="before")
     @classmethod

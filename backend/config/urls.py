@@ -10,6 +10,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    path("api/", include("backend.clients.urls")),
+    path("api/", include("backend.llm.urls")),
+    path("api/", include("backend.guard.urls")),
     path("", include("backend.core.urls")),
 ]
 

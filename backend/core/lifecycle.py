@@ -4,11 +4,17 @@ from django.db import connections
 
 
 def after_worker_fork() -> None:
-    # A forked child must not reuse the parent's sockets.
+    from backend.analytics import client as analytics
+
+    # A forked child must not reuse the parent's sockets or its PostHog consumer thread.
     for conn in connections.all(initialized_only=True):
         conn.close()
+    analytics.reset_after_fork()
 
 
 def on_worker_shutdown() -> None:
+    from backend.analytics import client as analytics
+
+    analytics.shutdown()
     for conn in connections.all(initialized_only=True):
         conn.close()

@@ -30,12 +30,18 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "backend.core",
+    "backend.clients",
+    "backend.guard",
+    "backend.llm",
+    "backend.analytics",
 ]
 
 MIDDLEWARE = [
     "backend.core.middleware.RequestContextMiddleware",
     "backend.core.middleware.BodySizeLimitMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -146,8 +152,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["backend.clients.authentication.ClientAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["backend.clients.authentication.HasClient"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -185,7 +191,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "backend.core.tasks.worker_heartbeat",
         "schedule": float(ENV.WORKER_HEARTBEAT_INTERVAL_S),
     },
+    "model-catalogue-refresh": {
+        "task": "backend.llm.tasks.catalogue_refresh",
+        "schedule": 86_400.0,
+    },
+    "guard-archive-days": {
+        "task": "backend.guard.tasks.archive_finished_days",
+        "schedule": 3_600.0,
+    },
 }
+
+CORS_ALLOWED_ORIGINS = ENV.CORS_ALLOWED_ORIGINS
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "last-event-id",
+    "x-client-token",
+    "x-request-id",
+    "x-requested-with",
+]
+CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "x-vercel-ai-ui-message-stream"]
 
 TASK_RUNNER = "celery" if ENV.uses_celery else "thread"
 TASK_RUNNER_THREADS = ENV.TASK_RUNNER_THREADS

@@ -13,6 +13,9 @@ def boom(request: HttpRequest) -> HttpResponse:
 
 
 class EchoApi(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=10)
         count = serializers.IntegerField(min_value=0)
@@ -24,6 +27,9 @@ class EchoApi(APIView):
 
 
 class BoomApi(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
     def get(self, request: Request) -> Response:
         raise RuntimeError("kaboom in an API view")
 

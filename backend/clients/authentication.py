@@ -1,0 +1,97 @@
+"""DRF authentication and permission resting on ``Identity`` (see identity.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from backend.clients import selectors
+from backend.clients.identity import (
+    API_KEY_PREFIX,
+    TOKEN_HEADER,
+    Identity,
+    client_id_from_token,
+    ip_hash,
+)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CSRF_HEADER = "X-Requested-With"
+
+
+class IdentityError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def resolve_identity(request: HttpRequest) -> Identity | None:
+    """The caller's identity, None when it sent no credentials; raises IdentityError on bad ones."""
+    hashed_ip = ip_hash(request)
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, credential = authorization.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential.startswith(API_KEY_PREFIX):
+            raise IdentityError(
+                "Authorization must be 'Bearer isk_...' with an InsightStream API key."
+            )
+        key = selectors.api_key_get_active(raw_key=credential)
+        if key is None:
+            raise IdentityError("This API key is unknown or has been revoked.")
+        return Identity(
+            client_id=str(key.client_id),
+            plan=key.plan,
+            ip_hash=hashed_ip,
+            via="api_key",
+            api_key_id=str(key.id),
+            is_admin=key.is_admin,
+        )
+    token = request.headers.get(TOKEN_HEADER)
+    via = "header"
+    if not token:
+        token = request.COOKIES.get(settings.ENV.CLIENT_TOKEN_COOKIE)
+        via = "cookie"
+    if not token:
+        return None
+    client_id = client_id_from_token(token)
+    client = selectors.client_get(client_id=client_id) if client_id else None
+    if client is None:
+        raise IdentityError("The client token is not valid; get a new one from POST /api/clients/.")
+    return Identity(client_id=str(client.id), plan=client.plan, ip_hash=hashed_ip, via=via)  # type: ignore[arg-type]
+
+
+class ClientAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Identity, Identity] | None:
+        try:
+            identity = resolve_identity(request._request)
+        except IdentityError as exc:
+            raise exceptions.AuthenticationFailed(exc.message) from None
+        if identity is None:
+            return None
+        # A cookie is sent by the browser on cross-site requests too; a custom header is not
+        # (CORS would need a preflight we do not grant), so unsafe cookie requests need it.
+        if identity.via == "cookie" and request.method not in SAFE_METHODS:
+            if not request.headers.get(CSRF_HEADER):
+                raise exceptions.PermissionDenied(
+                    f"Cookie-authenticated requests that change state must send the {CSRF_HEADER} header."
+                )
+        request._request.client_id = identity.client_id  # type: ignore[attr-defined]
+        return identity, identity
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="insightstream"'
+
+
+class HasClient(BasePermission):
+    message = (
+        "Send a client token (X-Client-Token or cookie from POST /api/clients/) or an API key."
+    )
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, Identity)

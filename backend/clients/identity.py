@@ -1,0 +1,74 @@
+"""Who is asking: client token, cookie or API key → an ``Identity``; plus the IP hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest
+
+TOKEN_SALT = "insightstream.client-token"
+TOKEN_HEADER = "X-Client-Token"
+API_KEY_PREFIX = "isk_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    client_id: str
+    plan: str
+    ip_hash: str
+    via: Literal["header", "cookie", "api_key"]
+    api_key_id: str | None = None
+    is_admin: bool = False
+
+    @property
+    def is_authenticated(self) -> bool:  # lets DRF treat it as a user
+        return True
+
+
+def client_token_for(client_id: str) -> str:
+    return signing.dumps({"c": client_id}, salt=TOKEN_SALT, compress=False)
+
+
+def client_id_from_token(token: str) -> str | None:
+    max_age = settings.ENV.CLIENT_TOKEN_MAX_AGE_DAYS * 86_400
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    client_id = payload.get("c") if isinstance(payload, dict) else None
+    return client_id if isinstance(client_id, str) else None
+
+
+def hash_api_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The peer address; X-Forwarded-For is believed only when the peer is a trusted proxy."""
+    remote = request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104
+    trusted = set(settings.ENV.TRUSTED_PROXIES)
+    if remote not in trusted:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    # Walk from the nearest hop outwards, skipping our own proxies.
+    for candidate in reversed([part for part in forwarded if part]):
+        if candidate in trusted:
+            continue
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            break
+    return remote
+
+
+def ip_hash(request: HttpRequest) -> str:
+    """Salted hash of IP + user agent: a rate-limit and abuse key; raw IPs are never stored."""
+    material = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}"
+    key = hashlib.sha256(f"ip-hash|{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]

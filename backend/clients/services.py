@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.clients.identity import API_KEY_PREFIX, client_token_for, hash_api_key
+from backend.clients.models import ApiKey, Client, Plan
+
+
+def client_create(*, ip_hash: str) -> tuple[Client, str]:
+    """A new anonymous client and its signed token."""
+    client = Client.objects.create(created_ip_hash=ip_hash)
+    return client, client_token_for(str(client.id))
+
+
+@transaction.atomic
+def api_key_create(*, name: str, plan: str = Plan.FREE) -> tuple[ApiKey, str]:
+    """Create a key with its own client; returns the raw key, which is never stored."""
+    raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    client = Client.objects.create(kind=Client.Kind.API_KEY, plan=plan)
+    key = ApiKey.objects.create(
+        client=client, name=name, prefix=raw[:12], key_hash=hash_api_key(raw), plan=plan
+    )
+    return key, raw
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from backend.clients import apis
+
+urlpatterns = [
+    path("clients/", apis.ClientCreateApi.as_view(), name="client-create"),
+    path("clients/me/", apis.ClientMeApi.as_view(), name="client-me"),
+]

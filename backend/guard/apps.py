@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class GuardConfig(AppConfig):
+    name = "backend.guard"
+    label = "guard"
+    verbose_name = "Cost guards"

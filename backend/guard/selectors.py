@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from agents.guard.pricing import micros_to_usd
+from backend.guard.models import GuardEvent, LlmCall
+from backend.guard.runtime import get_store
+
+
+def usage_report(*, days: int = 14) -> dict[str, Any]:
+    """Spend and calls per day, model and plan; live reservations; refusals per day."""
+    since = timezone.now() - timedelta(days=days)
+    calls = LlmCall.objects.filter(created_at__gte=since)
+
+    def grouped(*fields: str) -> list[dict[str, Any]]:
+        rows = calls.values(*fields).annotate(
+            calls=Count("id"),
+            spend_usd=Sum("cost_usd"),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+        )
+        return [{**row, "spend_usd": str(row["spend_usd"] or 0)} for row in rows.order_by(*fields)]
+
+    per_day = calls.annotate(day=TruncDate("created_at"))
+    by_day = [
+        {**row, "day": row["day"].isoformat(), "spend_usd": str(row["spend_usd"] or 0)}
+        for row in per_day.values("day")
+        .annotate(calls=Count("id"), spend_usd=Sum("cost_usd"))
+        .order_by("day")
+    ]
+    refusals = [
+        {**row, "day": row["day"].isoformat()}
+        for row in GuardEvent.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "kind")
+        .annotate(count=Count("id"))
+        .order_by("day", "kind")
+    ]
+
+    async def live() -> list[Any]:
+        return await get_store().active_reservations()
+
+    reservations = [
+        {
+            "reservation_id": r.reservation_id,
+            "amount_usd": str(micros_to_usd(r.amount)),
+            "buckets": list(r.bucket_keys),
+            "expires_at": r.expires_at,
+        }
+        for r in async_to_sync(live)()
+    ]
+    return {
+        "days": days,
+        "by_day": by_day,
+        "by_model": grouped("model"),
+        "by_plan": grouped("plan"),
+        "active_reservations": reservations,
+        "refusals": refusals,
+    }

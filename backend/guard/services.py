@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import structlog
+from asgiref.sync import sync_to_async
+
+from agents.guard import CallMeta
+from backend.guard.models import GuardEvent
+
+logger = structlog.get_logger(__name__)
+
+
+def guard_event_record(*, kind: str, client_id: str = "", bucket: str = "") -> None:
+    GuardEvent.objects.create(kind=kind, client_id=client_id, bucket=bucket)
+
+
+async def guard_soft_limit_reached(*, bucket: str, used_fraction: float, meta: CallMeta) -> None:
+    """Soft limit crossed: a warning log, a PostHog event and (for runs) a stream event."""
+    logger.warning(
+        "budget_soft_limit_reached",
+        bucket=bucket,
+        used_fraction=round(used_fraction, 3),
+        client_id=meta.client_id,
+        run_id=meta.run_id,
+    )
+    await sync_to_async(guard_event_record)(
+        kind=GuardEvent.Kind.SOFT_LIMIT, client_id=meta.client_id, bucket=bucket
+    )
+    from backend.analytics.events import capture
+
+    capture(
+        "budget_soft_limit_reached",
+        distinct_id=meta.client_id,
+        properties={"bucket": bucket, "used_fraction": used_fraction, "run_id": meta.run_id},
+    )
+    from backend.guard import warnings
+
+    await warnings.publish(bucket=bucket, used_fraction=used_fraction, meta=meta)
+
+
+def spend_archive_finished_days(*, days_back: int = 2) -> int:
+    """Copy finished UTC days' bucket totals from the live store into snapshots (idempotent)."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from asgiref.sync import async_to_sync
+
+    from agents.guard.pricing import micros_to_usd
+    from backend.guard.models import DailySpendSnapshot
+    from backend.guard.runtime import get_store
+
+    today = datetime.now(UTC).date()
+    archived = 0
+    for offset in range(1, days_back + 1):
+        day = today - timedelta(days=offset)
+
+        async def snapshot(day_key: str = day.isoformat()) -> dict:
+            return await get_store().snapshot_day(day_key)
+
+        for key, usage in async_to_sync(snapshot)().items():
+            DailySpendSnapshot.objects.update_or_create(
+                day=day,
+                bucket=key,
+                defaults={
+                    "spent_usd": micros_to_usd(usage.spent),
+                    "reserved_usd": micros_to_usd(usage.held) or Decimal(0),
+                },
+            )
+            archived += 1
+    return archived
