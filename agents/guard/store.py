@@ -142,7 +142,8 @@ class BudgetStore(Protocol):
         reservation's buckets, with lifetimes recomputed for now), or to the buckets
         the live reservation held when ``fallback`` is empty. If the reservation is no
         longer live (expired and reclaimed, or unknown) the cost is still recorded and
-        nothing is released twice; a repeated settle changes nothing.
+        nothing is released twice; a settle repeated within a day changes nothing
+        (stores remember settled ids that long, not forever).
         """
         ...
 
