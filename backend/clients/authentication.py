@@ -76,11 +76,12 @@ class ClientAuthentication(BaseAuthentication):
             return None
         # A cookie is sent by the browser on cross-site requests too; a custom header is not
         # (CORS would need a preflight we do not grant), so unsafe cookie requests need it.
-        if identity.via == "cookie" and request.method not in SAFE_METHODS:
-            if not request.headers.get(CSRF_HEADER):
-                raise exceptions.PermissionDenied(
-                    f"Cookie-authenticated requests that change state must send the {CSRF_HEADER} header."
-                )
+        unsafe = request.method not in SAFE_METHODS
+        if identity.via == "cookie" and unsafe and not request.headers.get(CSRF_HEADER):
+            raise exceptions.PermissionDenied(
+                "Cookie-authenticated requests that change state must send the "
+                f"{CSRF_HEADER} header."
+            )
         request._request.client_id = identity.client_id  # type: ignore[attr-defined]
         return identity, identity
 

@@ -31,11 +31,6 @@ _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[CostGuard,
 def guard_limits() -> GuardLimits:
     env = settings.ENV
     anon_models = frozenset(env.GUARD_ANON_ALLOWED_MODELS) or None
-    common = {
-        "max_concurrent": env.GUARD_MAX_CONCURRENT_CALLS,
-        "requests_per_minute": env.GUARD_REQUESTS_PER_MINUTE,
-        "ip_daily_usd": env.GUARD_IP_DAILY_USD,
-    }
     return GuardLimits(
         plans={
             "anonymous": PlanLimits(
@@ -43,7 +38,9 @@ def guard_limits() -> GuardLimits:
                 session_usd=env.GUARD_ANON_SESSION_USD,
                 max_call_usd=env.GUARD_ANON_MAX_CALL_USD,
                 allowed_models=anon_models,
-                **common,
+                ip_daily_usd=env.GUARD_IP_DAILY_USD,
+                max_concurrent=env.GUARD_MAX_CONCURRENT_CALLS,
+                requests_per_minute=env.GUARD_REQUESTS_PER_MINUTE,
             ),
             "free": PlanLimits(
                 client_daily_usd=env.GUARD_KEY_DAILY_USD,
