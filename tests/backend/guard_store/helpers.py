@@ -14,7 +14,10 @@ RACE_LIMITS = limits(client="5", session="100")  # $0.10 calls: exactly 50 fit
 
 
 async def race_attempts(*, redis_url: str, key_prefix: str, attempts: int) -> list[Reservation]:
-    client = aioredis.Redis.from_url(redis_url)
+    # A blocking pool makes 200 coroutines queue for 32 connections instead of failing
+    # with "Too many connections" (the pool the backend should give the guard, too).
+    pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=32, timeout=10)
+    client = aioredis.Redis(connection_pool=pool)
     try:
         guard = CostGuard(
             store=RedisBudgetStore(redis=client, key_prefix=key_prefix), limits=RACE_LIMITS

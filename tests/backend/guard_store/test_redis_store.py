@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -39,6 +40,7 @@ from tests.agents.guard.support import (
 from tests.backend.guard_store.helpers import RACE_LIMITS, race_attempts, race_in_process
 
 pytestmark = pytest.mark.redis
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 CLIENT_TODAY = "client:client-1:day:2026-11-21"
 
@@ -176,7 +178,7 @@ async def test_a_holder_killed_mid_call_cannot_leak_its_reservation(
         redis_client, key_prefix, limits(client="1", max_concurrent=1, ttl_s=1.0)
     )
     holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", HOLDER, redis_url, key_prefix, stdout=subprocess.PIPE
+        sys.executable, "-c", HOLDER, redis_url, key_prefix, stdout=subprocess.PIPE, cwd=REPO_ROOT
     )
     output, _ = await holder.communicate()
     assert output == b"held\n"
@@ -266,7 +268,8 @@ async def test_threads_racing_admit_exactly_the_50_that_fit(redis_url, redis_cli
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
         thread.start()
-    await asyncio.to_thread(lambda: [t.join() for t in threads])
+    for thread in threads:
+        await asyncio.to_thread(thread.join)
     assert len(admitted) == 50
     await settle_and_check(store, guard, admitted)
 
