@@ -85,6 +85,7 @@ class AppSettings(BaseSettings):
     CELERY_VISIBILITY_TIMEOUT_S: int = Field(default=3600, ge=1)
     WORKER_HEARTBEAT_INTERVAL_S: int = Field(default=30, ge=1)
     WORKER_HEARTBEAT_MAX_AGE_S: int = Field(default=120, ge=1)
+    RUN_EVENT_LOG_RETENTION_S: int = Field(default=48 * 3600, ge=24 * 3600)
 
     # --- Models
     OPENROUTER_API_KEY: str | None = None

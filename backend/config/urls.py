@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("backend.clients.urls")),
     path("api/", include("backend.llm.urls")),
     path("api/", include("backend.guard.urls")),
+    path("api/", include("backend.runs.urls")),
     path("", include("backend.core.urls")),
 ]
 

@@ -192,6 +192,9 @@ class RedisBudgetStore:
             f"{self._prefix}done:{reservation_id}",
             *(self._bucket_key(b.key) for b in fallback),
         ]
+        windows = sorted({b.window for b in fallback if b.window})
+        if windows:
+            keys.append(f"{self._prefix}day:{windows[0]}")
         args: list[str | int] = [reservation_id, actual, SETTLED_MEMORY_MS, len(fallback)]
         for spec in fallback:
             args.extend(_bucket_args(spec))

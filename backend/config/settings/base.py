@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "backend.guard",
     "backend.llm",
     "backend.analytics",
+    "backend.runs",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,8 @@ CORS_ALLOW_HEADERS = [
     "x-requested-with",
 ]
 CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "x-vercel-ai-ui-message-stream"]
+
+RUN_EVENT_LOG_RETENTION_S = ENV.RUN_EVENT_LOG_RETENTION_S
 
 TASK_RUNNER = "celery" if ENV.uses_celery else "thread"
 TASK_RUNNER_THREADS = ENV.TASK_RUNNER_THREADS

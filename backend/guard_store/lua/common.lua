@@ -22,10 +22,8 @@ local function release_hold(rec)
       end
     end
   end
-  if rec.c ~= '' and redis.call('EXISTS', rec.c) == 1 then
-    if redis.call('DECR', rec.c) <= 0 then
-      redis.call('DEL', rec.c)
-    end
+  if rec.c ~= '' and redis.call('DECR', rec.c) <= 0 then
+    redis.call('DEL', rec.c)  -- also removes a counter a DECR on a missing key created
   end
 end
 
@@ -43,24 +41,11 @@ local function reclaim(zset, data, now)
   end
 end
 
--- Extend a key's life to at least ttl_ms from now; never shorten it.
-local function keep_alive(key, ttl_ms)
-  if redis.call('PTTL', key) < tonumber(ttl_ms) then
-    redis.call('PEXPIRE', key, ttl_ms)
-  end
-end
-
--- Mark a bucket's soft limit as reported; true only for the first caller in its window
+-- True only for the first write that takes a bucket to its soft limit in its window
 -- (the flag lives in the bucket hash, so it expires with the window).
-local function first_soft_crossing(key, spent, held)
-  local soft = tonumber(redis.call('HGET', key, 'soft') or '-1')
-  if soft >= 0 and spent + held >= soft then
+local function crossed_soft(key, soft, used)
+  if soft >= 0 and used >= soft then
     return redis.call('HSETNX', key, 'warned', '1') == 1
   end
   return false
-end
-
-local function usage_of(key)
-  local v = redis.call('HMGET', key, 'spent', 'held', 'limit')
-  return {key, tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '-1')}
 end

@@ -44,10 +44,13 @@ if conc_key then
   end
 end
 local need = tonumber(amount)
+local current = {}
 for i = 1, nb do
+  -- One read per bucket serves the decision, the soft-limit check and the writes below.
+  local v = redis.call('HMGET', KEYS[2 + i], 'spent', 'held', 'limit', 'soft', 'window')
+  current[i] = v
   local limit = tonumber(ARGV[8 + (i - 1) * 4 + 1])
   if limit >= 0 then
-    local v = redis.call('HMGET', KEYS[2 + i], 'spent', 'held')
     local used = tonumber(v[1] or '0') + tonumber(v[2] or '0')
     if used + need > limit then
       return {0, 'budget', KEYS[2 + i], used, limit, 0, {}}
@@ -66,23 +69,26 @@ if conc_key then
 end
 local crossed, held_keys, windowed = {}, {}, {}
 for i = 1, nb do
-  local key, base = KEYS[2 + i], 8 + (i - 1) * 4
+  local key, base, v = KEYS[2 + i], 8 + (i - 1) * 4, current[i]
+  local limit, soft, window = ARGV[base + 1], ARGV[base + 2], ARGV[base + 4]
   local held = redis.call('HINCRBY', key, 'held', amount)
-  redis.call('HSET', key, 'limit', ARGV[base + 1], 'soft', ARGV[base + 2])
-  if ARGV[base + 4] ~= '' then
-    redis.call('HSET', key, 'window', ARGV[base + 4])
-    windowed[#windowed + 1] = key
+  -- Write the bucket's settings only when they change (a new bucket or new limits).
+  if v[3] ~= limit or v[4] ~= soft or (v[5] or '') ~= window then
+    redis.call('HSET', key, 'limit', limit, 'soft', soft, 'window', window)
+    if window ~= '' and v[5] == false then windowed[#windowed + 1] = key end
   end
-  keep_alive(key, ARGV[base + 3])
-  local spent = tonumber(redis.call('HGET', key, 'spent') or '0')
-  if first_soft_crossing(key, spent, held) then
-    crossed[#crossed + 1] = {key, spent, held, tonumber(ARGV[base + 1])}
+  -- Daily TTLs end at the same instant whichever write sets them; a session's moves on.
+  redis.call('PEXPIRE', key, ARGV[base + 3])
+  local spent = tonumber(v[1] or '0')
+  if crossed_soft(key, tonumber(soft), spent + held) then
+    crossed[#crossed + 1] = {key, spent, held, tonumber(limit)}
   end
   held_keys[i] = key
 end
 if day_key and #windowed > 0 then
+  -- Only new buckets join the day's index; the ones already in it are there.
   redis.call('SADD', day_key, unpack(windowed))
-  keep_alive(day_key, day_ttl)
+  redis.call('PEXPIRE', day_key, day_ttl)
 end
 redis.call('HSET', data, id, cjson.encode({a = amount, b = held_keys, c = conc_key or ''}))
 redis.call('ZADD', zset, now + ttl_ms, id)

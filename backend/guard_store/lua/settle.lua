@@ -1,55 +1,94 @@
 -- Settle a reservation: release its hold, record the actual cost. Idempotent.
 --
 -- KEYS: [1] reservations by expiry (ZSET), [2] reservation records (HASH),
---       [3] this reservation's "settled" marker, [4 .. 3+nb] buckets to charge.
+--       [3] this reservation's "settled" marker, [4 .. 3+nb] buckets to charge,
+--       then, when some bucket is daily, the day index (SET of the day's bucket keys).
 -- ARGV: [1] reservation id, [2] actual cost, [3] marker ttl ms, [4] nb,
 --       then per bucket: limit (-1: none), soft limit (-1: none), ttl ms, window.
--- Returns {status, per-bucket usage after, crossed soft limits}.
+-- Returns {status, per-bucket {key, spent, held, limit} after, crossed soft limits}.
 
 local zset, data, done = KEYS[1], KEYS[2], KEYS[3]
 local id, actual, nb = ARGV[1], ARGV[2], tonumber(ARGV[4])
+local day_key = KEYS[4 + nb]
 reclaim(zset, data, now_ms())
 
 if redis.call('EXISTS', done) == 1 then
   local out = {}
-  for i = 1, nb do out[i] = usage_of(KEYS[3 + i]) end
+  for i = 1, nb do
+    local v = redis.call('HMGET', KEYS[3 + i], 'spent', 'held')
+    out[i] = {KEYS[3 + i], tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(ARGV[4 + (i - 1) * 4 + 1])}
+  end
   return {'duplicate', out, {}}
 end
 redis.call('SET', done, actual, 'PX', ARGV[3])
 
-local status, record_keys = 'late', {}
+-- Live: give back the whole hold. An expired one was given back by reclaim already, so
+-- a late settle only records the cost (no double release).
+local status, rec = 'late', nil
 local raw = redis.call('HGET', data, id)
 if raw then
-  -- Live: give back the whole hold. Expired ones were given back by reclaim already,
-  -- so a late settle only records the cost (no double release).
-  local rec = cjson.decode(raw)
-  release_hold(rec)
+  rec = cjson.decode(raw)
   redis.call('HDEL', data, id)
   redis.call('ZREM', zset, id)
-  status, record_keys = 'settled', rec.b
+  status = 'settled'
 end
 
--- Charge the caller's buckets (with their specs); without any, the ones the record held.
-local targets = {}
-if nb > 0 then
-  for i = 1, nb do targets[i] = KEYS[3 + i] end
-else
-  for i, key in ipairs(record_keys) do
-    if redis.call('EXISTS', key) == 1 then targets[#targets + 1] = key end
+local out, crossed, charged = {}, {}, {}
+if nb == 0 and rec then
+  -- No specs from the caller: charge what the record held (existing buckets only).
+  if rec.c ~= '' and redis.call('DECR', rec.c) <= 0 then redis.call('DEL', rec.c) end
+  local amount = tonumber(rec.a)
+  for _, key in ipairs(rec.b) do
+    if redis.call('EXISTS', key) == 1 then
+      local held = redis.call('HINCRBY', key, 'held', -amount)
+      if held < 0 then redis.call('HSET', key, 'held', '0'); held = 0 end
+      local spent = redis.call('HINCRBY', key, 'spent', actual)
+      out[#out + 1] = {key, spent, held, tonumber(redis.call('HGET', key, 'limit') or '-1')}
+    end
   end
+  return {status, out, crossed}
 end
 
-local out, crossed = {}, {}
-for i, key in ipairs(targets) do
+local release = 0
+if rec then
+  if rec.c ~= '' and redis.call('DECR', rec.c) <= 0 then redis.call('DEL', rec.c) end
+  release = tonumber(rec.a)
+  for _, key in ipairs(rec.b) do charged[key] = false end
+end
+for i = 1, nb do
+  local key, base = KEYS[3 + i], 4 + (i - 1) * 4
+  local held
+  if release > 0 and charged[key] == false then
+    held = redis.call('HINCRBY', key, 'held', -release)
+    if held < 0 then  -- the bucket had expired and was recreated by this write
+      redis.call('HSET', key, 'held', '0')
+      held = 0
+    end
+  else
+    held = tonumber(redis.call('HGET', key, 'held') or '0')
+  end
+  charged[key] = true
   local spent = redis.call('HINCRBY', key, 'spent', actual)
-  if nb > 0 then
-    local base = 4 + (i - 1) * 4
-    redis.call('HSET', key, 'limit', ARGV[base + 1], 'soft', ARGV[base + 2])
-    if ARGV[base + 4] ~= '' then redis.call('HSET', key, 'window', ARGV[base + 4]) end
-    keep_alive(key, ARGV[base + 3])
+  if spent == tonumber(actual) then  -- first money in this bucket: it may be new
+    redis.call('HSET', key, 'limit', ARGV[base + 1], 'soft', ARGV[base + 2], 'window', ARGV[base + 4])
+    if day_key and ARGV[base + 4] ~= '' then
+      redis.call('SADD', day_key, key)
+      redis.call('PEXPIRE', day_key, ARGV[base + 3])
+    end
   end
-  local usage = usage_of(key)
+  redis.call('PEXPIRE', key, ARGV[base + 3])
+  local usage = {key, spent, held, tonumber(ARGV[base + 1])}
   out[#out + 1] = usage
-  if first_soft_crossing(key, spent, usage[3]) then crossed[#crossed + 1] = usage end
+  if crossed_soft(key, tonumber(ARGV[base + 2]), spent + held) then
+    crossed[#crossed + 1] = usage
+  end
+end
+-- Buckets the record held but the caller did not name (not expected): release only.
+if rec and release > 0 then
+  for key, done_with in pairs(charged) do
+    if not done_with and redis.call('EXISTS', key) == 1 then
+      if redis.call('HINCRBY', key, 'held', -release) < 0 then redis.call('HSET', key, 'held', '0') end
+    end
+  end
 end
 return {status, out, crossed}

@@ -26,6 +26,7 @@ from agents.guard import (
     Reservation,
 )
 from agents.guard.limits import GuardLimits
+from agents.guard.store import BucketUsage
 from backend.guard_store import RedisBudgetStore
 from tests.agents.guard.support import (
     MIDNIGHT_NEXT,
@@ -157,6 +158,7 @@ HOLDER = """
 import asyncio, os, signal, sys
 import redis.asyncio as aioredis
 from agents.guard import CostGuard
+from agents.guard.store import BucketUsage
 from backend.guard_store import RedisBudgetStore
 from tests.agents.guard.support import PRICED, limits, meta, tokens_for
 
@@ -343,3 +345,18 @@ async def test_check_answers_402_before_any_reservation(redis_client, key_prefix
     with pytest.raises(BudgetExceededError):
         await guard.check(meta=meta(), model=PRICED, **tokens_for("1.001"))
     assert len(await store.active_reservations()) == 1
+
+
+async def test_cost_of_a_call_reserved_at_zero_is_still_recorded_and_archived(
+    redis_client, key_prefix
+):
+    guard, store = make_guard(redis_client, key_prefix, limits(client="1"))
+    free = await guard.reserve(
+        meta=meta(), model=OFFLINE, prompt_tokens_upper_bound=9, max_tokens=9
+    )
+    # A "free" model whose provider billed anyway: the money still counts.
+    await guard.settle(free, CallUsage(reported_cost_usd=Decimal("0.01")))
+    archived = await store.snapshot_day("2026-11-21")
+    assert archived[CLIENT_TODAY] == BucketUsage(
+        key=CLIENT_TODAY, spent=10_000, held=0, limit=1_000_000
+    )

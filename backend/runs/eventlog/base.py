@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+TERMINAL_TYPES = frozenset({"run.completed", "run.failed", "run.cancelled"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    run_id: str
+    seq: int
+    type: str
+    attempt: int
+    ts: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "run_id": self.run_id,
+            "seq": self.seq,
+            "attempt": self.attempt,
+            "ts": self.ts,
+            "data": self.data,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), separators=(",", ":"), default=str)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.type in TERMINAL_TYPES
+
+
+class EventLog(Protocol):
+    def append(self, *, run_id: str, type: str, attempt: int, data: dict[str, Any]) -> Event:
+        """Add the next event (seq assigned atomically, from 1, no gaps)."""
+        ...
+
+    async def read(self, *, run_id: str, after_seq: int, timeout_s: float) -> list[Event] | None:
+        """Events with seq > after_seq, waiting up to timeout_s for one to arrive.
+
+        Returns None when the log cannot honour ``after_seq`` (expired or trimmed).
+        """
+        ...
+
+    def last_seq(self, *, run_id: str) -> int:
+        """The newest seq written, 0 when the log is empty or gone."""
+        ...
+
+    async def alast_seq(self, *, run_id: str) -> int: ...
+
+    def delete(self, *, run_id: str) -> None: ...

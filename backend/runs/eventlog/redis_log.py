@@ -1,0 +1,111 @@
+"""Production event log: one Redis Stream per run.
+
+Entry ids are ``<seq>-0``, assigned with the seq by one Lua script, so "events after
+cursor N" is a plain ``XREAD`` from ``N-0``, and a trimmed or expired log is detected by
+the first entry not being ``N+1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+from backend.runs.eventlog.base import Event
+
+_APPEND = """
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], seq .. '-0',
+  't', ARGV[1], 'a', ARGV[2], 'ts', ARGV[3], 'd', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+return seq
+"""
+
+
+class RedisEventLog:
+    def __init__(self, *, url: str, retention_s: int, max_len: int = 100_000) -> None:
+        self._url = url
+        self._sync = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        self._append = self._sync.register_script(_APPEND)
+        self._retention_s = retention_s
+        self._max_len = max_len
+        # redis.asyncio connections belong to the loop that opened them.
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @staticmethod
+    def _keys(run_id: str) -> tuple[str, str]:
+        return f"runlog:{{{run_id}}}:events", f"runlog:{{{run_id}}}:seq"
+
+    def append(self, *, run_id: str, type: str, attempt: int, data: dict[str, Any]) -> Event:
+        ts = datetime.now(UTC).isoformat()
+        payload = json.dumps(data, separators=(",", ":"), default=str)
+        seq = int(
+            self._append(
+                keys=list(self._keys(run_id)),
+                args=[type, attempt, ts, payload, self._max_len, self._retention_s],
+            )
+        )
+        return Event(run_id=run_id, seq=seq, type=type, attempt=attempt, ts=ts, data=data)
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = self._async[loop] = aioredis.Redis.from_url(
+                self._url, socket_connect_timeout=2
+            )
+        return client
+
+    async def read(self, *, run_id: str, after_seq: int, timeout_s: float) -> list[Event] | None:
+        stream, seq_key = self._keys(run_id)
+        client = self._client()
+        if after_seq > 0:
+            # The cursor is honoured only if the entry right after it is still there, or
+            # nothing newer has been written yet.
+            last = int(await client.get(seq_key) or 0)
+            if last < after_seq:
+                return None
+            if last > after_seq:
+                first = await client.xrange(stream, min=f"{after_seq + 1}-0", count=1)
+                if not first or _seq(first[0][0]) != after_seq + 1:
+                    return None
+        block_ms = max(1, int(timeout_s * 1000))
+        reply = await client.xread({stream: f"{after_seq}-0"}, count=500, block=block_ms)
+        events: list[Event] = []
+        for _name, entries in reply or []:
+            for entry_id, fields in entries:
+                events.append(_decode(run_id, entry_id, fields))
+        return events
+
+    def last_seq(self, *, run_id: str) -> int:
+        return int(self._sync.get(self._keys(run_id)[1]) or 0)
+
+    async def alast_seq(self, *, run_id: str) -> int:
+        return int(await self._client().get(self._keys(run_id)[1]) or 0)
+
+    def delete(self, *, run_id: str) -> None:
+        self._sync.delete(*self._keys(run_id))
+
+
+def _seq(entry_id: bytes | str) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.split("-", 1)[0])
+
+
+def _decode(run_id: str, entry_id: bytes | str, fields: dict[bytes, bytes]) -> Event:
+    return Event(
+        run_id=run_id,
+        seq=_seq(entry_id),
+        type=fields[b"t"].decode(),
+        attempt=int(fields[b"a"]),
+        ts=fields[b"ts"].decode(),
+        data=json.loads(fields[b"d"]),
+    )

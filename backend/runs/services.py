@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backend.core.errors import ConflictError
+from backend.runs.emitter import RunEmitter
+from backend.runs.models import Run
+
+
+def run_create(
+    *,
+    kind: str,
+    client_id: str,
+    model: str,
+    input: dict[str, Any],
+    session_id: str | None = None,
+    ordinal: int = 1,
+    queued_data: dict[str, Any] | None = None,
+    enqueue: bool = True,
+) -> Run:
+    """Record a queued run; after commit, emit ``run.queued`` and hand it to the runner."""
+    run = Run.objects.create(
+        kind=kind,
+        client_id=client_id,
+        model=model,
+        input=input,
+        session_id=session_id,
+        ordinal=ordinal,
+    )
+
+    def after_commit() -> None:
+        RunEmitter(run_id=str(run.id), attempt=1).emit(
+            "run.queued",
+            {"kind": kind, "session_id": session_id, **(queued_data or {})},
+        )
+        if enqueue:
+            run_enqueue(run_id=str(run.id))
+
+    transaction.on_commit(after_commit)
+    return run
+
+
+def run_enqueue(*, run_id: str) -> None:
+    from backend.core.task_runner import enqueue
+    from backend.runs.tasks import run_execute
+
+    enqueue(run_execute, run_id, queue="default")
+
+
+def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
+    """Ask a run to stop. A queued run ends at once; a running one stops at its next step."""
+    if run.is_finished:
+        raise ConflictError(
+            f"The run already ended ({run.status}).", details={"status": run.status}
+        )
+    with transaction.atomic():
+        updated = Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
+            status=Run.Status.CANCELLED,
+            cancel_requested=True,
+            finished_at=timezone.now(),
+            error_code="CANCELLED",
+        )
+        if not updated:
+            Run.objects.filter(pk=run.pk).update(cancel_requested=True)
+    if updated:
+        RunEmitter(run_id=str(run.pk), attempt=max(1, run.attempt)).emit(
+            "run.cancelled", {"reason": reason}
+        )
+    run.refresh_from_db()
+    return run
+
+
+def run_add_usage(*, run_id: str, input_tokens: int, output_tokens: int, cost_usd: Any) -> None:
+    Run.objects.filter(pk=run_id).update(
+        input_tokens=F("input_tokens") + input_tokens,
+        output_tokens=F("output_tokens") + output_tokens,
+        cost_usd=F("cost_usd") + cost_usd,
+    )

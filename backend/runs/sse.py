@@ -1,0 +1,183 @@
+"""Server-Sent Events for runs: the wire format, cursors, live tail and replay.
+
+Run stream cursor: ``<seq>``. Session stream cursor: ``<run ordinal>-<seq>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from asgiref.sync import sync_to_async
+
+from backend.core.errors import ValidationError
+from backend.runs.eventlog import Event, get_event_log
+from backend.runs.models import Run, RunEvent
+
+PING_INTERVAL_S = 15.0
+_RUN_CURSOR = re.compile(r"^\d{1,9}$")
+_SESSION_CURSOR = re.compile(r"^(\d{1,9})-(\d{1,9})$")
+
+
+def frame(event: Event, *, cursor: str | None) -> bytes:
+    lines = []
+    if cursor is not None:
+        lines.append(f"id: {cursor}")
+    lines.append(f"event: {event.type}")
+    lines.append(f"data: {event.to_json()}")
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+PING = b": ping\n\n"
+
+
+def parse_run_cursor(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    if not _RUN_CURSOR.match(raw):
+        raise ValidationError.for_field("Last-Event-ID", "must be an event id from this stream")
+    return int(raw)
+
+
+def parse_session_cursor(raw: str | None) -> tuple[int, int]:
+    if raw is None or raw == "":
+        return (0, 0)
+    match = _SESSION_CURSOR.match(raw)
+    if not match:
+        raise ValidationError.for_field(
+            "Last-Event-ID", "must be '<run ordinal>-<seq>' from this session's stream"
+        )
+    return int(match.group(1)), int(match.group(2))
+
+
+def _reset_event(run_id: str) -> Event:
+    return Event(
+        run_id=run_id, seq=0, type="stream.reset", attempt=0, ts=datetime.now(UTC).isoformat()
+    )
+
+
+@sync_to_async
+def _stored_events(run_id: str) -> list[Event]:
+    return [
+        Event(
+            run_id=run_id,
+            seq=row.seq,
+            type=row.type,
+            attempt=row.attempt,
+            ts=row.ts.isoformat(),
+            data=row.data,
+        )
+        for row in RunEvent.objects.filter(run_id=run_id).order_by("seq")
+    ]
+
+
+@sync_to_async
+def _run_finished(run_id: str) -> bool:
+    status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
+    return status is None or status in Run.TERMINAL
+
+
+@dataclass
+class Tail:
+    """Events of one run after a cursor: live from the log, else replayed from PostgreSQL."""
+
+    run_id: str
+    after_seq: int
+    ping_interval_s: float = PING_INTERVAL_S
+
+    async def __aiter__(self) -> AsyncIterator[Event | None]:
+        """Yields events in order, ``None`` for "send a ping", and ends after a terminal event."""
+        log = get_event_log()
+        after = self.after_seq
+        check_finished = True  # at the start, and whenever the log has gone quiet
+        while True:
+            if check_finished and await _run_finished(self.run_id):
+                if await log.alast_seq(run_id=self.run_id) <= after:
+                    # Nothing newer will be written: the store has the rest, if anything
+                    # (a run can end without its terminal event reaching an expired log).
+                    async for event in self._replay_from_store(after):
+                        yield event
+                    return
+            events = await log.read(
+                run_id=self.run_id, after_seq=after, timeout_s=self.ping_interval_s
+            )
+            if events is None:
+                async for event in self._replay_from_store(after):
+                    yield event
+                return
+            check_finished = not events
+            if not events:
+                yield None
+                continue
+            for event in events:
+                after = event.seq
+                yield event
+                if event.is_terminal:
+                    return
+
+    async def _replay_from_store(self, after: int) -> AsyncIterator[Event]:
+        stored = await _stored_events(self.run_id)
+        seqs = {event.seq for event in stored}
+        if after == 0 or after in seqs:
+            for event in stored:
+                if event.seq > after:
+                    yield event
+            return
+        yield _reset_event(self.run_id)
+        for event in stored:
+            yield event
+
+
+async def run_stream_body(*, run_id: str, after_seq: int) -> AsyncIterator[bytes]:
+    async for event in Tail(run_id=run_id, after_seq=after_seq):
+        if event is None:
+            yield PING
+        elif event.type == "stream.reset":
+            yield frame(event, cursor=None)
+        else:
+            yield frame(event, cursor=str(event.seq))
+
+
+SessionRuns = Callable[[int], Awaitable[list[tuple[int, str]]]]
+
+
+async def session_stream_body(
+    *, runs_from: SessionRuns, ordinal: int, after_seq: int, poll_s: float = 0.5
+) -> AsyncIterator[bytes]:
+    """Every run of a session in order, then waits for new ones. Never ends on its own.
+
+    ``runs_from(n)`` lists ``(ordinal, run_id)`` of the session's runs with ordinal >= n.
+    """
+    next_ordinal, resume_after = (ordinal, after_seq) if ordinal else (1, 0)
+    idle = 0.0
+    while True:
+        runs = await runs_from(next_ordinal)
+        if not runs:
+            await asyncio.sleep(poll_s)
+            idle += poll_s
+            if idle >= PING_INTERVAL_S:
+                idle = 0.0
+                yield PING
+            continue
+        idle = 0.0
+        for run_ordinal, run_id in runs:
+            start = resume_after if run_ordinal == next_ordinal else 0
+            async for event in Tail(run_id=run_id, after_seq=start):
+                if event is None:
+                    yield PING
+                elif event.type == "stream.reset":
+                    yield frame(event, cursor=None)
+                else:
+                    yield frame(event, cursor=f"{run_ordinal}-{event.seq}")
+            next_ordinal, resume_after = run_ordinal + 1, 0
+
+
+def sse_headers() -> dict[str, str]:
+    return {
+        "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+        "Content-Encoding": "identity",
+    }
