@@ -94,13 +94,16 @@ class Tail:
         after = self.after_seq
         check_finished = True  # at the start, and whenever the log has gone quiet
         while True:
-            if check_finished and await _run_finished(self.run_id):
-                if await log.alast_seq(run_id=self.run_id) <= after:
-                    # Nothing newer will be written: the store has the rest, if anything
-                    # (a run can end without its terminal event reaching an expired log).
-                    async for event in self._replay_from_store(after):
-                        yield event
-                    return
+            # Once finished with nothing newer in the log, the store has the rest, if
+            # anything (a run can end without its terminal event reaching an expired log).
+            if (
+                check_finished
+                and await _run_finished(self.run_id)
+                and await log.alast_seq(run_id=self.run_id) <= after
+            ):
+                async for event in self._replay_from_store(after):
+                    yield event
+                return
             events = await log.read(
                 run_id=self.run_id, after_seq=after, timeout_s=self.ping_interval_s
             )

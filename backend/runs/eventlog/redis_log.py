@@ -74,11 +74,11 @@ class RedisEventLog:
             if last < after_seq:
                 return None
             if last > after_seq:
-                first = await client.xrange(stream, min=f"{after_seq + 1}-0", count=1)
+                first: Any = await client.xrange(stream, min=f"{after_seq + 1}-0", count=1)
                 if not first or _seq(first[0][0]) != after_seq + 1:
                     return None
         block_ms = max(1, int(timeout_s * 1000))
-        reply = await client.xread({stream: f"{after_seq}-0"}, count=500, block=block_ms)
+        reply: Any = await client.xread({stream: f"{after_seq}-0"}, count=500, block=block_ms)
         events: list[Event] = []
         for _name, entries in reply or []:
             for entry_id, fields in entries:
