@@ -76,9 +76,13 @@ def _build() -> tuple[CostGuard, BudgetStore]:
 
         from backend.guard_store.redis_store import RedisBudgetStore
 
-        client = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+        # Blocking pool: a burst of concurrent calls waits for a connection instead of
+        # failing with "Too many connections" (which the guard would report as a 503).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=50, timeout=5, socket_connect_timeout=2,
+            socket_timeout=2,
         )
+        client = aioredis.Redis(connection_pool=pool)
         store = RedisBudgetStore(redis=client, fail_open=settings.ENV.GUARD_FAIL_OPEN)
     else:
         store = _memory_store
