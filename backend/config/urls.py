@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("backend.llm.urls")),
     path("api/", include("backend.guard.urls")),
     path("api/", include("backend.runs.urls")),
+    path("api/", include("backend.chat.urls")),
     path("", include("backend.core.urls")),
 ]
 

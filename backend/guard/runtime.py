@@ -79,7 +79,10 @@ def _build() -> tuple[CostGuard, BudgetStore]:
         # Blocking pool: a burst of concurrent calls waits for a connection instead of
         # failing with "Too many connections" (which the guard would report as a 503).
         pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=50, timeout=5, socket_connect_timeout=2,
+            settings.REDIS_URL,
+            max_connections=50,
+            timeout=5,
+            socket_connect_timeout=2,
             socket_timeout=2,
         )
         client = aioredis.Redis(connection_pool=pool)

@@ -80,3 +80,20 @@ def run_add_usage(*, run_id: str, input_tokens: int, output_tokens: int, cost_us
         output_tokens=F("output_tokens") + output_tokens,
         cost_usd=F("cost_usd") + cost_usd,
     )
+
+
+def session_advance(*, session_id: str) -> str | None:
+    """Start the session's next queued run unless one is running: runs go strictly in order.
+
+    Called after a message is queued and after every run ends. Two callers racing may
+    both enqueue the same run; the executor's atomic claim lets only one execute it.
+    """
+    with transaction.atomic():
+        runs = Run.objects.filter(session_id=session_id)
+        if runs.filter(status=Run.Status.RUNNING).exists():
+            return None
+        next_run = runs.filter(status=Run.Status.QUEUED).order_by("ordinal").first()
+    if next_run is None:
+        return None
+    run_enqueue(run_id=str(next_run.id))
+    return str(next_run.id)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "backend.llm",
     "backend.analytics",
     "backend.runs",
+    "backend.chat",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.chat import selectors, services
+from backend.chat.models import ChatMessage, ChatSession
+from backend.clients.identity import Identity
+from backend.llm.selectors import default_model_id, model_price
+from backend.runs.stream_auth import stream_url
+
+
+def _identity(request: Request) -> Identity:
+    identity = request.auth
+    assert isinstance(identity, Identity)
+    return identity
+
+
+def session_stream_url(session: ChatSession) -> str:
+    return stream_url(
+        f"/api/chat/sessions/{session.id}/stream/",
+        client_id=session.client_id,
+        scope=f"session:{session.id}",
+    )
+
+
+def run_stream_url(run: Any) -> str:
+    return stream_url(f"/api/runs/{run.id}/stream/", client_id=run.client_id, scope=f"run:{run.id}")
+
+
+def _validate_model(value: str) -> None:
+    if model_price(model_id=value) is None:
+        raise serializers.ValidationError(f"unknown model or no known price: {value!r}")
+
+
+class SessionOutputSerializer(serializers.ModelSerializer):
+    stream_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChatSession
+        fields = ["id", "title", "model", "created_at", "stream_url"]
+
+    def get_stream_url(self, session: ChatSession) -> str:
+        return session_stream_url(session)
+
+
+class SessionListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        model = serializers.CharField(max_length=200, required=False, validators=[_validate_model])
+
+    @extend_schema(responses={200: SessionOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        from rest_framework.pagination import PageNumberPagination
+
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.session_list(client_id=_identity(request).client_id), request, view=self
+        )
+        return paginator.get_paginated_response(SessionOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: SessionOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.session_create(
+            client_id=_identity(request).client_id,
+            model=data.validated_data.get("model") or default_model_id(),
+            title=data.validated_data["title"],
+        )
+        return Response(SessionOutputSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChatMessage
+        fields = ["id", "role", "content", "tool_results", "run_id", "created_at"]
+
+
+class SessionDetailApi(APIView):
+    class PatchSerializer(serializers.Serializer):
+        title = serializers.CharField(max_length=200, allow_blank=False)
+
+    def _session(self, request: Request, session_id: str) -> ChatSession:
+        return selectors.session_get_for_client(
+            session_id=session_id, client_id=_identity(request).client_id
+        )
+
+    def get(self, request: Request, session_id: str) -> Response:
+        from backend.runs.apis import RunOutputSerializer
+
+        session = self._session(request, session_id)
+        transcript = selectors.session_transcript(session=session)
+        return Response(
+            {
+                **SessionOutputSerializer(session).data,
+                "messages": MessageOutputSerializer(transcript["messages"], many=True).data,
+                "runs": RunOutputSerializer(transcript["runs"], many=True).data,
+                "totals": transcript["totals"],
+            }
+        )
+
+    def patch(self, request: Request, session_id: str) -> Response:
+        session = self._session(request, session_id)
+        data = self.PatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.session_rename(session=session, title=data.validated_data["title"])
+        return Response(SessionOutputSerializer(session).data)
+
+    def delete(self, request: Request, session_id: str) -> Response:
+        services.session_delete(session=self._session(request, session_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+        model = serializers.CharField(max_length=200, required=False, validators=[_validate_model])
+        multitask = serializers.ChoiceField(
+            choices=["reject", "enqueue", "interrupt"], required=False, default="reject"
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        run_id = serializers.UUIDField()
+        message_id = serializers.UUIDField()
+        stream_url = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
+    def post(self, request: Request, session_id: str) -> Response:
+        identity = _identity(request)
+        session = selectors.session_get_for_client(
+            session_id=session_id, client_id=identity.client_id
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run, message = services.message_post(
+            session=session,
+            identity=identity,
+            content=data.validated_data["content"],
+            model=data.validated_data.get("model"),
+            multitask=data.validated_data["multitask"],
+        )
+        return Response(
+            self.OutputSerializer(
+                {"run_id": run.id, "message_id": message.id, "stream_url": run_stream_url(run)}
+            ).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

@@ -1,0 +1,51 @@
+import uuid
+
+from django.db import models
+
+
+class ChatSession(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client_id = models.CharField(max_length=64, db_index=True)
+    # The id a client chose (the AI SDK's useChat makes its own ids); unique per client.
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    title = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=200)
+    # Runs are numbered within the session (the first half of a session stream cursor).
+    run_count = models.PositiveIntegerField(default=0)
+    webhook_url = models.URLField(max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_id", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="uniq_chat_external_id_per_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or str(self.id)
+
+
+class ChatMessage(models.Model):
+    class Role(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    run_id = models.UUIDField(null=True, blank=True, db_index=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    tool_results = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+
+from backend.chat.models import ChatMessage, ChatSession
+from backend.core.errors import NotFoundError
+from backend.runs.models import Run
+
+
+def session_list(*, client_id: str) -> QuerySet[ChatSession]:
+    return ChatSession.objects.filter(client_id=client_id).order_by("-created_at")
+
+
+def session_get_for_client(*, session_id: str, client_id: str) -> ChatSession:
+    try:
+        session = ChatSession.objects.filter(pk=session_id, client_id=client_id).first()
+    except (DjangoValidationError, ValueError):
+        session = None
+    if session is None:
+        raise NotFoundError("No such chat session.")
+    return session
+
+
+def session_transcript(*, session: ChatSession) -> dict:
+    messages = list(ChatMessage.objects.filter(session=session).order_by("created_at"))
+    runs = list(Run.objects.filter(session_id=session.id).order_by("ordinal"))
+    return {
+        "messages": messages,
+        "runs": runs,
+        "totals": {
+            "input_tokens": sum(run.input_tokens for run in runs),
+            "output_tokens": sum(run.output_tokens for run in runs),
+            "cost_usd": str(sum((run.cost_usd for run in runs), start=0)),
+        },
+    }
+
+
+def session_active_run(*, session_id: str) -> Run | None:
+    return (
+        Run.objects.filter(
+            session_id=session_id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
+        )
+        .order_by("ordinal")
+        .first()
+    )
+
+
+def session_find_for_client(*, client_id: str, chat_id: str) -> ChatSession | None:
+    sessions = ChatSession.objects.filter(client_id=client_id)
+    try:
+        by_uuid = sessions.filter(pk=chat_id).first()
+    except (DjangoValidationError, ValueError):
+        by_uuid = None
+    return by_uuid or sessions.filter(external_id=chat_id).first()

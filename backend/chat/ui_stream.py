@@ -1,0 +1,180 @@
+"""The Vercel AI SDK (v6) UI message stream: a second rendering of a run's event log.
+
+Each run event becomes zero or more UI message chunks, sent as SSE ``data:`` lines and
+closed by ``data: [DONE]``. Only fields the SDK's chunk schema accepts are used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from backend.runs.eventlog import Event
+from backend.runs.sse import Tail
+
+HEADERS = {
+    "x-vercel-ai-ui-message-stream": "v1",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+    "Content-Encoding": "identity",
+}
+
+
+def chunk(part: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(part, separators=(',', ':'), default=str)}\n\n".encode()
+
+
+DONE = b"data: [DONE]\n\n"
+
+
+class UiStreamTranslator:
+    """Stateful: tracks open text parts and whether a step is open."""
+
+    def __init__(self, *, run_id: str, session_id: str | None) -> None:
+        self.run_id = run_id
+        self.session_id = session_id
+        self.open_text: str | None = None
+        self.text_seen: dict[str, bool] = {}
+        self.step_open = False
+        self.text_generation = 0
+
+    def start(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "start",
+                "messageMetadata": {"run_id": self.run_id, "session_id": self.session_id},
+            }
+        ]
+
+    def _text_id(self, message_id: str) -> str:
+        return f"{message_id}:{self.text_generation}"
+
+    def _close_text(self) -> list[dict[str, Any]]:
+        if self.open_text is None:
+            return []
+        part = {"type": "text-end", "id": self.open_text}
+        self.open_text = None
+        return [part]
+
+    def _open_step(self) -> list[dict[str, Any]]:
+        if self.step_open:
+            return []
+        self.step_open = True
+        return [{"type": "start-step"}]
+
+    def _close_step(self) -> list[dict[str, Any]]:
+        parts = self._close_text()
+        if self.step_open:
+            self.step_open = False
+            parts.append({"type": "finish-step"})
+        return parts
+
+    def translate(self, event: Event) -> list[dict[str, Any]]:
+        data = event.data
+        kind = event.type
+        if kind == "run.started":
+            return [*self._open_step(), {"type": "data-run", "id": "run", "data": data}]
+        if kind == "plan":
+            return [*self._open_step(), {"type": "data-plan", "data": data}]
+        if kind == "tool.started":
+            return [
+                *self._close_text(),
+                *self._open_step(),
+                {
+                    "type": "tool-input-available",
+                    "toolCallId": data["call_id"],
+                    "toolName": data["name"],
+                    "input": data.get("args", {}),
+                },
+            ]
+        if kind == "tool.progress":
+            return [{"type": "data-progress", "id": f"progress:{data['call_id']}", "data": data}]
+        if kind == "tool.completed":
+            return [
+                {
+                    "type": "tool-output-available",
+                    "toolCallId": data["call_id"],
+                    "output": data.get("output"),
+                }
+            ]
+        if kind == "tool.failed":
+            error = data.get("error") or {}
+            return [
+                {
+                    "type": "tool-output-error",
+                    "toolCallId": data["call_id"],
+                    "errorText": f"{error.get('code', 'TOOL_ERROR')}: {error.get('message', '')}",
+                }
+            ]
+        if kind == "step.completed":
+            return self._close_step()
+        if kind == "message.delta":
+            parts = self._open_step()
+            text_id = self._text_id(data["message_id"])
+            if self.open_text != text_id:
+                parts += self._close_text()
+                parts.append({"type": "text-start", "id": text_id})
+                self.open_text = text_id
+            self.text_seen[data["message_id"]] = True
+            parts.append({"type": "text-delta", "id": text_id, "delta": data.get("text", "")})
+            return parts
+        if kind == "message.reset":
+            # The UI drops the text of this message streamed so far; new text gets a new id.
+            parts = self._close_text()
+            self.text_generation += 1
+            self.text_seen[data["message_id"]] = False
+            return [*parts, {"type": "data-message-reset", "data": data}]
+        if kind == "message.completed":
+            if self.text_seen.get(data["message_id"]):
+                return self._close_text()
+            # Replayed from storage: no deltas, so the whole text at once.
+            text_id = self._text_id(data["message_id"])
+            self.text_seen[data["message_id"]] = True
+            return [
+                *self._close_text(),
+                *self._open_step(),
+                {"type": "text-start", "id": text_id},
+                {"type": "text-delta", "id": text_id, "delta": data.get("text", "")},
+                {"type": "text-end", "id": text_id},
+            ]
+        if kind == "usage":
+            return [{"type": "data-usage", "id": "usage", "data": data}]
+        if kind == "guard.warning":
+            return [{"type": "data-guard-warning", "data": data}]
+        if kind == "stream.reset":
+            return [{"type": "data-stream-reset", "data": {}}]
+        if kind == "run.completed":
+            return [
+                *self._close_step(),
+                {
+                    "type": "finish",
+                    "messageMetadata": {
+                        "run_id": self.run_id,
+                        "session_id": self.session_id,
+                        "usage": data.get("usage"),
+                    },
+                },
+            ]
+        if kind == "run.failed":
+            error = data.get("error") or {}
+            return [
+                *self._close_step(),
+                {"type": "error", "errorText": f"{error.get('code')}: {error.get('message')}"},
+            ]
+        if kind == "run.cancelled":
+            return [*self._close_step(), {"type": "abort"}]
+        return []
+
+
+async def ui_stream_body(*, run_id: str, session_id: str | None) -> AsyncIterator[bytes]:
+    translator = UiStreamTranslator(run_id=run_id, session_id=session_id)
+    for part in translator.start():
+        yield chunk(part)
+    async for event in Tail(run_id=run_id, after_seq=0):
+        if event is None:
+            yield b": ping\n\n"
+            continue
+        for part in translator.translate(event):
+            yield chunk(part)
+    yield DONE

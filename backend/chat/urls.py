@@ -1,0 +1,21 @@
+from django.urls import path, re_path
+
+from backend.chat import apis, ui_views, views
+
+urlpatterns = [
+    # AI SDK paths answer with or without the trailing slash: a POST is never redirected.
+    re_path(r"^chat/?$", ui_views.ui_chat, name="ui-chat"),
+    re_path(r"^chat/(?P<chat_id>[^/]+)/stream/?$", ui_views.ui_chat_resume, name="ui-chat-resume"),
+    path("chat/sessions/", apis.SessionListCreateApi.as_view(), name="chat-sessions"),
+    path("chat/sessions/<str:session_id>/", apis.SessionDetailApi.as_view(), name="chat-session"),
+    path(
+        "chat/sessions/<str:session_id>/messages/",
+        apis.MessageCreateApi.as_view(),
+        name="chat-messages",
+    ),
+    re_path(
+        r"^chat/sessions/(?P<session_id>[^/]+)/stream/?$",
+        views.session_stream,
+        name="chat-session-stream",
+    ),
+]
