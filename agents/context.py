@@ -1,0 +1,98 @@
+"""Per-run settings and request-scoped dependencies, read by nodes through ``Runtime[Context]``.
+
+Nothing in the graph reads ``os.environ`` or module globals: whoever starts a run (the
+backend's worker, the CLI, a test) builds a ``Context`` and passes it as ``context=``.
+``deps`` never reaches the model; tools receive it through their ``ToolContext``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from langchain_core.language_models import BaseChatModel
+
+from agents.guard.interface import CallMeta
+
+if TYPE_CHECKING:
+    from agents.videos import Video
+
+
+class ChatModelSource(Protocol):
+    """What nodes and tools need from ``agents.models.ModelFactory``."""
+
+    def chat_model(self, model_id: str, *, meta: CallMeta, max_tokens: int) -> BaseChatModel: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedFactoid:
+    factoid_id: str
+    topic: str
+    text: str
+
+
+class AgentData(Protocol):
+    """Data access the tools need; the backend implements it over its database."""
+
+    async def videos_for_channel(self, channel_id: str) -> list[Video]:
+        """A channel's uploads (any order); empty when the channel is unknown."""
+        ...
+
+    async def corpus_videos(self, query: str) -> list[Video]:
+        """Videos from the stored corpus relevant to ``query`` (may be empty)."""
+        ...
+
+    async def save_factoid(
+        self, *, topic: str, text: str, source_video_ids: tuple[str, ...]
+    ) -> SavedFactoid:
+        """Persist a generated factoid so it shows up in the factoid feed."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentDeps:
+    """Request-scoped collaborators, injected per run and hidden from the model."""
+
+    models: ChatModelSource
+    data: AgentData
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Settings of one run."""
+
+    deps: AgentDeps = field(repr=False)
+    model_id: str = "offline"
+    # Model for the tools' own calls (ideas, viral assessment, factoids); None = model_id.
+    tool_model_id: str | None = None
+    # Plan→tools round trips before the agent must answer with what it has.
+    max_steps: int = 6
+    max_tokens: int = 1024
+    # Estimated prompt tokens the history sent to the model may use (see agents.trimming).
+    history_token_budget: int = 6000
+    tool_timeout_s: float = 30.0
+    client_id: str = "anonymous"
+    plan: str = "anonymous"
+    session_id: str | None = None
+    run_id: str | None = None
+    ip_hash: str | None = None
+    api_key_id: str | None = None
+    # The creator's own channel, used when a request says "my channel".
+    channel_id: str | None = None
+
+    def call_meta(self, *, feature: str) -> CallMeta:
+        return CallMeta(
+            client_id=self.client_id,
+            feature=feature,
+            plan=self.plan,
+            run_id=self.run_id,
+            session_id=self.session_id,
+            ip_hash=self.ip_hash,
+            api_key_id=self.api_key_id,
+        )
+
+    def chat_model(self, *, feature: str, for_tool: bool = False) -> BaseChatModel:
+        model_id = (self.tool_model_id or self.model_id) if for_tool else self.model_id
+        return self.deps.models.chat_model(
+            model_id, meta=self.call_meta(feature=feature), max_tokens=self.max_tokens
+        )

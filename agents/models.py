@@ -1,0 +1,520 @@
+"""The one chat-model factory: every model the product talks to is built and guarded here.
+
+``ModelFactory.chat_model`` returns a ``GuardedChatModel`` around either the offline
+model or ``ChatOpenAI`` pointed at any OpenAI-compatible endpoint (OpenRouter by
+default). For each attempt at a call the guarded model reserves the worst case with the
+cost guard, runs the call and settles the real usage, whatever happens in between
+(errors, cancellation, a consumer that stops reading a stream). Client-side retries are
+off; the guard wrapper retries transient upstream errors, each attempt reserved on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, message_to_dict
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ConfigDict
+
+from agents.guard.interface import (
+    CallMeta,
+    CallUsage,
+    Guard,
+    GuardUnavailableError,
+    ModelPrice,
+    Reservation,
+    UnknownModelPriceError,
+)
+
+logger = logging.getLogger(__name__)
+
+OFFLINE_MODEL_ID = "offline"
+OFFLINE_MODEL_PRICE = ModelPrice(
+    model_id=OFFLINE_MODEL_ID,
+    input_per_token=Decimal(0),
+    output_per_token=Decimal(0),
+    offline=True,
+    provider="offline",
+)
+
+# Chat templates wrap each message in a few special tokens and the request in a few more;
+# these constants cover them generously so the bound stays an upper bound.
+PER_MESSAGE_TOKEN_OVERHEAD = 8
+PER_REQUEST_TOKEN_OVERHEAD = 16
+
+# Key under which the guarded model reports the settled cost of a call (USD, float).
+COST_METADATA_KEY = "guard_cost_usd"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSettings:
+    """How to reach the OpenAI-compatible endpoint and how hard to retry it."""
+
+    base_url: str = "https://openrouter.ai/api/v1"
+    api_key: str | None = None
+    # OpenRouter attributes traffic by these two headers.
+    app_url: str = "https://github.com/insightstream/insightstream"
+    app_title: str = "InsightStream"
+    request_timeout_s: float = 120.0
+    # Attempts per call including the first; only transient upstream errors are retried.
+    max_attempts: int = 3
+    retry_base_delay_s: float = 0.5
+    retry_max_delay_s: float = 8.0
+    offline_token_delay_s: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelCallEvent:
+    """One attempt at a model call, as reported to analytics (PostHog ``$ai_generation``)."""
+
+    model: str
+    provider: str
+    input_tokens: int
+    output_tokens: int
+    latency_s: float
+    cost_usd: Decimal
+    is_error: bool
+    trace_id: str | None  # the run id
+    feature: str
+    session_id: str | None
+    client_id: str
+    attempt: int
+    error_type: str | None = None
+
+
+class ModelCallAnalytics(Protocol):
+    def model_call(self, event: ModelCallEvent) -> Awaitable[None] | None: ...
+
+
+def prompt_tokens_upper_bound(
+    *, messages: Sequence[BaseMessage], tools: Sequence[Any] | None = None
+) -> int:
+    """An upper bound on the prompt tokens of a request, computed with no network.
+
+    A BPE token always covers at least one byte of text, so the UTF-8 size of the
+    serialized messages and tool schemas (which contain the text, plus JSON syntax)
+    bounds the text tokens; the constants cover template tokens around messages.
+    """
+    payload = json.dumps(
+        [message_to_dict(m) for m in messages], ensure_ascii=False, default=str
+    ).encode()
+    tool_payload = json.dumps(list(tools or []), ensure_ascii=False, default=str).encode()
+    return (
+        len(payload)
+        + len(tool_payload)
+        + PER_MESSAGE_TOKEN_OVERHEAD * len(messages)
+        + PER_REQUEST_TOKEN_OVERHEAD
+    )
+
+
+def is_transient_upstream_error(exc: BaseException) -> bool:
+    """Connection trouble, timeouts, 5xx and 429 from upstream: worth another attempt."""
+    import httpx
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return False
+
+
+def _retry_after_s(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        return float(headers.get("retry-after", ""))
+    except ValueError:
+        return None
+
+
+class _AttemptRecord:
+    """What one attempt used, filled in as the response (or stream) arrives."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.reported_cost_usd: Decimal | None = None
+        self.error: BaseException | None = None
+
+    def observe_message(self, message: BaseMessage) -> None:
+        usage = getattr(message, "usage_metadata", None)
+        if usage:
+            # Streams report usage once, in the final chunk; a full message carries it too.
+            self.input_tokens = max(self.input_tokens, int(usage.get("input_tokens", 0)))
+            self.output_tokens = max(self.output_tokens, int(usage.get("output_tokens", 0)))
+        self._observe_cost(message.response_metadata.get("token_usage"))
+        self._observe_cost({"cost": message.response_metadata.get("reported_cost_usd")})
+
+    def observe_chunk(self, chunk: ChatGenerationChunk) -> None:
+        self.observe_message(chunk.message)
+        info = chunk.generation_info or {}
+        self._observe_cost({"cost": info.get("reported_cost_usd")})
+
+    def observe_result(self, result: ChatResult) -> None:
+        for generation in result.generations:
+            self.observe_message(generation.message)
+        self._observe_cost((result.llm_output or {}).get("token_usage"))
+
+    def _observe_cost(self, token_usage: Any) -> None:
+        if isinstance(token_usage, dict) and token_usage.get("cost") is not None:
+            try:
+                self.reported_cost_usd = Decimal(str(token_usage["cost"]))
+            except ArithmeticError:
+                logger.warning("unparseable provider cost %r", token_usage["cost"])
+
+    def usage(self) -> CallUsage:
+        return CallUsage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            reported_cost_usd=self.reported_cost_usd,
+            is_error=self.error is not None,
+            latency_s=time.monotonic() - self.started,
+        )
+
+
+class GuardedChatModel(BaseChatModel):
+    """Delegates to ``inner``; reserves before and settles after every attempt."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    inner: BaseChatModel
+    guard: Any  # agents.guard.interface.Guard (a Protocol pydantic cannot validate)
+    price: ModelPrice
+    meta: CallMeta
+    max_tokens: int
+    max_attempts: int = 3
+    retry_base_delay_s: float = 0.5
+    retry_max_delay_s: float = 8.0
+    analytics: Any = None  # ModelCallAnalytics | None
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    @property
+    def _llm_type(self) -> str:
+        return f"guarded-{getattr(self.inner, '_llm_type', 'chat')}"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.price.model_id, "feature": self.meta.feature}
+
+    def bind_tools(
+        self,
+        tools: Sequence[Any],
+        *,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        # Tools travel as OpenAI-format kwargs down to the inner model's _agenerate, which
+        # both ChatOpenAI and the offline model understand.
+        formatted = [convert_to_openai_tool(tool) for tool in tools]
+        if tool_choice is not None:
+            if tool_choice == "any":
+                tool_choice = "required"
+            elif isinstance(tool_choice, str) and tool_choice not in ("auto", "none", "required"):
+                tool_choice = {"type": "function", "function": {"name": tool_choice}}
+            kwargs["tool_choice"] = tool_choice
+        return self.bind(tools=formatted, **kwargs)
+
+    # -- guard bookkeeping ---------------------------------------------------------------
+
+    async def _reserve(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> Reservation:
+        reservation: Reservation = await self.guard.reserve(
+            meta=self.meta,
+            model=self.price,
+            prompt_tokens_upper_bound=prompt_tokens_upper_bound(
+                messages=messages, tools=kwargs.get("tools")
+            ),
+            max_tokens=self.max_tokens,
+        )
+        return reservation
+
+    async def _settle(
+        self, reservation: Reservation, record: _AttemptRecord, *, attempt: int
+    ) -> Decimal:
+        usage = record.usage()
+        try:
+            # Shielded: a second cancellation while settling must not leave the hold open.
+            cost: Decimal = await asyncio.shield(self.guard.settle(reservation, usage))
+        except Exception:
+            logger.exception("settling reservation %s failed", reservation.reservation_id)
+            cost = usage.reported_cost_usd or (
+                usage.input_tokens * self.price.input_per_token
+                + usage.output_tokens * self.price.output_per_token
+            )
+        await self._report(record=record, usage=usage, cost=cost, attempt=attempt)
+        return cost
+
+    async def _report(
+        self, *, record: _AttemptRecord, usage: CallUsage, cost: Decimal, attempt: int
+    ) -> None:
+        if self.analytics is None:
+            return
+        event = ModelCallEvent(
+            model=self.price.model_id,
+            provider=self.price.provider,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            latency_s=usage.latency_s,
+            cost_usd=cost,
+            is_error=usage.is_error,
+            trace_id=self.meta.run_id,
+            feature=self.meta.feature,
+            session_id=self.meta.session_id,
+            client_id=self.meta.client_id,
+            attempt=attempt,
+            error_type=type(record.error).__name__ if record.error is not None else None,
+        )
+        try:
+            outcome = self.analytics.model_call(event)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception:
+            # Analytics must never fail the call it describes.
+            logger.exception("model-call analytics hook failed")
+
+    def _should_retry(self, exc: BaseException, attempt: int) -> bool:
+        return attempt < self.max_attempts and is_transient_upstream_error(exc)
+
+    def _backoff_s(self, exc: BaseException, attempt: int) -> float:
+        delay = self.retry_base_delay_s * (2 ** (attempt - 1))
+        hinted = _retry_after_s(exc)
+        if hinted is not None:
+            delay = max(delay, hinted)
+        return min(delay, self.retry_max_delay_s)
+
+    def _annotate(self, message: BaseMessage, *, cost: Decimal, attempts: int) -> None:
+        message.response_metadata[COST_METADATA_KEY] = float(cost)
+        message.response_metadata["guard_attempts"] = attempts
+
+    # -- async paths ---------------------------------------------------------------------
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        attempt = 0
+        while True:
+            attempt += 1
+            reservation = await self._reserve(messages, kwargs)
+            record = _AttemptRecord()
+            try:
+                result = await self.inner._agenerate(messages, stop=stop, **kwargs)
+                record.observe_result(result)
+            except BaseException as exc:
+                record.error = exc
+                if not self._should_retry(exc, attempt):
+                    raise
+            finally:
+                cost = await self._settle(reservation, record, attempt=attempt)
+            if record.error is None:
+                for generation in result.generations:
+                    self._annotate(generation.message, cost=cost, attempts=attempt)
+                return result
+            await self.sleep(self._backoff_s(record.error, attempt))
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        attempt = 0
+        while True:
+            attempt += 1
+            reservation = await self._reserve(messages, kwargs)
+            record = _AttemptRecord()
+            yielded = False
+            try:
+                # The outer BaseChatModel reports tokens to callbacks; the inner one must
+                # not, or every token would be streamed twice.
+                async for chunk in self.inner._astream(messages, stop=stop, **kwargs):
+                    record.observe_chunk(chunk)
+                    yielded = True
+                    yield chunk
+            except BaseException as exc:
+                record.error = exc
+                # Text already shown cannot be taken back, so only a silent failure retries.
+                if yielded or not self._should_retry(exc, attempt):
+                    raise
+            finally:
+                cost = await self._settle(reservation, record, attempt=attempt)
+            if record.error is None:
+                tail = AIMessageChunk(content="")
+                self._annotate(tail, cost=cost, attempts=attempt)
+                yield ChatGenerationChunk(message=tail)
+                return
+            await self.sleep(self._backoff_s(record.error, attempt))
+
+    # -- sync paths: the guard is async, so run the async path on a private loop --------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return _run_coroutine_sync(self._agenerate(messages, stop=stop, **kwargs))
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        async def collect() -> list[ChatGenerationChunk]:
+            return [chunk async for chunk in self._astream(messages, stop=stop, **kwargs)]
+
+        yield from _run_coroutine_sync(collect())
+
+
+def _run_coroutine_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion from sync code, even under a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    outcome: dict[str, Any] = {}
+
+    def runner() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=runner, name="guarded-model-sync")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    result: T = outcome["value"]
+    return result
+
+
+def _openai_chat_model_class() -> type[BaseChatModel]:
+    from langchain_openai import ChatOpenAI
+
+    class CostReportingChatOpenAI(ChatOpenAI):
+        """ChatOpenAI that keeps OpenRouter's ``usage.cost`` from the final stream chunk.
+
+        langchain-openai turns a chunk's ``usage`` into ``usage_metadata`` and drops the
+        rest; the non-streaming path keeps it in ``llm_output["token_usage"]``.
+        """
+
+        def _convert_chunk_to_generation_chunk(
+            self,
+            chunk: dict[str, Any],
+            default_chunk_class: type,
+            base_generation_info: dict[str, Any] | None,
+        ) -> ChatGenerationChunk | None:
+            generation = super()._convert_chunk_to_generation_chunk(
+                chunk, default_chunk_class, base_generation_info
+            )
+            usage = chunk.get("usage") or {}
+            if generation is not None and usage.get("cost") is not None:
+                generation.generation_info = {
+                    **(generation.generation_info or {}),
+                    "reported_cost_usd": usage["cost"],
+                }
+            return generation
+
+    return CostReportingChatOpenAI
+
+
+class ModelFactory:
+    """Builds guarded chat models; the only place a chat model is constructed."""
+
+    def __init__(
+        self,
+        *,
+        settings: ModelSettings,
+        guard: Guard,
+        catalogue: Callable[[str], ModelPrice | None],
+        analytics: ModelCallAnalytics | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._settings = settings
+        self._guard = guard
+        self._catalogue = catalogue
+        self._analytics = analytics
+        self._sleep = sleep
+
+    def price_of(self, model_id: str) -> ModelPrice:
+        if model_id == OFFLINE_MODEL_ID:
+            return OFFLINE_MODEL_PRICE
+        price = self._catalogue(model_id)
+        if price is None:
+            raise UnknownModelPriceError(
+                f"Model {model_id!r} has no known price, so it cannot be used.",
+                details={"model": model_id},
+            )
+        return price
+
+    def chat_model(self, model_id: str, *, meta: CallMeta, max_tokens: int) -> BaseChatModel:
+        price = self.price_of(model_id)
+        inner = self._inner_model(price=price, max_tokens=max_tokens, feature=meta.feature)
+        return GuardedChatModel(
+            inner=inner,
+            guard=self._guard,
+            price=price,
+            meta=meta,
+            max_tokens=max_tokens,
+            max_attempts=self._settings.max_attempts,
+            retry_base_delay_s=self._settings.retry_base_delay_s,
+            retry_max_delay_s=self._settings.retry_max_delay_s,
+            analytics=self._analytics,
+            sleep=self._sleep,
+        )
+
+    def _inner_model(self, *, price: ModelPrice, max_tokens: int, feature: str) -> BaseChatModel:
+        if price.offline:
+            from agents.offline import OfflineChatModel
+
+            return OfflineChatModel(
+                feature=feature,
+                max_tokens=max_tokens,
+                token_delay_s=self._settings.offline_token_delay_s,
+            )
+        if not self._settings.api_key:
+            raise GuardUnavailableError(
+                f"Model {price.model_id!r} needs an API key and none is configured.",
+                details={"model": price.model_id},
+            )
+        chat_openai = _openai_chat_model_class()
+        return chat_openai(
+            model=price.model_id,
+            base_url=self._settings.base_url,
+            api_key=self._settings.api_key,
+            default_headers={
+                "HTTP-Referer": self._settings.app_url,
+                "X-Title": self._settings.app_title,
+            },
+            stream_usage=True,
+            max_tokens=max_tokens,
+            timeout=self._settings.request_timeout_s,
+            # The guard wrapper owns retries so each attempt is reserved and settled.
+            max_retries=0,
+        )
