@@ -186,6 +186,10 @@ CELERY_TASK_TIME_LIMIT = ENV.CELERY_TASK_TIME_LIMIT_S
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV.CELERY_VISIBILITY_TIMEOUT_S}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "backend.runs.tasks.run_execute": {"queue": "default"},
+    "backend.runs.tasks.tool_execute": {"queue": "long"},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The periodic jobs; in embedded mode the in-process scheduler reads the same table.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
@@ -196,6 +200,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "model-catalogue-refresh": {
         "task": "backend.llm.tasks.catalogue_refresh",
         "schedule": 86_400.0,
+    },
+    "runs-reap": {
+        "task": "backend.runs.tasks.runs_reap",
+        "schedule": float(max(5, ENV.RUN_LEASE_S // 2)),
     },
     "guard-archive-days": {
         "task": "backend.guard.tasks.archive_finished_days",

@@ -1,0 +1,18 @@
+"""What each kind of run does once claimed: ``chat`` drives the agent graph."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from backend.runs.executor import RunContext, RunFailed
+
+Driver = Callable[[RunContext], Awaitable[dict[str, Any] | None]]
+
+
+def driver_for(kind: str) -> Driver:
+    if kind == "chat":
+        from backend.runs.chat_driver import drive_chat
+
+        return drive_chat
+    raise RunFailed("INTERNAL_ERROR", f"No driver for runs of kind {kind!r}.")

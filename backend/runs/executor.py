@@ -1,0 +1,200 @@
+"""Executes a run on a worker: claim, stream the agent's steps as events, settle the end.
+
+The same code runs on a Celery worker and on the embedded thread runner. Everything a run
+does is bounded by its deadline (``asyncio.timeout``) whatever the worker pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+import structlog
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from agents.guard import GuardError
+from backend.runs import lease
+from backend.runs.emitter import RunEmitter
+from backend.runs.models import Run
+from backend.runs.services import session_advance
+
+logger = structlog.get_logger(__name__)
+
+
+class RunCancelled(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LeaseLost(Exception):
+    pass
+
+
+class RunFailed(Exception):
+    """A failure with a DESIGN.md code, raised by the kind-specific driver."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class RunContext:
+    """What a driver needs: the run, an async emitter, usage totals."""
+
+    def __init__(self, *, run: Run, emitter: RunEmitter) -> None:
+        self.run = run
+        self.run_id = str(run.id)
+        self.emitter = emitter
+        self._emit = sync_to_async(emitter.emit)
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost_usd = 0.0
+
+    async def emit(self, type: str, data: dict[str, Any] | None = None) -> None:
+        await self._emit(type, data or {})
+
+
+async def execute_run(*, run_id: str) -> None:
+    me = worker_id()
+    env = settings.ENV
+    outcome, run = await sync_to_async(lease.run_claim)(
+        run_id=run_id, worker_id=me, lease_s=env.RUN_LEASE_S
+    )
+    log = logger.bind(run_id=run_id, worker=me)
+    if outcome != "claimed" or run is None:
+        log.info("run_not_claimed", outcome=outcome)
+        if outcome in ("cancelled", "exhausted") and run is not None and run.session_id:
+            await sync_to_async(session_advance)(session_id=str(run.session_id))
+        return
+    structlog.contextvars.bind_contextvars(run_id=run_id, client_id=run.client_id)
+    log.info("run_claimed", attempt=run.attempt, kind=run.kind)
+    try:
+        await _execute_claimed(run=run, me=me)
+    finally:
+        if run.session_id:
+            await sync_to_async(session_advance)(session_id=str(run.session_id))
+
+
+async def _execute_claimed(*, run: Run, me: str) -> None:
+    env = settings.ENV
+    ctx = RunContext(run=run, emitter=RunEmitter(run_id=str(run.id), attempt=run.attempt))
+    main = asyncio.current_task()
+    assert main is not None
+    stop_reason: dict[str, str] = {}
+
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(env.RUN_HEARTBEAT_S)
+            ours, cancel = await sync_to_async(lease.run_heartbeat)(
+                run_id=ctx.run_id, worker_id=me, lease_s=env.RUN_LEASE_S
+            )
+            if not ours:
+                stop_reason["lost"] = "lease lost"
+                main.cancel()
+                return
+            if cancel:
+                stop_reason["cancel"] = "cancelled by the client"
+                main.cancel()
+                return
+
+    beat = asyncio.create_task(heartbeat())
+    started = time.perf_counter()
+    status, code, message, result = Run.Status.COMPLETED, "", "", None
+    try:
+        async with asyncio.timeout(env.RUN_DEADLINE_S):
+            from backend.runs.drivers import driver_for
+
+            result = await driver_for(run.kind)(ctx)
+    except asyncio.CancelledError:
+        if "lost" in stop_reason:
+            logger.warning("run_lease_lost", run_id=ctx.run_id)
+            return  # another worker owns it now; it will finish the run
+        if "cancel" not in stop_reason:
+            raise
+        status, code, message = Run.Status.CANCELLED, "CANCELLED", stop_reason["cancel"]
+    except TimeoutError:
+        status, code = Run.Status.FAILED, "RUN_TIMEOUT"
+        message = f"The run did not finish within {env.RUN_DEADLINE_S} s."
+    except GuardError as exc:
+        status, code, message = Run.Status.FAILED, exc.code, exc.message
+    except RunFailed as exc:
+        status, code, message = Run.Status.FAILED, exc.code, exc.message
+    except Exception as exc:
+        logger.exception("run_crashed", run_id=ctx.run_id)
+        status, code, message = Run.Status.FAILED, "INTERNAL_ERROR", f"{type(exc).__name__}"
+    finally:
+        beat.cancel()
+    await _finish(
+        ctx,
+        me=me,
+        status=status,
+        code=code,
+        message=message,
+        result=result,
+        duration_s=time.perf_counter() - started,
+    )
+
+
+async def _finish(
+    ctx: RunContext,
+    *,
+    me: str,
+    status: str,
+    code: str,
+    message: str,
+    result: dict[str, Any] | None,
+    duration_s: float,
+) -> None:
+    from backend.analytics.events import capture
+
+    ended = await sync_to_async(lease.run_end)(
+        run_id=ctx.run_id, worker_id=me, status=status, code=code, message=message, result=result
+    )
+    if not ended:
+        return  # cancelled while queued, or taken over: someone else reports the end
+    run = await sync_to_async(Run.objects.get)(pk=ctx.run_id)
+    usage = {
+        "input_tokens": run.input_tokens,
+        "output_tokens": run.output_tokens,
+        "cost_usd": str(run.cost_usd),
+    }
+    if status == Run.Status.COMPLETED:
+        await ctx.emit(
+            "run.completed",
+            {"message_id": (result or {}).get("message_id"), "usage": usage, "result": result},
+        )
+        capture(
+            "run_completed",
+            distinct_id=run.client_id,
+            properties={
+                "run_id": ctx.run_id,
+                "kind": run.kind,
+                "model": run.model,
+                "duration_s": round(duration_s, 3),
+                **usage,
+            },
+        )
+    elif status == Run.Status.CANCELLED:
+        await ctx.emit("run.cancelled", {"reason": message})
+    else:
+        await ctx.emit("run.failed", {"error": {"code": code, "message": message}})
+        capture(
+            "run_failed",
+            distinct_id=run.client_id,
+            properties={
+                "run_id": ctx.run_id,
+                "kind": run.kind,
+                "code": code,
+            },
+        )

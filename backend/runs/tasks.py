@@ -1,0 +1,38 @@
+"""Celery adapters: load ids, call the service, own time limits and failure handling."""
+
+from __future__ import annotations
+
+import asyncio
+
+from celery import shared_task
+from django.conf import settings
+
+from backend.runs import lease
+
+
+@shared_task(
+    name="backend.runs.tasks.run_execute",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    # The run enforces its own deadline inside (asyncio.timeout); these are the backstop.
+    soft_time_limit=settings.ENV.RUN_DEADLINE_S + 30,
+    time_limit=settings.ENV.RUN_DEADLINE_S + 60,
+)
+def run_execute(run_id: str) -> None:
+    from backend.runs.executor import execute_run
+
+    asyncio.run(execute_run(run_id=run_id))
+
+
+@shared_task(name="backend.runs.tasks.runs_reap", ignore_result=True)
+def runs_reap() -> None:
+    """Re-enqueue runs whose worker died (lease expired) and queued runs nobody started."""
+    from backend.core.task_runner import enqueue
+
+    stale_queue_s = 4 * settings.ENV.RUN_LEASE_S
+    for run_id in [
+        *lease.runs_with_expired_lease(),
+        *lease.runs_waiting_to_start(older_than_s=stale_queue_s),
+    ]:
+        enqueue(run_execute, run_id, queue="default")
