@@ -38,7 +38,8 @@ def env(settings) -> Any:
     original = settings.ENV
 
     def apply(**changes: Any) -> None:
-        settings.ENV = settings.ENV.model_copy(update=changes)
+        # Validated like the environment would be (so "0" and 0 both become Decimal).
+        settings.ENV = type(settings.ENV).model_validate({**settings.ENV.model_dump(), **changes})
         from backend.guard import runtime
 
         runtime.reset_for_tests()
