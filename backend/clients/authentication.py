@@ -83,10 +83,22 @@ class ClientAuthentication(BaseAuthentication):
                 f"{CSRF_HEADER} header."
             )
         request._request.client_id = identity.client_id  # type: ignore[attr-defined]
-        return identity, identity
+        # DRF copies the returned user onto the Django request: keep the session's user
+        # (staff in the admin) rather than replacing it with the client identity.
+        return getattr(request._request, "user", None), identity  # type: ignore[return-value]
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="insightstream"'
+
+
+class SessionUserAuthentication(BaseAuthentication):
+    """A logged-in Django user (staff, via the admin's session) with no client credentials."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        user = getattr(request._request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user, None
+        return None
 
 
 class HasClient(BasePermission):

@@ -14,8 +14,8 @@ class IsStaffOrAdminKey(BasePermission):
     message = "Staff or an admin API key only."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = getattr(request._request, "user", None)
-        if user is not None and user.is_authenticated and user.is_staff:
+        user = request.user
+        if user is not None and user.is_authenticated and getattr(user, "is_staff", False):
             return True
         identity = request.auth
         return isinstance(identity, Identity) and identity.is_admin

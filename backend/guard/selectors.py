@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -11,6 +12,10 @@ from django.utils import timezone
 from agents.guard.pricing import micros_to_usd
 from backend.guard.models import GuardEvent, LlmCall
 from backend.guard.runtime import get_store
+
+
+def _usd(value: Any) -> str:
+    return str(Decimal(str(value or 0)).quantize(Decimal("0.000001")))
 
 
 def usage_report(*, days: int = 14) -> dict[str, Any]:
@@ -25,11 +30,11 @@ def usage_report(*, days: int = 14) -> dict[str, Any]:
             input_tokens=Sum("input_tokens"),
             output_tokens=Sum("output_tokens"),
         )
-        return [{**row, "spend_usd": str(row["spend_usd"] or 0)} for row in rows.order_by(*fields)]
+        return [{**row, "spend_usd": _usd(row["spend_usd"])} for row in rows.order_by(*fields)]
 
     per_day = calls.annotate(day=TruncDate("created_at"))
     by_day = [
-        {**row, "day": row["day"].isoformat(), "spend_usd": str(row["spend_usd"] or 0)}
+        {**row, "day": row["day"].isoformat(), "spend_usd": _usd(row["spend_usd"])}
         for row in per_day.values("day")
         .annotate(calls=Count("id"), spend_usd=Sum("cost_usd"))
         .order_by("day")

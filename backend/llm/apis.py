@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +14,7 @@ class ModelListApi(APIView):
     """Usable models with context length and USD prices per million tokens."""
 
     authentication_classes: list = []
+    permission_classes = [AllowAny]
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.CharField(source="model_id")

@@ -154,7 +154,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["backend.clients.authentication.ClientAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "backend.clients.authentication.ClientAuthentication",
+        "backend.clients.authentication.SessionUserAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["backend.clients.authentication.HasClient"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

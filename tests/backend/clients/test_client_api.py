@@ -117,7 +117,7 @@ def test_cookie_auth_on_unsafe_request_needs_custom_header():
         ClientAuthentication().authenticate(Request(raw))
     raw = factory.post("/api/anything/", HTTP_X_REQUESTED_WITH="fetch")
     raw.COOKIES["insightstream_client"] = token
-    identity, _ = ClientAuthentication().authenticate(Request(raw))
+    _, identity = ClientAuthentication().authenticate(Request(raw))
     assert identity.via == "cookie"
 
 
