@@ -7,7 +7,9 @@ backend's worker, the CLI, a test) builds a ``Context`` and passes it as ``conte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -55,6 +57,8 @@ class AgentDeps:
 
     models: ChatModelSource
     data: AgentData
+    # Injected so date-relative tools (upload streaks) are reproducible in tests.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass(kw_only=True)

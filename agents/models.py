@@ -346,13 +346,17 @@ class GuardedChatModel(BaseChatModel):
             reservation = await self._reserve(messages, kwargs)
             record = _AttemptRecord()
             yielded = False
+            # Held one chunk behind so the settled cost can ride on the final chunk.
+            pending: ChatGenerationChunk | None = None
             try:
                 # The outer BaseChatModel reports tokens to callbacks; the inner one must
                 # not, or every token would be streamed twice.
                 async for chunk in self.inner._astream(messages, stop=stop, **kwargs):
                     record.observe_chunk(chunk)
-                    yielded = True
-                    yield chunk
+                    if pending is not None:
+                        yielded = True
+                        yield pending
+                    pending = chunk
             except BaseException as exc:
                 record.error = exc
                 # Text already shown cannot be taken back, so only a silent failure retries.
@@ -361,9 +365,9 @@ class GuardedChatModel(BaseChatModel):
             finally:
                 cost = await self._settle(reservation, record, attempt=attempt)
             if record.error is None:
-                tail = AIMessageChunk(content="")
-                self._annotate(tail, cost=cost, attempts=attempt)
-                yield ChatGenerationChunk(message=tail)
+                last = pending or ChatGenerationChunk(message=AIMessageChunk(content=""))
+                self._annotate(last.message, cost=cost, attempts=attempt)
+                yield last
                 return
             await self.sleep(self._backoff_s(record.error, attempt))
 

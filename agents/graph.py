@@ -1,0 +1,300 @@
+"""The agent graph: begin → plan ⇄ tools (one task per call, via Send) → answer.
+
+``plan`` lets the model (with the tools bound) choose tool calls or answer directly. Each
+tool call runs as its own ``tools`` task in one super-step, so calls run concurrently and
+the checkpointer saves each finished call's writes as it finishes: a run resumed from its
+checkpoint does not execute them again. After ``max_steps`` rounds of tools, ``respond``
+makes the model answer from what it has, with no tools bound.
+
+Progress goes to LangGraph's custom stream (``stream_mode="custom"``) as dicts with a
+``type`` key; tokens go to the ``messages`` stream from the ``plan`` and ``respond`` nodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Overwrite, Send
+
+from agents.context import Context
+from agents.guard.interface import GuardError
+from agents.models import COST_METADATA_KEY
+from agents.prompts import AGENT_SYSTEM_PROMPT, QUOTED_DATA_RULE, RESPOND_SYSTEM_PROMPT
+from agents.state import (
+    InputState,
+    PlannedToolCall,
+    State,
+    ToolError,
+    ToolResult,
+    ToolTask,
+    UsageTotals,
+    zero_usage,
+)
+from agents.tools import ALL_TOOLS, AgentTool, ToolContext, ToolFailure
+from agents.tools.base import ModelUsage
+from agents.trimming import trim_history
+
+
+def _usage_of(message: AIMessage) -> UsageTotals:
+    usage = message.usage_metadata or {}
+    return UsageTotals(
+        input_tokens=int(usage.get("input_tokens", 0)),
+        output_tokens=int(usage.get("output_tokens", 0)),
+        cost_usd=float(message.response_metadata.get(COST_METADATA_KEY, 0.0)),
+    )
+
+
+def _usage_event(*, feature: str, model: str, usage: UsageTotals) -> dict[str, Any]:
+    return {"type": "usage", "feature": feature, "model": model, **usage}
+
+
+def _today(context: Context) -> str:
+    return context.deps.now().astimezone(UTC).date().isoformat()
+
+
+async def begin(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """A new run on a thread: forget the previous run's plan, results and usage."""
+    return {
+        "plan": [],
+        "tool_results": Overwrite([]),
+        "usage": Overwrite(zero_usage()),
+        "steps": 0,
+    }
+
+
+def _error_result(
+    *, call_id: str, name: str, args: dict[str, Any], step: int, code: str, message: str, started: float
+) -> ToolResult:
+    return ToolResult(
+        call_id=call_id,
+        name=name,
+        args=args,
+        step=step,
+        ok=False,
+        output=None,
+        error=ToolError(code=code, message=message),
+        duration_ms=round((time.monotonic() - started) * 1000),
+    )
+
+
+class AgentGraph:
+    """Holds the tool set; its bound methods are the graph's nodes and routers."""
+
+    def __init__(self, *, tools: Sequence[AgentTool[Any, Any]]) -> None:
+        self.tools = {tool.name: tool for tool in tools}
+        self.tool_schemas = [tool.model_schema() for tool in tools]
+
+    async def plan(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        context = runtime.context
+        steps = state.get("steps", 0)
+        if steps >= context.max_steps:
+            return {}  # routed to respond
+        writer = get_stream_writer()
+        writer({"type": "step.started", "node": "plan", "step": steps + 1})
+        started = time.monotonic()
+        system = SystemMessage(
+            AGENT_SYSTEM_PROMPT.format(today=_today(context), quoted_data_rule=QUOTED_DATA_RULE)
+        )
+        prompt = trim_history(
+            system=system, messages=state["messages"], budget=context.history_token_budget
+        )
+        model = context.chat_model(feature="plan").bind_tools(self.tool_schemas)
+        reply = await model.ainvoke(prompt)
+        assert isinstance(reply, AIMessage)
+        planned = [
+            PlannedToolCall(call_id=call["id"] or "", name=call["name"], args=call["args"])
+            for call in reply.tool_calls
+        ]
+        usage = _usage_of(reply)
+        writer(_usage_event(feature="plan", model=context.model_id, usage=usage))
+        writer({"type": "plan", "tool_calls": planned})
+        writer(
+            {
+                "type": "step.completed",
+                "node": "plan",
+                "step": steps + 1,
+                "duration_ms": round((time.monotonic() - started) * 1000),
+            }
+        )
+        return {
+            "messages": [reply],
+            "plan": planned,
+            "usage": usage,
+            "steps": steps + 1 if planned else steps,
+        }
+
+    def route_after_plan(self, state: State) -> list[Send] | str:
+        last = state["messages"][-1]
+        if isinstance(last, AIMessage) and last.tool_calls:
+            return [
+                Send("tools", ToolTask(call=call, step=state.get("steps", 0)))
+                for call in last.tool_calls
+            ]
+        if isinstance(last, AIMessage):
+            return END  # the model answered directly
+        return "respond"  # step limit reached with tool results still unanswered
+
+    async def run_tool(self, task: ToolTask, runtime: Runtime[Context]) -> dict[str, Any]:
+        """One tool call. Never raises for the tool's own failures: they become an error
+        ToolMessage so the other calls of the step still count."""
+        context = runtime.context
+        writer = get_stream_writer()
+        call = task["call"]
+        call_id, name, args = call["id"] or "", call["name"], dict(call["args"])
+        started = time.monotonic()
+        writer({"type": "tool.started", "call_id": call_id, "name": name, "args": args})
+        meter = ModelUsage()
+
+        def report(done: int, total: int | None, message: str) -> None:
+            writer(
+                {
+                    "type": "tool.progress",
+                    "call_id": call_id,
+                    "done": done,
+                    "total": total,
+                    "message": message,
+                }
+            )
+
+        ctx = ToolContext(call_id=call_id, context=context, report_progress=report, usage=meter)
+        result: ToolResult
+        try:
+            tool = self.tools.get(name)
+            if tool is None:
+                raise ToolFailure(f"There is no tool named {name!r}.", code="VALIDATION_ERROR")
+            output = await asyncio.wait_for(
+                tool.invoke(raw_args=args, ctx=ctx), timeout=context.tool_timeout_s
+            )
+            result = ToolResult(
+                call_id=call_id,
+                name=name,
+                args=args,
+                step=task["step"],
+                ok=True,
+                output=output.model_dump(mode="json"),
+                error=None,
+                duration_ms=round((time.monotonic() - started) * 1000),
+            )
+        except TimeoutError:
+            result = _error_result(
+                call_id=call_id, name=name, args=args, step=task["step"], started=started,
+                code="TOOL_TIMEOUT", message=f"{name} took longer than {context.tool_timeout_s:g} s.",
+            )  # fmt: skip
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the run itself is being cancelled: let it stop
+            result = _error_result(
+                call_id=call_id, name=name, args=args, step=task["step"], started=started,
+                code="TOOL_CANCELLED", message=f"{name} was cancelled before it finished.",
+            )  # fmt: skip
+        except ToolFailure as exc:
+            result = _error_result(
+                call_id=call_id, name=name, args=args, step=task["step"], started=started,
+                code=exc.code, message=exc.message,
+            )  # fmt: skip
+        except GuardError as exc:
+            result = _error_result(
+                call_id=call_id, name=name, args=args, step=task["step"], started=started,
+                code=exc.code, message=exc.message,
+            )  # fmt: skip
+        except Exception as exc:
+            result = _error_result(
+                call_id=call_id, name=name, args=args, step=task["step"], started=started,
+                code="TOOL_ERROR", message=f"{name} failed: {type(exc).__name__}: {exc}",
+            )  # fmt: skip
+        usage = UsageTotals(
+            input_tokens=meter.input_tokens,
+            output_tokens=meter.output_tokens,
+            cost_usd=meter.cost_usd,
+        )
+        if meter.input_tokens or meter.output_tokens:
+            writer(_usage_event(feature=f"tool:{name}", model=context.tool_model_id or context.model_id, usage=usage))
+        if result["ok"]:
+            writer(
+                {
+                    "type": "tool.completed",
+                    "call_id": call_id,
+                    "name": name,
+                    "output": result["output"],
+                    "duration_ms": result["duration_ms"],
+                }
+            )
+            content = json.dumps(result["output"], ensure_ascii=False)
+        else:
+            writer({"type": "tool.failed", "call_id": call_id, "name": name, "error": result["error"]})
+            content = json.dumps({"error": result["error"]}, ensure_ascii=False)
+        message = ToolMessage(
+            content=content,
+            tool_call_id=call_id,
+            name=name,
+            status="success" if result["ok"] else "error",
+        )
+        return {"messages": [message], "tool_results": [result], "usage": usage}
+
+    async def respond(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        context = runtime.context
+        writer = get_stream_writer()
+        step = state.get("steps", 0)
+        writer({"type": "step.started", "node": "respond", "step": step})
+        started = time.monotonic()
+        system = SystemMessage(RESPOND_SYSTEM_PROMPT.format(quoted_data_rule=QUOTED_DATA_RULE))
+        prompt = trim_history(
+            system=system, messages=state["messages"], budget=context.history_token_budget
+        )
+        reply = await context.chat_model(feature="respond").ainvoke(prompt)
+        assert isinstance(reply, AIMessage)
+        usage = _usage_of(reply)
+        writer(_usage_event(feature="respond", model=context.model_id, usage=usage))
+        writer(
+            {
+                "type": "step.completed",
+                "node": "respond",
+                "step": step,
+                "duration_ms": round((time.monotonic() - started) * 1000),
+            }
+        )
+        return {"messages": [reply], "usage": usage}
+
+
+def build_graph(
+    *, tools: Sequence[AgentTool[Any, Any]] = ALL_TOOLS
+) -> StateGraph[State, Context, InputState, State]:
+    """The uncompiled graph; ``tools`` defaults to every tool in ``agents.tools``."""
+    agent = AgentGraph(tools=tools)
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState)
+    builder.add_node("begin", begin)
+    builder.add_node("plan", agent.plan)
+    builder.add_node("tools", agent.run_tool)  # type: ignore[arg-type]  # input is a ToolTask
+    builder.add_node("respond", agent.respond)
+    builder.add_edge(START, "begin")
+    builder.add_edge("begin", "plan")
+    builder.add_conditional_edges("plan", agent.route_after_plan, ["tools", "respond", END])
+    builder.add_edge("tools", "plan")
+    builder.add_edge("respond", END)
+    return builder
+
+
+def compile_graph(
+    *,
+    checkpointer: BaseCheckpointSaver[Any] | None,
+    tools: Sequence[AgentTool[Any, Any]] = ALL_TOOLS,
+) -> CompiledStateGraph[State, Context, InputState, State]:
+    """Compile with the caller's checkpointer (Postgres in production, SQLite embedded)."""
+    return build_graph(tools=tools).compile(checkpointer=checkpointer, name="insightstream-agent")
+
+
+def run_id_now() -> str:
+    """A sortable id for runs started outside the backend (CLI, evals)."""
+    return datetime.now(UTC).strftime("run-%Y%m%dT%H%M%S%f")

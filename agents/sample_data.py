@@ -1,0 +1,97 @@
+"""An in-memory ``AgentData`` with a small built-in corpus, for the CLI, evals and tests.
+
+The backend supplies its own ``AgentData`` over the database; this one needs nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from agents.context import SavedFactoid
+from agents.tools._text import content_words
+from agents.videos import Video
+
+SAMPLE_CHANNEL_ID = "UCespresso01"
+SAMPLE_NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+_TOPICS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+    "espresso": [
+        ("Dialing in espresso on a budget grinder", "#espresso #homebarista #coffee", ("espresso", "grinder", "home barista")),
+        ("Latte art for beginners: the heart", "#latteart #coffee #barista", ("latte art", "milk", "barista")),
+        ("I tried every espresso machine under $300", "#espresso #coffee #review", ("espresso machine", "review", "budget")),
+        ("Why your espresso tastes sour", "#espresso #coffee #homebarista", ("espresso", "sour", "extraction")),
+        ("Home espresso setup tour 2026", "#homebarista #espresso #setup", ("espresso", "setup", "home barista")),
+        ("Cold brew vs espresso: caffeine tested", "#coffee #coldbrew", ("coffee", "cold brew", "caffeine")),
+    ],
+    "sourdough": [
+        ("Sourdough starter from scratch in 7 days", "#sourdough #baking #bread", ("sourdough", "starter", "bread")),
+        ("10 sourdough mistakes beginners make", "#sourdough #baking", ("sourdough", "mistakes", "beginner")),
+        ("Open crumb sourdough, explained", "#sourdough #bread #crumb", ("sourdough", "crumb", "hydration")),
+    ],
+    "keyboards": [
+        ("Building my first mechanical keyboard", "#mechanicalkeyboard #keyboards", ("mechanical keyboard", "build", "switches")),
+        ("Lubing switches: worth it?", "#mechanicalkeyboard #asmr", ("switches", "lube", "mechanical keyboard")),
+    ],
+    "van life": [
+        ("Budget van life: what a month really costs", "#vanlife #budgettravel", ("van life", "budget", "travel")),
+        ("Van life kitchen build", "#vanlife #diy", ("van life", "kitchen", "diy")),
+    ],
+}
+
+
+def sample_videos() -> list[Video]:
+    """A channel about home espresso (weekly uploads, a few breakouts) plus a corpus."""
+    videos: list[Video] = []
+    counter = itertools.count(1)
+    for topic, entries in _TOPICS.items():
+        for index, (title, hashtags, tags) in enumerate(entries):
+            number = next(counter)
+            on_sample_channel = topic == "espresso"
+            videos.append(
+                Video(
+                    video_id=f"vid{number:03d}",
+                    channel_id=SAMPLE_CHANNEL_ID if on_sample_channel else f"UC{topic.replace(' ', '')}01",
+                    channel_title="Home Espresso Lab" if on_sample_channel else f"{topic.title()} Channel",
+                    title=title,
+                    description=f"{title}. {hashtags}",
+                    tags=tags,
+                    published_at=SAMPLE_NOW - timedelta(days=7 * index + 2),
+                    duration_seconds=45 if index % 3 == 1 else 600 + 60 * index,
+                    # A deterministic spread with one breakout and one flop per format.
+                    views=(250_000 if index == 2 else 2_000 if index == 3 else 20_000 + 1_000 * index),
+                    likes=500 + 10 * index,
+                    comments=40 + index,
+                )
+            )
+    return videos
+
+
+class InMemoryAgentData:
+    """``AgentData`` over a list of videos; saved factoids are kept in ``factoids``."""
+
+    def __init__(self, videos: Iterable[Video] | None = None) -> None:
+        self.videos = list(videos) if videos is not None else sample_videos()
+        self.factoids: list[SavedFactoid] = []
+
+    async def videos_for_channel(self, channel_id: str) -> list[Video]:
+        return [v for v in self.videos if v.channel_id == channel_id]
+
+    async def corpus_videos(self, query: str) -> list[Video]:
+        wanted = set(content_words(query))
+        scored = []
+        for video in self.videos:
+            text = set(content_words(f"{video.title} {' '.join(video.tags)}"))
+            overlap = len(wanted & text)
+            if overlap:
+                scored.append((overlap, video.views, video))
+        scored.sort(key=lambda item: (-item[0], -item[1], item[2].video_id))
+        return [video for _, _, video in scored]
+
+    async def save_factoid(
+        self, *, topic: str, text: str, source_video_ids: tuple[str, ...]
+    ) -> SavedFactoid:
+        saved = SavedFactoid(factoid_id=f"factoid-{len(self.factoids) + 1}", topic=topic, text=text)
+        self.factoids.append(saved)
+        return saved
