@@ -84,7 +84,15 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
 class SessionDetailApi(APIView):
     class PatchSerializer(serializers.Serializer):
-        title = serializers.CharField(max_length=200, allow_blank=False)
+        title = serializers.CharField(max_length=200, allow_blank=False, required=False)
+        webhook_url = serializers.URLField(
+            max_length=500, allow_null=True, allow_blank=True, required=False
+        )
+
+        def validate(self, attrs: dict) -> dict:
+            if not attrs:
+                raise serializers.ValidationError({"title": ["title or webhook_url is required"]})
+            return attrs
 
     def _session(self, request: Request, session_id: str) -> ChatSession:
         return selectors.session_get_for_client(
@@ -109,8 +117,15 @@ class SessionDetailApi(APIView):
         session = self._session(request, session_id)
         data = self.PatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        session = services.session_rename(session=session, title=data.validated_data["title"])
-        return Response(SessionOutputSerializer(session).data)
+        body: dict[str, Any] = {}
+        if "title" in data.validated_data:
+            session = services.session_rename(session=session, title=data.validated_data["title"])
+        if "webhook_url" in data.validated_data:
+            secret = services.session_set_webhook(
+                session=session, url=data.validated_data["webhook_url"]
+            )
+            body = {"webhook_url": session.webhook_url or None, "webhook_secret": secret}
+        return Response({**SessionOutputSerializer(session).data, **body})
 
     def delete(self, request: Request, session_id: str) -> Response:
         services.session_delete(session=self._session(request, session_id))

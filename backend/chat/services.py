@@ -137,3 +137,83 @@ def session_for_ui_chat(*, client_id: str, chat_id: str, model: str) -> ChatSess
             return ChatSession.objects.create(client_id=client_id, external_id=chat_id, model=model)
     except IntegrityError:  # created by a concurrent request
         return ChatSession.objects.get(client_id=client_id, external_id=chat_id)
+
+
+def session_set_webhook(*, session: ChatSession, url: str | None) -> str | None:
+    """Set or clear the webhook; a new secret is returned (shown once) when one is set."""
+    from backend.chat import webhooks
+
+    if not url:
+        session.webhook_url, session.webhook_secret = "", ""
+        session.save(update_fields=["webhook_url", "webhook_secret", "updated_at"])
+        return None
+    session.webhook_url = webhooks.validate_url(url)
+    session.webhook_secret = webhooks.new_secret()
+    session.save(update_fields=["webhook_url", "webhook_secret", "updated_at"])
+    return session.webhook_secret
+
+
+def webhook_schedule(*, run: Run) -> None:
+    """After a chat run ends: queue the signed summary for the session's webhook, if any."""
+    from backend.chat.models import WebhookDelivery
+    from backend.chat.tasks import webhook_deliver
+    from backend.core.task_runner import enqueue_on_commit
+
+    session = ChatSession.objects.filter(pk=run.session_id).exclude(webhook_url="").first()
+    if session is None:
+        return
+    delivery = WebhookDelivery.objects.create(
+        session=session,
+        run_id=run.id,
+        url=session.webhook_url,
+        payload={
+            "type": f"run.{run.status}",
+            "run_id": str(run.id),
+            "session_id": str(session.id),
+            "status": run.status,
+            "model": run.model,
+            "usage": {
+                "input_tokens": run.input_tokens,
+                "output_tokens": run.output_tokens,
+                "cost_usd": str(run.cost_usd),
+            },
+            "error": {"code": run.error_code, "message": run.error_message}
+            if run.error_code
+            else None,
+            "result": run.result,
+        },
+    )
+    enqueue_on_commit(webhook_deliver, delivery.pk)
+
+
+def webhook_attempt(*, delivery_id: int) -> None:
+    import httpx
+    from django.utils import timezone
+
+    from backend.chat import webhooks
+    from backend.chat.models import WebhookDelivery
+    from backend.chat.tasks import webhook_deliver
+    from backend.core.task_runner import enqueue
+
+    delivery = WebhookDelivery.objects.select_related("session").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return
+    delivery.attempts += 1
+    retry = True
+    try:
+        code = webhooks.deliver(
+            url=delivery.url, secret=delivery.session.webhook_secret, payload=delivery.payload
+        )
+        delivery.last_status_code, delivery.last_error = code, ""
+        if 200 <= code < 300:
+            delivery.status, delivery.delivered_at, retry = "delivered", timezone.now(), False
+    except webhooks.UnsafeTarget as exc:
+        delivery.last_error, delivery.status, retry = f"refused: {exc}", "failed", False
+    except httpx.HTTPError as exc:
+        delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
+    if retry and delivery.attempts >= webhooks.MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+    delivery.save()
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        delay = webhooks.BACKOFF_BASE_S * 2 ** (delivery.attempts - 1)
+        enqueue(webhook_deliver, delivery.pk, countdown=delay)

@@ -164,6 +164,10 @@ async def _finish(
     if not ended:
         return  # cancelled while queued, or taken over: someone else reports the end
     run = await sync_to_async(Run.objects.get)(pk=ctx.run_id)
+    if run.kind == Run.Kind.CHAT and run.session_id:
+        from backend.chat.services import webhook_schedule
+
+        await sync_to_async(webhook_schedule)(run=run)
     usage = {
         "input_tokens": run.input_tokens,
         "output_tokens": run.output_tokens,
