@@ -159,6 +159,8 @@ def webhook_schedule(*, run: Run) -> None:
     from backend.chat.tasks import webhook_deliver
     from backend.core.task_runner import enqueue_on_commit
 
+    if run.session_id is None:
+        return
     session = ChatSession.objects.filter(pk=run.session_id).exclude(webhook_url="").first()
     if session is None:
         return

@@ -1,0 +1,193 @@
+"""A chat run: the agent graph on the session's checkpoint thread, streamed as events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+
+from agents import AgentDeps, Context, compile_graph
+from backend.chat import runtime as chat_runtime
+from backend.runs import agent_runtime
+from backend.runs.agent_data import BackendAgentData
+from backend.runs.checkpoints import open_checkpointer
+from backend.runs.coalesce import DeltaCoalescer
+from backend.runs.executor import RunContext, RunFailed
+
+# Custom stream payloads the graph writes that are already DESIGN.md events. ("usage"
+# comes from the guard's settled figures instead, via the factory's analytics hook.)
+FORWARDED = frozenset(
+    {
+        "plan",
+        "step.started",
+        "step.completed",
+        "tool.started",
+        "tool.progress",
+        "tool.completed",
+        "tool.failed",
+    }
+)
+ANSWER_NODES = frozenset({"plan", "respond"})
+
+
+def assistant_message_id(run_id: str) -> str:
+    """Stable across attempts, so a resumed run's text replaces the interrupted one's."""
+    return str(uuid.uuid5(uuid.UUID(run_id), "assistant"))
+
+
+async def drive_chat(ctx: RunContext) -> dict[str, Any]:
+    run = ctx.run
+    prices = await sync_to_async(agent_runtime.load_prices)([run.model])
+    price = prices.get(run.model)
+    if price is None:
+        raise RunFailed("VALIDATION_ERROR", f"Model {run.model!r} has no known price.")
+    message_id = assistant_message_id(ctx.run_id)
+    await ctx.emit("run.started", {"model": run.model, "offline": price.offline})
+    if run.attempt > 1:
+        await ctx.emit("message.reset", {"message_id": message_id})
+    agent_runtime.register(ctx)
+    try:
+        return await _run_graph(ctx, prices=prices, message_id=message_id)
+    finally:
+        agent_runtime.unregister(ctx)
+
+
+async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[str, Any]:
+    run = ctx.run
+    context = Context(
+        deps=AgentDeps(
+            models=agent_runtime.model_factory(prices=prices),
+            data=BackendAgentData(client_id=run.client_id),
+        ),
+        model_id=run.model,
+        max_steps=chat_runtime.MAX_STEPS,
+        max_tokens=chat_runtime.ANSWER_MAX_TOKENS,
+        history_token_budget=chat_runtime.HISTORY_TOKEN_BUDGET,
+        client_id=run.client_id,
+        plan=run.input.get("plan", "anonymous"),
+        session_id=str(run.session_id) if run.session_id else None,
+        run_id=ctx.run_id,
+        ip_hash=run.input.get("ip_hash"),
+        api_key_id=run.input.get("api_key_id"),
+    )
+    coalescer = DeltaCoalescer(
+        message_id=message_id,
+        window_s=settings.ENV.RUN_DELTA_COALESCE_MS / 1000,
+        emit=ctx.emit,
+    )
+    tool_results: list[dict[str, Any]] = []
+    config: RunnableConfig = {"configurable": {"thread_id": str(run.session_id or run.id)}}
+    async with open_checkpointer() as saver:
+        graph = compile_graph(checkpointer=saver)
+        graph_input = await _graph_input(
+            graph, config, run_id=ctx.run_id, content=run.input["content"]
+        )
+        stream: Any = graph.astream(
+            graph_input,  # type: ignore[arg-type]
+            config=config,
+            context=context,
+            stream_mode=["messages", "custom"],
+            # Each step's writes are saved before the next starts: a resumed run does not
+            # repeat finished tool calls.
+            durability="sync",
+        )
+        async for mode, payload in stream:
+            if mode == "messages":
+                chunk, meta = payload
+                if (
+                    meta.get("langgraph_node") in ANSWER_NODES
+                    and isinstance(chunk, AIMessageChunk)
+                    and isinstance(chunk.content, str)
+                ):
+                    await coalescer.add(chunk.content)
+            elif mode == "custom" and isinstance(payload, dict):
+                kind = payload.get("type")
+                if kind in FORWARDED:
+                    await coalescer.flush()
+                    data = {key: value for key, value in payload.items() if key != "type"}
+                    await ctx.emit(str(kind), data)
+                    if kind in ("tool.completed", "tool.failed"):
+                        tool_results.append(data)
+        await coalescer.flush()
+        state = await graph.aget_state(config)
+    text = coalescer.text or _final_text(state.values.get("messages", []))
+    await ctx.emit("message.completed", {"message_id": message_id, "text": text})
+    await sync_to_async(_save_answer)(
+        run_id=ctx.run_id,
+        session_id=str(run.session_id),
+        message_id=message_id,
+        text=text,
+        tool_results=tool_results,
+    )
+    return {"message_id": message_id}
+
+
+async def _graph_input(graph: Any, config: RunnableConfig, *, run_id: str, content: str) -> Any:
+    """``None`` resumes this run from its checkpoint; otherwise the new human message."""
+    human_id = f"human-{run_id}"
+    state = await graph.aget_state(config)
+    messages = list((state.values or {}).get("messages", []))
+    if any(getattr(message, "id", None) == human_id for message in messages):
+        return None
+    dangling = _unanswered_tool_calls(messages)
+    if dangling:
+        # An earlier run was cancelled between plan and tools: answer its calls so the
+        # conversation stays valid for the model.
+        await graph.aupdate_state(
+            config,
+            {
+                "messages": [
+                    ToolMessage(
+                        content='{"error": {"code": "CANCELLED", "message": "run cancelled"}}',
+                        tool_call_id=call_id,
+                        name=name,
+                        status="error",
+                    )
+                    for call_id, name in dangling
+                ]
+            },
+            as_node="tools",
+        )
+    return {"messages": [HumanMessage(content=content, id=human_id)]}
+
+
+def _unanswered_tool_calls(messages: list[Any]) -> list[tuple[str, str]]:
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    for message in reversed(messages):
+        if isinstance(message, AIMessage) and message.tool_calls:
+            return [
+                (call["id"] or "", call["name"])
+                for call in message.tool_calls
+                if call["id"] not in answered
+            ]
+        if isinstance(message, HumanMessage):
+            return []
+    return []
+
+
+def _final_text(messages: list[Any]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage) and not message.tool_calls:
+            return message.content if isinstance(message.content, str) else str(message.content)
+    return ""
+
+
+def _save_answer(
+    *, run_id: str, session_id: str, message_id: str, text: str, tool_results: list[dict]
+) -> None:
+    from backend.chat.models import ChatMessage
+
+    ChatMessage.objects.update_or_create(
+        id=message_id,
+        defaults={
+            "session_id": session_id,
+            "run_id": run_id,
+            "role": ChatMessage.Role.ASSISTANT,
+            "content": text,
+            "tool_results": tool_results,
+        },
+    )
