@@ -1,0 +1,264 @@
+"""A local OpenAI-compatible HTTP server that tests script, so the real client runs.
+
+Speaks ``POST /v1/chat/completions`` (streaming SSE and plain JSON, with tool calls and a
+final ``usage`` that includes OpenRouter's ``cost``) and ``GET /v1/models`` (OpenRouter
+style). Replies come from a script: a queue of ``Reply`` objects or a callable taking
+the request JSON. Every request is recorded. A reply can be held until a gate opens, or
+be an HTTP error (500, 429, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(kw_only=True)
+class ToolCallReply:
+    name: str
+    arguments: dict[str, Any]
+    id: str = field(default_factory=lambda: f"call_{uuid.uuid4().hex[:12]}")
+
+
+@dataclass(kw_only=True)
+class Reply:
+    """One scripted answer to one chat-completions request."""
+
+    text: str = ""
+    tool_calls: list[ToolCallReply] = field(default_factory=list)
+    prompt_tokens: int = 11
+    completion_tokens: int = 7
+    cost: float | None = 0.00042
+    # An HTTP error instead of a completion.
+    status: int = 200
+    error_message: str = "scripted failure"
+    retry_after_s: float | None = None
+    # Held until this event is set (or the timeout passes), to test concurrency/cancel.
+    gate: threading.Event | None = None
+    # Seconds between streamed chunks.
+    chunk_delay_s: float = 0.0
+
+
+Script = Callable[[dict[str, Any]], Reply]
+
+
+class OpenAIServer:
+    def __init__(self, *, host: str = "127.0.0.1", gate_timeout_s: float = 10.0) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.models: list[dict[str, Any]] = [
+            {
+                "id": "test/model",
+                "name": "Test model",
+                "context_length": 8192,
+                "pricing": {"prompt": "0.000001", "completion": "0.000002"},
+            }
+        ]
+        self.gate_timeout_s = gate_timeout_s
+        self._queue: deque[Reply] = deque()
+        self._callable: Script | None = None
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.arrived = threading.Condition(self._lock)
+        self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def start(self) -> OpenAIServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    # -- scripting --------------------------------------------------------------------
+
+    def script(self, replies: Iterable[Reply] | Script) -> None:
+        """Queue replies (consumed in order) or set a callable that answers every request."""
+        with self._lock:
+            if callable(replies):
+                self._callable = replies
+            else:
+                self._queue.extend(replies)
+
+    def wait_for_requests(self, count: int, *, timeout_s: float = 5.0) -> bool:
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.requests) >= count, timeout=timeout_s)
+
+    def _next_reply(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            script = self._callable
+        if script is None:
+            return Reply(status=500, error_message="no scripted reply left")
+        return script(body)
+
+    def _record(self, body: dict[str, Any], headers: dict[str, str]) -> None:
+        with self.arrived:
+            self.requests.append(body)
+            self.headers.append(headers)
+            self.arrived.notify_all()
+
+    # -- HTTP -------------------------------------------------------------------------
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+                return
+
+            def _send_json(
+                self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (extra or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") == "/v1/models":
+                    self._send_json(200, {"data": server.models})
+                else:
+                    self._send_json(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    self._send_json(404, {"error": {"message": "not found"}})
+                    return
+                server._record(body, {k.lower(): v for k, v in self.headers.items()})
+                reply = server._next_reply(body)
+                if reply.gate is not None:
+                    reply.gate.wait(timeout=server.gate_timeout_s)
+                if reply.status != 200:
+                    extra = {}
+                    if reply.retry_after_s is not None:
+                        extra["Retry-After"] = str(reply.retry_after_s)
+                    self._send_json(
+                        reply.status,
+                        {"error": {"message": reply.error_message, "code": reply.status}},
+                        extra,
+                    )
+                    return
+                if body.get("stream"):
+                    self._stream(body, reply)
+                else:
+                    self._send_json(200, _completion(body, reply))
+
+            def _stream(self, body: dict[str, Any], reply: Reply) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    for chunk in _stream_chunks(body, reply):
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        if reply.chunk_delay_s:
+                            time.sleep(reply.chunk_delay_s)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away (a cancelled call)
+                self.close_connection = True
+
+        return Handler
+
+
+def _usage(reply: Reply) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+    }
+    if reply.cost is not None:
+        usage["cost"] = reply.cost
+    return usage
+
+
+def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+            }
+            for call in reply.tool_calls
+        ]
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "test/model"),
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+            }
+        ],
+        "usage": _usage(reply),
+    }
+
+
+def _stream_chunks(body: dict[str, Any], reply: Reply) -> Iterable[dict[str, Any]]:
+    base = {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "test/model"),
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    yield chunk({"role": "assistant", "content": ""})
+    words = reply.text.split(" ") if reply.text else []
+    for index, word in enumerate(words):
+        yield chunk({"content": word if index == 0 else f" {word}"})
+    for index, call in enumerate(reply.tool_calls):
+        yield chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+                    }
+                ]
+            }
+        )
+    yield chunk({}, "tool_calls" if reply.tool_calls else "stop")
+    if (body.get("stream_options") or {}).get("include_usage"):
+        yield {**base, "choices": [], "usage": _usage(reply)}
