@@ -113,7 +113,7 @@ def extract_topic(request: str) -> str:
     lead = _TOPIC_LEAD.search(without_quotes)
     candidate = lead.group(1) if lead else without_quotes
     # Stop at the next clause: "... and tell me ...", "... so that ...", "?".
-    candidate = re.split(r"[?.!,;:]|\band (?:the|tell|what|how|a few|some)\b", candidate)[0]
+    candidate = re.split(r"[?.!,;:+&]|\b(?:and|plus|also|but)\b", candidate)[0]
     words = [w for w in re.findall(r"[a-z0-9$][a-z0-9'$-]*", candidate.lower())]
     kept = [w for w in words if w not in _TOPIC_NOISE and not w.isdigit()]
     if not kept:
