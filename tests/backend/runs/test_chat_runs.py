@@ -43,7 +43,7 @@ def finished(run_id: str) -> Run | None:
 
 
 async def test_full_flow_streams_every_step(chat):
-    client, session, token = chat
+    client, session, _token = chat
     response = await sync_to_async(post)(client, session["id"])
     assert response.status_code == 202
     body = response.json()
@@ -97,7 +97,7 @@ async def test_reconnect_at_every_position_loses_and_duplicates_nothing(chat):
 
 
 async def test_session_stream_spans_runs_with_session_cursors(chat):
-    client, session, token = chat
+    client, session, _token = chat
     first = (await sync_to_async(post)(client, session["id"], "ideas for espresso")).json()
     await collect(first["stream_url"])
     second = (await sync_to_async(post)(client, session["id"], "hashtags for latte art")).json()
