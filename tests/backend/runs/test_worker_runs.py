@@ -1,0 +1,85 @@
+"""Runs on real Celery worker processes against PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from backend.core import task_runner
+from backend.runs.eventlog import get_event_log, reset_for_tests
+from backend.runs.models import Run
+from backend.runs.tasks import runs_reap
+from tests.backend.runs.helpers import collect
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+REQUEST = "give me video ideas for a home-espresso channel and the hashtags to use"
+
+
+@pytest.fixture(autouse=True)
+def celery_mode(settings):
+    settings.TASK_RUNNER = "celery"
+    reset_for_tests()
+    yield
+    reset_for_tests()
+
+
+def post(client, session_id, content=REQUEST):
+    response = client.post(
+        f"/api/chat/sessions/{session_id}/messages/", {"content": content}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def events(run_id: str):
+    return async_to_sync(get_event_log().read)(run_id=run_id, after_seq=0, timeout_s=0.05) or []
+
+
+def test_chat_run_on_a_real_worker(anon_client, celery_worker_factory):
+    celery_worker_factory(queues="default,long")
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    body = post(anon_client, session["id"])
+    frames = asyncio.run(collect(body["stream_url"], timeout=60))
+    assert frames[-1]["event"] == "run.completed"
+    assert [f["payload"]["seq"] for f in frames] == list(range(1, len(frames) + 1))
+    run = Run.objects.get(pk=body["run_id"])
+    assert run.status == "completed" and run.attempt == 1
+
+
+def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worker_factory):
+    """SIGKILL the whole worker group while the answer streams; a new worker finishes the
+    run as attempt 2, finished tool calls are not executed again, and the client's text is
+    right after message.reset."""
+    slow = {"OFFLINE_TOKEN_DELAY_MS": "80", "RUN_LEASE_S": "3", "RUN_HEARTBEAT_S": "0.5"}
+    first = celery_worker_factory(queues="default,long", extra_env=slow)
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    body = post(anon_client, session["id"])
+    run_id = body["run_id"]
+    wait_for(lambda: any(e.type == "message.delta" for e in events(run_id)), timeout=60)
+    first.kill()
+    killed_at = time.monotonic()
+    assert Run.objects.get(pk=run_id).status == "running"
+
+    celery_worker_factory(queues="default,long", extra_env={**slow, "OFFLINE_TOKEN_DELAY_MS": "0"})
+    # The periodic reaper's tick, once the dead worker's lease has run out.
+    time.sleep(max(0.0, 3.5 - (time.monotonic() - killed_at)))
+    task_runner.enqueue(runs_reap)
+    run = wait_for(lambda: Run.objects.filter(pk=run_id, status="completed").first(), timeout=60)
+    assert run.attempt == 2
+
+    log = events(run_id)
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    completed_calls = [e.data["call_id"] for e in log if e.type == "tool.completed"]
+    assert completed_calls and len(completed_calls) == len(set(completed_calls))
+    resets = [e for e in log if e.type == "message.reset"]
+    assert len(resets) == 1 and resets[0].attempt == 2
+    after_reset = [e for e in log if e.seq > resets[0].seq]
+    text = "".join(e.data["text"] for e in after_reset if e.type == "message.delta")
+    final = next(e for e in log if e.type == "message.completed").data["text"]
+    assert text == final
+    assert log[-1].type == "run.completed" and log[-1].attempt == 2
