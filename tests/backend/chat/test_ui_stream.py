@@ -1,0 +1,174 @@
+"""The AI SDK 6 UI message stream: parts validate against the SDK's chunk shapes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+
+from backend.runs.eventlog import reset_for_tests
+from backend.runs.models import Run
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Keys each chunk type may carry (the SDK's schemas are strict objects).
+ALLOWED = {
+    "start": ({"type"}, {"messageId", "messageMetadata"}),
+    "start-step": ({"type"}, set()),
+    "text-start": ({"type", "id"}, {"providerMetadata"}),
+    "text-delta": ({"type", "id", "delta"}, {"providerMetadata"}),
+    "text-end": ({"type", "id"}, {"providerMetadata"}),
+    "tool-input-available": (
+        {"type", "toolCallId", "toolName", "input"},
+        {"providerExecuted", "providerMetadata", "dynamic", "title"},
+    ),
+    "tool-output-available": (
+        {"type", "toolCallId", "output"},
+        {"providerExecuted", "dynamic", "preliminary"},
+    ),
+    "tool-output-error": ({"type", "toolCallId", "errorText"}, {"providerExecuted", "dynamic"}),
+    "finish-step": ({"type"}, set()),
+    "finish": ({"type"}, {"finishReason", "messageMetadata"}),
+    "error": ({"type", "errorText"}, set()),
+    "abort": ({"type"}, {"reason"}),
+}
+
+
+def validate_part(part: dict) -> None:
+    kind = part["type"]
+    if kind.startswith("data-"):
+        assert {"type", "data"} <= set(part) <= {"type", "data", "id", "transient"}, part
+        return
+    required, optional = ALLOWED[kind]
+    assert required <= set(part) <= required | optional, part
+
+
+def ui_body(chat_id: str, text: str = "ideas and hashtags for a home espresso channel") -> dict:
+    return {
+        "id": chat_id,
+        "trigger": "submit-message",
+        "messageId": "m-1",
+        "messages": [
+            {"id": "old", "role": "user", "parts": [{"type": "text", "text": "earlier"}]},
+            {"id": "m-1", "role": "user", "parts": [{"type": "text", "text": text}]},
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def embedded(settings):
+    settings.TASK_RUNNER = "thread"
+    reset_for_tests()
+    yield
+    reset_for_tests()
+
+
+async def read_ui(response) -> list:
+    lines = []
+
+    async def read():
+        async for chunk in response.streaming_content:
+            lines.extend(line for line in chunk.decode().split("\n\n") if line.strip())
+
+    await asyncio.wait_for(read(), timeout=30)
+    return lines
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat/"])
+async def test_post_streams_valid_ui_parts(anon_client, path):
+    token = anon_client._credentials["HTTP_X_CLIENT_TOKEN"]
+    response = await AsyncClient().post(
+        path,
+        data=json.dumps(ui_body("chat-abc")),
+        content_type="application/json",
+        headers={"X-Client-Token": token},
+    )
+    assert response.status_code == 200
+    assert response["x-vercel-ai-ui-message-stream"] == "v1"
+    assert response["Content-Type"].startswith("text/event-stream")
+    lines = await read_ui(response)
+    assert lines[-1] == "data: [DONE]"
+    parts = [
+        json.loads(line.removeprefix("data: ")) for line in lines[:-1] if line.startswith("data: ")
+    ]
+    for part in parts:
+        validate_part(part)
+    kinds = [p["type"] for p in parts]
+    assert kinds[0] == "start" and parts[0]["messageMetadata"]["run_id"]
+    assert kinds[-1] == "finish"
+    for needed in (
+        "start-step",
+        "data-plan",
+        "tool-input-available",
+        "tool-output-available",
+        "text-start",
+        "text-delta",
+        "text-end",
+        "finish-step",
+        "data-usage",
+    ):
+        assert needed in kinds, needed
+    text_ids = {p["id"] for p in parts if p["type"] == "text-delta"}
+    started = {p["id"] for p in parts if p["type"] == "text-start"}
+    assert text_ids <= started
+    # Only the newest user message was used: the server owns the history.
+    run = await sync_to_async(Run.objects.get)(pk=parts[0]["messageMetadata"]["run_id"])
+    assert run.input["content"].startswith("ideas and hashtags")
+
+
+async def test_same_chat_id_continues_the_same_session(anon_client):
+    token = anon_client._credentials["HTTP_X_CLIENT_TOKEN"]
+    for text in ("ideas for espresso", "hashtags for latte art"):
+        response = await AsyncClient().post(
+            "/api/chat",
+            data=json.dumps(ui_body("chat-xyz", text)),
+            content_type="application/json",
+            headers={"X-Client-Token": token},
+        )
+        await read_ui(response)
+    runs = await sync_to_async(list)(
+        Run.objects.order_by("ordinal").values_list("session_id", "ordinal")
+    )
+    assert len({sid for sid, _ in runs}) == 1 and [o for _, o in runs] == [1, 2]
+
+
+def test_resume_is_204_when_idle_and_streams_when_active(anon_client, env):
+    assert anon_client.get("/api/chat/never-seen/stream").status_code == 204
+    env(OFFLINE_TOKEN_DELAY_MS=30)
+    response = anon_client.post("/api/chat", ui_body("chat-r"), format="json")
+    assert response.status_code == 200
+    run_id = Run.objects.get().pk
+    wait_for(lambda: Run.objects.get(pk=run_id).status == "running", timeout=20)
+    resumed = anon_client.get("/api/chat/chat-r/stream")
+    assert resumed.status_code == 200
+    assert resumed["x-vercel-ai-ui-message-stream"] == "v1"
+    wait_for(lambda: Run.objects.get(pk=run_id).is_finished, timeout=60)
+    assert anon_client.get("/api/chat/chat-r/stream/").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"messages": []}, "id"),
+        ({"id": "c", "messages": []}, "messages"),
+        ({"id": "c", "messages": [{"role": "assistant", "parts": []}]}, "messages"),
+        ({"id": "c", "trigger": "explode", "messages": []}, "trigger"),
+        ({"id": "c", "model": "no/such", "messages": []}, "model"),
+    ],
+)
+def test_bad_bodies_name_the_field(anon_client, body, field):
+    response = anon_client.post("/api/chat", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["details"]["fields"]
+
+
+def test_wrong_content_type_and_anonymous(anon_client):
+    from rest_framework.test import APIClient
+
+    assert anon_client.post("/api/chat", "x", content_type="text/plain").status_code == 415
+    assert APIClient().post("/api/chat", ui_body("c"), format="json").status_code == 401
+    assert anon_client.get("/api/chat").status_code == 405
