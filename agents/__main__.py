@@ -16,9 +16,10 @@ import os
 import sys
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import AIMessageChunk, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.context import AgentDeps, Context
@@ -26,6 +27,7 @@ from agents.graph import compile_graph
 from agents.guard.interface import GuardError, ModelPrice
 from agents.models import OFFLINE_MODEL_ID, ModelFactory, ModelSettings
 from agents.sample_data import SAMPLE_CHANNEL_ID, InMemoryAgentData
+from agents.state import InputState
 
 PER_MILLION = Decimal(1_000_000)
 
@@ -117,16 +119,17 @@ async def main(argv: list[str]) -> int:
         run_id=f"cli-{uuid.uuid4().hex[:8]}",
     )
     graph = compile_graph(checkpointer=InMemorySaver())
-    config = {"configurable": {"thread_id": context.run_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": context.run_id}}
     _print(f"model: {model_id}{' (offline)' if model_id == OFFLINE_MODEL_ID else ''}")
     streaming_text = False
     try:
-        async for mode, chunk in graph.astream(
-            {"messages": [HumanMessage(" ".join(args.request))]},
+        async for part in graph.astream(
+            InputState(messages=[HumanMessage(" ".join(args.request))]),
             config,
             context=context,
-            stream_mode=["messages", "custom"],
+            stream_mode=["messages", "custom"],  # v1 parts: (mode, chunk)
         ):
+            mode, chunk = cast(tuple[str, Any], part)
             if mode == "messages":
                 message, metadata = chunk
                 if isinstance(message, AIMessageChunk) and message.text:

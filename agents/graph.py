@@ -47,7 +47,7 @@ from agents.trimming import trim_history
 
 
 def _usage_of(message: AIMessage) -> UsageTotals:
-    usage = message.usage_metadata or {}
+    usage: dict[str, Any] = dict(message.usage_metadata or {})
     return UsageTotals(
         input_tokens=int(usage.get("input_tokens", 0)),
         output_tokens=int(usage.get("output_tokens", 0)),
@@ -74,7 +74,14 @@ async def begin(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def _error_result(
-    *, call_id: str, name: str, args: dict[str, Any], step: int, code: str, message: str, started: float
+    *,
+    call_id: str,
+    name: str,
+    args: dict[str, Any],
+    step: int,
+    code: str,
+    message: str,
+    started: float,
 ) -> ToolResult:
     return ToolResult(
         call_id=call_id,
@@ -189,7 +196,8 @@ class AgentGraph:
         except TimeoutError:
             result = _error_result(
                 call_id=call_id, name=name, args=args, step=task["step"], started=started,
-                code="TOOL_TIMEOUT", message=f"{name} took longer than {context.tool_timeout_s:g} s.",
+                code="TOOL_TIMEOUT",
+                message=f"{name} took longer than {context.tool_timeout_s:g} s.",
             )  # fmt: skip
         except asyncio.CancelledError:
             current = asyncio.current_task()
@@ -220,7 +228,13 @@ class AgentGraph:
             cost_usd=meter.cost_usd,
         )
         if meter.input_tokens or meter.output_tokens:
-            writer(_usage_event(feature=f"tool:{name}", model=context.tool_model_id or context.model_id, usage=usage))
+            writer(
+                _usage_event(
+                    feature=f"tool:{name}",
+                    model=context.tool_model_id or context.model_id,
+                    usage=usage,
+                )
+            )
         if result["ok"]:
             writer(
                 {
@@ -233,7 +247,9 @@ class AgentGraph:
             )
             content = json.dumps(result["output"], ensure_ascii=False)
         else:
-            writer({"type": "tool.failed", "call_id": call_id, "name": name, "error": result["error"]})
+            writer(
+                {"type": "tool.failed", "call_id": call_id, "name": name, "error": result["error"]}
+            )
             content = json.dumps({"error": result["error"]}, ensure_ascii=False)
         message = ToolMessage(
             content=content,
@@ -276,7 +292,7 @@ def build_graph(
     builder = StateGraph(State, context_schema=Context, input_schema=InputState)
     builder.add_node("begin", begin)
     builder.add_node("plan", agent.plan)
-    builder.add_node("tools", agent.run_tool)  # type: ignore[arg-type]  # input is a ToolTask
+    builder.add_node("tools", agent.run_tool)  # type: ignore[call-overload]  # input is a ToolTask
     builder.add_node("respond", agent.respond)
     builder.add_edge(START, "begin")
     builder.add_edge("begin", "plan")

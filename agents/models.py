@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, message_to_dict
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
@@ -418,7 +418,7 @@ def _run_coroutine_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     return result
 
 
-def _openai_chat_model_class() -> type[BaseChatModel]:
+def _openai_chat_model_class() -> Any:
     from langchain_openai import ChatOpenAI
 
     class CostReportingChatOpenAI(ChatOpenAI):

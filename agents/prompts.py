@@ -36,7 +36,8 @@ tool results above, in concise Markdown, citing each result you use as
 {quoted_data_rule}"""
 
 CONTENT_IDEAS_PROMPT = """You suggest video ideas for a creator.
-Reply with only a JSON object: {{"ideas": [{{"title": str, "angle": str, "format": "long" | "short"}}]}}
+Reply with only a JSON object:
+{{"ideas": [{{"title": str, "angle": str, "format": "long" | "short"}}]}}
 with exactly {count} ideas. Make them specific, not generic.
 
 {quoted_data_rule}"""
@@ -73,8 +74,6 @@ Videos the facts come from:
 def quoted_data(lines: Iterable[str]) -> str:
     """Wrap third-party text so the model can tell it apart from instructions."""
     # Strip our own markers from the data so it cannot close the quote early.
-    cleaned = [
-        line.replace("<<<QUOTED DATA", "").replace("QUOTED DATA>>>", "") for line in lines
-    ]
+    cleaned = [line.replace("<<<QUOTED DATA", "").replace("QUOTED DATA>>>", "") for line in lines]
     body = "\n".join(cleaned) if cleaned else "(none)"
     return f"<<<QUOTED DATA\n{body}\nQUOTED DATA>>>"

@@ -18,24 +18,72 @@ SAMPLE_NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 _TOPICS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "espresso": [
-        ("Dialing in espresso on a budget grinder", "#espresso #homebarista #coffee", ("espresso", "grinder", "home barista")),
-        ("Latte art for beginners: the heart", "#latteart #coffee #barista", ("latte art", "milk", "barista")),
-        ("I tried every espresso machine under $300", "#espresso #coffee #review", ("espresso machine", "review", "budget")),
-        ("Why your espresso tastes sour", "#espresso #coffee #homebarista", ("espresso", "sour", "extraction")),
-        ("Home espresso setup tour 2026", "#homebarista #espresso #setup", ("espresso", "setup", "home barista")),
-        ("Cold brew vs espresso: caffeine tested", "#coffee #coldbrew", ("coffee", "cold brew", "caffeine")),
+        (
+            "Dialing in espresso on a budget grinder",
+            "#espresso #homebarista #coffee",
+            ("espresso", "grinder", "home barista"),
+        ),
+        (
+            "Latte art for beginners: the heart",
+            "#latteart #coffee #barista",
+            ("latte art", "milk", "barista"),
+        ),
+        (
+            "I tried every espresso machine under $300",
+            "#espresso #coffee #review",
+            ("espresso machine", "review", "budget"),
+        ),
+        (
+            "Why your espresso tastes sour",
+            "#espresso #coffee #homebarista",
+            ("espresso", "sour", "extraction"),
+        ),
+        (
+            "Home espresso setup tour 2026",
+            "#homebarista #espresso #setup",
+            ("espresso", "setup", "home barista"),
+        ),
+        (
+            "Cold brew vs espresso: caffeine tested",
+            "#coffee #coldbrew",
+            ("coffee", "cold brew", "caffeine"),
+        ),
     ],
     "sourdough": [
-        ("Sourdough starter from scratch in 7 days", "#sourdough #baking #bread", ("sourdough", "starter", "bread")),
-        ("10 sourdough mistakes beginners make", "#sourdough #baking", ("sourdough", "mistakes", "beginner")),
-        ("Open crumb sourdough, explained", "#sourdough #bread #crumb", ("sourdough", "crumb", "hydration")),
+        (
+            "Sourdough starter from scratch in 7 days",
+            "#sourdough #baking #bread",
+            ("sourdough", "starter", "bread"),
+        ),
+        (
+            "10 sourdough mistakes beginners make",
+            "#sourdough #baking",
+            ("sourdough", "mistakes", "beginner"),
+        ),
+        (
+            "Open crumb sourdough, explained",
+            "#sourdough #bread #crumb",
+            ("sourdough", "crumb", "hydration"),
+        ),
     ],
     "keyboards": [
-        ("Building my first mechanical keyboard", "#mechanicalkeyboard #keyboards", ("mechanical keyboard", "build", "switches")),
-        ("Lubing switches: worth it?", "#mechanicalkeyboard #asmr", ("switches", "lube", "mechanical keyboard")),
+        (
+            "Building my first mechanical keyboard",
+            "#mechanicalkeyboard #keyboards",
+            ("mechanical keyboard", "build", "switches"),
+        ),
+        (
+            "Lubing switches: worth it?",
+            "#mechanicalkeyboard #asmr",
+            ("switches", "lube", "mechanical keyboard"),
+        ),
     ],
     "van life": [
-        ("Budget van life: what a month really costs", "#vanlife #budgettravel", ("van life", "budget", "travel")),
+        (
+            "Budget van life: what a month really costs",
+            "#vanlife #budgettravel",
+            ("van life", "budget", "travel"),
+        ),
         ("Van life kitchen build", "#vanlife #diy", ("van life", "kitchen", "diy")),
     ],
 }
@@ -52,15 +100,21 @@ def sample_videos() -> list[Video]:
             videos.append(
                 Video(
                     video_id=f"vid{number:03d}",
-                    channel_id=SAMPLE_CHANNEL_ID if on_sample_channel else f"UC{topic.replace(' ', '')}01",
-                    channel_title="Home Espresso Lab" if on_sample_channel else f"{topic.title()} Channel",
+                    channel_id=SAMPLE_CHANNEL_ID
+                    if on_sample_channel
+                    else f"UC{topic.replace(' ', '')}01",
+                    channel_title="Home Espresso Lab"
+                    if on_sample_channel
+                    else f"{topic.title()} Channel",
                     title=title,
                     description=f"{title}. {hashtags}",
                     tags=tags,
                     published_at=SAMPLE_NOW - timedelta(days=7 * index + 2),
                     duration_seconds=45 if index % 3 == 1 else 600 + 60 * index,
                     # A deterministic spread with one breakout and one flop per format.
-                    views=(250_000 if index == 2 else 2_000 if index == 3 else 20_000 + 1_000 * index),
+                    views=(
+                        250_000 if index == 2 else 2_000 if index == 3 else 20_000 + 1_000 * index
+                    ),
                     likes=500 + 10 * index,
                     comments=40 + index,
                 )

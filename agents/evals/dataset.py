@@ -33,7 +33,10 @@ CASES: tuple[EvalCase, ...] = (
     _case("SEO help: how do people search for beginner calisthenics?", "keyword_research"),
     _case("find me search terms that rank for budget travel japan", "keyword_research"),
     _case("keyword research for a video on mechanical keyboards", "keyword_research"),
-    _case("which words should be in my title so people find my vegan meal prep video", "keyword_research"),
+    _case(
+        "which words should be in my title so people find my vegan meal prep video",
+        "keyword_research",
+    ),
     # hashtags
     _case("hashtags for my latte art short", "hashtags"),
     _case("what # tags should i put on a fly fishing tutorial", "hashtags"),
@@ -59,7 +62,9 @@ CASES: tuple[EvalCase, ...] = (
     _case('how viral is this title: "I tried every espresso machine under $100"', "viral_score"),
     _case('rate my hook: "you have been making coffee wrong your whole life"', "viral_score"),
     _case('will "10 sourdough mistakes beginners make" go viral?', "viral_score"),
-    _case('score this title for youtube shorts: "the $5 mod that fixed my keyboard"', "viral_score"),
+    _case(
+        'score this title for youtube shorts: "the $5 mod that fixed my keyboard"', "viral_score"
+    ),
     # several at once
     _case("ideas and hashtags for a home espresso channel", "content_ideas", "hashtags"),
     _case(

@@ -6,7 +6,9 @@ from agents.tools.base import ToolContext, ToolFailure
 from agents.videos import Video
 
 
-async def load_channel_videos(*, channel_id: str | None, ctx: ToolContext) -> tuple[str, list[Video]]:
+async def load_channel_videos(
+    *, channel_id: str | None, ctx: ToolContext
+) -> tuple[str, list[Video]]:
     resolved = channel_id or ctx.context.channel_id
     if not resolved:
         raise ToolFailure(

@@ -2,14 +2,74 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
 
 STOPWORDS = frozenset(
-    """a an and are as at be but by for from how i in is it its my of on or our so that the
-    this to was what when why with you your vs do does did not no yes can will just
-    than then into out up about over after before more most very new get got make""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "why",
+        "with",
+        "you",
+        "your",
+        "vs",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "yes",
+        "can",
+        "will",
+        "just",
+        "than",
+        "then",
+        "into",
+        "out",
+        "up",
+        "about",
+        "over",
+        "after",
+        "before",
+        "more",
+        "most",
+        "very",
+        "new",
+        "get",
+        "got",
+        "make",
+    ]
 )
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'+-]*")
@@ -29,5 +89,5 @@ def top_phrases(texts: Iterable[str], *, limit: int) -> list[tuple[str, int]]:
     for text in texts:
         tokens = content_words(text)
         counts.update(set(tokens))
-        counts.update({f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)})
+        counts.update({f"{a} {b}" for a, b in itertools.pairwise(tokens)})
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

@@ -41,7 +41,7 @@ class ModelUsage:
     cost_usd: float = 0.0
 
     def add(self, message: AIMessage) -> None:
-        usage = message.usage_metadata or {}
+        usage: dict[str, Any] = dict(message.usage_metadata or {})
         self.input_tokens += int(usage.get("input_tokens", 0))
         self.output_tokens += int(usage.get("output_tokens", 0))
         self.cost_usd += float(message.response_metadata.get(COST_METADATA_KEY, 0.0))

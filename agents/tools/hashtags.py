@@ -29,11 +29,11 @@ class HashtagsOutput(BaseModel):
 
 def _extract_hashtags(text: str) -> list[str]:
     try:
-        from agents.analytics.hashtags import extract_hashtags  # type: ignore[import-not-found]
+        from agents.analytics.hashtags import extract_hashtags
     except ImportError:
         # TODO: use agents.analytics.hashtags.extract_hashtags once it exists.
         return [f"#{tag.lower()}" for tag in _HASHTAG.findall(text)]
-    return [tag if tag.startswith("#") else f"#{tag}" for tag in extract_hashtags(text)]
+    return [f"#{tag.lstrip('#').lower()}" for tag in extract_hashtags(text)]
 
 
 @agent_tool(args=HashtagsArgs, output=HashtagsOutput)

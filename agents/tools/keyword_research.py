@@ -27,7 +27,7 @@ class KeywordResearchOutput(BaseModel):
 
 def _seo_score(title: str, keywords: list[str]) -> int:
     try:
-        from agents.analytics.seo import seo_score  # type: ignore[import-not-found]
+        from agents.analytics.seo import seo_score
     except ImportError:
         # TODO: agents.analytics.seo.seo_score is the real formula; this stand-in scores
         # keyword coverage and a title length that is not cut off in search results.
@@ -36,7 +36,7 @@ def _seo_score(title: str, keywords: list[str]) -> int:
         coverage = covered / len(keywords) if keywords else 0.0
         length_ok = 1.0 if 20 <= len(title) <= 70 else 0.5
         return round(100 * (0.7 * coverage + 0.3 * length_ok))
-    return int(seo_score(title, keywords))
+    return int(seo_score(title=title, keywords=keywords))
 
 
 @agent_tool(args=KeywordResearchArgs, output=KeywordResearchOutput)

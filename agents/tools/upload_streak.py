@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -53,7 +54,7 @@ async def upload_streak(args: UploadStreakArgs, ctx: ToolContext) -> UploadStrea
     while expected in week_set:
         current += 1
         expected -= 1
-    gaps = [(b - a).total_seconds() / 86_400 for a, b in zip(dates, dates[1:], strict=False)]
+    gaps = [(b - a).total_seconds() / 86_400 for a, b in itertools.pairwise(dates)]
     ctx.progress(done=2, total=2, message=f"Current streak: {current} weeks")
     return UploadStreakOutput(
         channel_id=channel_id,

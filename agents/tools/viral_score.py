@@ -15,8 +15,30 @@ from agents.prompts import (
 from agents.tools.base import ToolContext, agent_tool, validate_model_output
 
 _POWER_WORDS = frozenset(
-    "secret mistake mistakes never always wrong best worst insane tried every only why how "
-    "truth stop hack hacks fixed ultimate cheap free".split()
+    [
+        "secret",
+        "mistake",
+        "mistakes",
+        "never",
+        "always",
+        "wrong",
+        "best",
+        "worst",
+        "insane",
+        "tried",
+        "every",
+        "only",
+        "why",
+        "how",
+        "truth",
+        "stop",
+        "hack",
+        "hacks",
+        "fixed",
+        "ultimate",
+        "cheap",
+        "free",
+    ]
 )
 
 

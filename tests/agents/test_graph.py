@@ -25,7 +25,9 @@ def _config(thread: str = "thread-1") -> dict[str, Any]:
     return {"configurable": {"thread_id": thread}}
 
 
-async def _run(graph: Any, request: str | None, context: Context, thread: str = "thread-1") -> dict[str, Any]:
+async def _run(
+    graph: Any, request: str | None, context: Context, thread: str = "thread-1"
+) -> dict[str, Any]:
     payload = None if request is None else {"messages": [HumanMessage(request)]}
     result: dict[str, Any] = await graph.ainvoke(payload, _config(thread), context=context)
     return result
@@ -65,7 +67,9 @@ async def test_several_tools_run_concurrently_in_one_step() -> None:
     graph = compile_graph(checkpointer=InMemorySaver())
     context = make_context(data=data)
 
-    run = asyncio.create_task(_run(graph, "ideas and hashtags for a home espresso channel", context))
+    run = asyncio.create_task(
+        _run(graph, "ideas and hashtags for a home espresso channel", context)
+    )
     for _ in range(200):
         if data.calls["corpus_videos"] == 2:
             break
@@ -85,7 +89,9 @@ async def test_a_failing_tool_becomes_an_error_result_and_the_others_finish() ->
     graph = compile_graph(checkpointer=InMemorySaver())
 
     state = await _run(
-        graph, "analyze my channel's outliers and give me hashtags for espresso", make_context(data=data)
+        graph,
+        "analyze my channel's outliers and give me hashtags for espresso",
+        make_context(data=data),
     )
 
     by_name = {r["name"]: r for r in state["tool_results"]}
@@ -104,18 +110,27 @@ async def test_a_slow_tool_times_out_into_an_error_result() -> None:
     data.gates["videos_for_channel"] = asyncio.Event()  # never opened
     graph = compile_graph(checkpointer=InMemorySaver())
 
-    state = await _run(graph, "am I uploading consistently?", make_context(data=data, tool_timeout_s=0.05))
+    state = await _run(
+        graph, "am I uploading consistently?", make_context(data=data, tool_timeout_s=0.05)
+    )
 
     [result] = state["tool_results"]
-    assert result["error"] == {"code": "TOOL_TIMEOUT", "message": "upload_streak took longer than 0.05 s."}
+    assert result["error"] == {
+        "code": "TOOL_TIMEOUT",
+        "message": "upload_streak took longer than 0.05 s.",
+    }
 
 
-async def test_step_limit_hands_over_to_respond(openai_server: OpenAIServer, guard: RecordingGuard) -> None:
+async def test_step_limit_hands_over_to_respond(
+    openai_server: OpenAIServer, guard: RecordingGuard
+) -> None:
     """A model that keeps asking for tools is stopped after max_steps and made to answer."""
 
     def script(body: dict[str, Any]) -> Reply:
         if "tools" in body:
-            return Reply(tool_calls=[ToolCallReply(name="hashtags", arguments={"topic": "espresso"})])
+            return Reply(
+                tool_calls=[ToolCallReply(name="hashtags", arguments={"topic": "espresso"})]
+            )
         return Reply(text="Final answer [tool:hashtags]")
 
     openai_server.script(script)
@@ -142,7 +157,11 @@ async def test_graph_against_endpoint_quotes_youtube_data_and_counts_usage(
     def script(body: dict[str, Any]) -> Reply:
         roles = [m["role"] for m in body["messages"]]
         if "tools" in body and "tool" not in roles:
-            return Reply(tool_calls=[ToolCallReply(name="content_ideas", arguments={"topic": "espresso", "count": 2})])
+            return Reply(
+                tool_calls=[
+                    ToolCallReply(name="content_ideas", arguments={"topic": "espresso", "count": 2})
+                ]
+            )
         if "tools" not in body:  # the tool's own JSON call
             return Reply(
                 text='{"ideas": [{"title": "A", "angle": "a", "format": "long"}, '
@@ -203,7 +222,9 @@ async def test_resume_does_not_repeat_finished_tool_calls(tmp_path: Path) -> Non
     async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "checkpoints.sqlite")) as saver:
         graph = compile_graph(checkpointer=saver)
         run = asyncio.create_task(
-            graph.ainvoke({"messages": [HumanMessage(request)]}, _config(), context=context, durability="sync")
+            graph.ainvoke(
+                {"messages": [HumanMessage(request)]}, _config(), context=context, durability="sync"
+            )
         )
         for _ in range(300):
             if data.finished["corpus_videos"] == 1 and data.calls["videos_for_channel"] == 1:

@@ -25,7 +25,9 @@ def _factory(server: OpenAIServer, guard: RecordingGuard, **settings: Any) -> Mo
 async def test_streaming_call_reserves_then_settles_with_reported_cost(
     openai_server: OpenAIServer, guard: RecordingGuard
 ) -> None:
-    openai_server.script([Reply(text="Espresso is great", prompt_tokens=30, completion_tokens=4, cost=0.0123)])
+    openai_server.script(
+        [Reply(text="Espresso is great", prompt_tokens=30, completion_tokens=4, cost=0.0123)]
+    )
     model = _factory(openai_server, guard).chat_model("test/model", meta=META, max_tokens=64)
 
     chunks = [chunk async for chunk in model.astream([HumanMessage("hi")])]
@@ -70,7 +72,9 @@ async def test_non_streaming_call_reads_cost_from_token_usage(
     assert openai_server.requests[0].get("stream") in (None, False)
 
 
-async def test_sync_invoke_is_guarded_too(openai_server: OpenAIServer, guard: RecordingGuard) -> None:
+async def test_sync_invoke_is_guarded_too(
+    openai_server: OpenAIServer, guard: RecordingGuard
+) -> None:
     openai_server.script([Reply(text="sync ok")])
     model = _factory(openai_server, guard).chat_model("test/model", meta=META, max_tokens=16)
 
@@ -84,7 +88,13 @@ async def test_bound_tools_reach_the_endpoint_and_tool_calls_come_back(
     openai_server: OpenAIServer, guard: RecordingGuard
 ) -> None:
     openai_server.script(
-        [Reply(tool_calls=[ToolCallReply(name="hashtags", arguments={"topic": "latte art"}, id="call_1")])]
+        [
+            Reply(
+                tool_calls=[
+                    ToolCallReply(name="hashtags", arguments={"topic": "latte art"}, id="call_1")
+                ]
+            )
+        ]
     )
     schema = {
         "type": "function",
@@ -110,8 +120,12 @@ async def test_bound_tools_reach_the_endpoint_and_tool_calls_come_back(
 async def test_transient_errors_are_retried_and_every_attempt_is_reserved_and_settled(
     openai_server: OpenAIServer, guard: RecordingGuard
 ) -> None:
-    openai_server.script([Reply(status=500), Reply(status=429, retry_after_s=0), Reply(text="third time")])
-    model = _factory(openai_server, guard, max_attempts=3).chat_model("test/model", meta=META, max_tokens=16)
+    openai_server.script(
+        [Reply(status=500), Reply(status=429, retry_after_s=0), Reply(text="third time")]
+    )
+    model = _factory(openai_server, guard, max_attempts=3).chat_model(
+        "test/model", meta=META, max_tokens=16
+    )
 
     reply = await model.ainvoke([HumanMessage("hi")])
 
@@ -126,7 +140,9 @@ async def test_retries_stop_at_max_attempts_and_raise(
     openai_server: OpenAIServer, guard: RecordingGuard
 ) -> None:
     openai_server.script([Reply(status=503), Reply(status=502)])
-    model = _factory(openai_server, guard, max_attempts=2).chat_model("test/model", meta=META, max_tokens=16)
+    model = _factory(openai_server, guard, max_attempts=2).chat_model(
+        "test/model", meta=META, max_tokens=16
+    )
 
     with pytest.raises(openai.InternalServerError):
         await model.ainvoke([HumanMessage("hi")])
@@ -136,7 +152,9 @@ async def test_retries_stop_at_max_attempts_and_raise(
     assert all(usage.is_error for _, usage in guard.settled)
 
 
-async def test_client_errors_are_not_retried(openai_server: OpenAIServer, guard: RecordingGuard) -> None:
+async def test_client_errors_are_not_retried(
+    openai_server: OpenAIServer, guard: RecordingGuard
+) -> None:
     openai_server.script([Reply(status=400, error_message="bad request")])
     model = _factory(openai_server, guard).chat_model("test/model", meta=META, max_tokens=16)
 
@@ -220,7 +238,9 @@ async def test_analytics_hook_sees_every_attempt(
         analytics=Recorder(),
         sleep=no_sleep,
     )
-    openai_server.script([Reply(status=500), Reply(text="fine", prompt_tokens=9, completion_tokens=2, cost=0.25)])
+    openai_server.script(
+        [Reply(status=500), Reply(text="fine", prompt_tokens=9, completion_tokens=2, cost=0.25)]
+    )
 
     await factory.chat_model("test/model", meta=META, max_tokens=16).ainvoke(
         [SystemMessage("s"), HumanMessage("hi")]
@@ -243,7 +263,9 @@ async def test_analytics_hook_sees_every_attempt(
 async def test_offline_model_needs_no_key_and_is_guarded(guard: RecordingGuard) -> None:
     factory = ModelFactory(settings=ModelSettings(), guard=guard, catalogue=lambda _: None)
 
-    reply = await factory.chat_model("offline", meta=META, max_tokens=64).ainvoke([HumanMessage("hello")])
+    reply = await factory.chat_model("offline", meta=META, max_tokens=64).ainvoke(
+        [HumanMessage("hello")]
+    )
 
     assert reply.response_metadata["offline"] is True
     assert len(guard.reserved) == len(guard.settled) == 1

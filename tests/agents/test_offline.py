@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 
 from agents.offline import OfflineChatModel
 from agents.tools import ALL_TOOLS
@@ -13,7 +19,11 @@ SCHEMAS = [tool.model_schema() for tool in ALL_TOOLS]
 
 
 async def _plan(request: str) -> AIMessage:
-    reply = await OfflineChatModel().bind_tools(SCHEMAS).ainvoke([SystemMessage("s"), HumanMessage(request)])
+    reply = (
+        await OfflineChatModel()
+        .bind_tools(SCHEMAS)
+        .ainvoke([SystemMessage("s"), HumanMessage(request)])
+    )
     assert isinstance(reply, AIMessage)
     return reply
 
@@ -45,7 +55,9 @@ async def test_streams_word_by_word_with_usage_and_offline_label() -> None:
         HumanMessage("hashtags for espresso"),
         AIMessage("", tool_calls=[{"name": "hashtags", "args": {"topic": "espresso"}, "id": "c1"}]),
         ToolMessage(
-            json.dumps({"topic": "espresso", "platform": "youtube", "hashtags": ["#espresso", "#coffee"]}),
+            json.dumps(
+                {"topic": "espresso", "platform": "youtube", "hashtags": ["#espresso", "#coffee"]}
+            ),
             tool_call_id="c1",
             name="hashtags",
         ),
@@ -66,7 +78,9 @@ async def test_streams_word_by_word_with_usage_and_offline_label() -> None:
 
 async def test_serves_the_content_ideas_tool_with_valid_json() -> None:
     model = OfflineChatModel(feature="tool:content_ideas")
-    reply = await model.ainvoke([SystemMessage("json please"), HumanMessage("Topic: latte art\nCount: 3\n")])
+    reply = await model.ainvoke(
+        [SystemMessage("json please"), HumanMessage("Topic: latte art\nCount: 3\n")]
+    )
 
     ideas = json.loads(reply.text)["ideas"]
     assert len(ideas) == 3

@@ -19,8 +19,12 @@ def conversations(draw: st.DrawFn) -> list[BaseMessage]:
         messages.append(HumanMessage(draw(text)))
         for call in range(draw(st.integers(min_value=0, max_value=3))):
             call_id = f"c{turn}-{call}"
-            messages.append(AIMessage("", tool_calls=[{"name": "hashtags", "args": {}, "id": call_id}]))
-            messages.append(ToolMessage(draw(st.text(max_size=3000)), tool_call_id=call_id, name="hashtags"))
+            messages.append(
+                AIMessage("", tool_calls=[{"name": "hashtags", "args": {}, "id": call_id}])
+            )
+            messages.append(
+                ToolMessage(draw(st.text(max_size=3000)), tool_call_id=call_id, name="hashtags")
+            )
         messages.append(AIMessage(draw(text)))
     return messages
 
@@ -30,13 +34,15 @@ SYSTEM = SystemMessage("You are InsightStream. " * 5)
 
 @settings(max_examples=60, deadline=None)
 @given(messages=conversations(), budget=st.integers(min_value=400, max_value=4000))
-def test_trimming_keeps_the_system_prompt_and_the_request_and_fits(messages: list[BaseMessage], budget: int) -> None:
+def test_trimming_keeps_the_system_prompt_and_the_request_and_fits(
+    messages: list[BaseMessage], budget: int
+) -> None:
     trimmed = trim_history(system=SYSTEM, messages=messages, budget=budget)
 
     assert trimmed[0] is SYSTEM
     last_request = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
     current = messages[last_request:]
-    assert [type(m) for m in trimmed[-len(current):]] == [type(m) for m in current]
+    assert [type(m) for m in trimmed[-len(current) :]] == [type(m) for m in current]
     assert count_tokens(trimmed) <= budget
     # No tool result without the call it answers.
     call_ids = {c["id"] for m in trimmed if isinstance(m, AIMessage) for c in m.tool_calls}
