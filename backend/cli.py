@@ -44,6 +44,10 @@ def _serve(*, host: str, port: int, embedded_jobs: bool) -> None:
     from backend.core import task_runner
 
     if embedded_jobs and not task_runner.uses_celery():
+        from backend.runs.lease import runs_release_all_leases
+
+        # Runs a restart interrupted are resumed by the reaper's first tick, right away.
+        runs_release_all_leases()
         task_runner.start_embedded_scheduler()
     print(f"InsightStream is running at http://{host}:{port}/", flush=True)
     uvicorn.run(

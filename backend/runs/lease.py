@@ -145,3 +145,9 @@ def runs_waiting_to_start(*, older_than_s: float = 0) -> list[str]:
             if run.session_id is not None:
                 seen.add(run.session_id)
     return heads
+
+
+def runs_release_all_leases() -> int:
+    """Embedded start-up: this process is the only executor, so any run still marked
+    running was left by the previous process; expire its lease so the reaper resumes it."""
+    return Run.objects.filter(status=Run.Status.RUNNING).update(lease_expires_at=timezone.now())

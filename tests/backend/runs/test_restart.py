@@ -1,0 +1,49 @@
+import pytest
+from django.utils import timezone
+
+from backend.core import task_runner
+from backend.runs.lease import (
+    runs_release_all_leases,
+    runs_waiting_to_start,
+    runs_with_expired_lease,
+)
+from backend.runs.models import Run
+from backend.runs.tasks import runs_reap
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_embedded_restart_resumes_interrupted_and_queued_runs(anon_client, settings):
+    """A run left 'running' by a dead process and a queued run nobody started are both
+    picked up at start-up (release leases, then the reaper's first tick)."""
+    settings.TASK_RUNNER = "thread"
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    later = timezone.now() + timezone.timedelta(minutes=5)
+    interrupted = Run.objects.create(
+        kind="chat",
+        client_id=anon_client.client_id,
+        model="offline",
+        session_id=session["id"],
+        ordinal=1,
+        status="running",
+        attempt=1,
+        lease_owner="dead-process",
+        lease_expires_at=later,
+        input={"content": "hashtags for espresso"},
+    )
+    assert runs_with_expired_lease() == []
+    assert runs_release_all_leases() == 1
+    assert runs_with_expired_lease() == [str(interrupted.id)]
+    task_runner.enqueue(runs_reap)
+    run = wait_for(
+        lambda: Run.objects.filter(pk=interrupted.pk, status="completed").first(), timeout=30
+    )
+    assert run.attempt == 2
+
+
+def test_stale_queued_heads_only(settings):
+    old = Run.objects.create(kind="chat", client_id="c", model="offline")
+    Run.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=10))
+    Run.objects.create(kind="chat", client_id="c", model="offline")
+    assert runs_waiting_to_start(older_than_s=60) == [str(old.id)]
