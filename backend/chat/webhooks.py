@@ -54,6 +54,11 @@ def verify(*, secret: str, body: bytes, header: str, tolerance_s: int = 300) -> 
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
+def resolve(host: str, port: int) -> list[Any]:
+    """The target's addresses (one place, so tests can stand in a DNS answer)."""
+    return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+
+
 def _local_allowed(host: str) -> bool:
     return bool(settings.DEBUG) and host in LOCAL_NAMES
 
@@ -69,7 +74,7 @@ def check_target(url: str) -> None:
     if parsed.scheme != "https":
         raise UnsafeTarget("webhook URLs must use https")
     try:
-        infos = socket.getaddrinfo(host, parsed.port or 443, proto=socket.IPPROTO_TCP)
+        infos = resolve(host, parsed.port or 443)
     except socket.gaierror as exc:
         raise UnsafeTarget(f"the host does not resolve: {exc}") from None
     for info in infos:

@@ -80,6 +80,7 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
         emit=ctx.emit,
     )
     tool_results: list[dict[str, Any]] = []
+    planned_once = False
     config: RunnableConfig = {"configurable": {"thread_id": str(run.session_id or run.id)}}
     async with open_checkpointer() as saver:
         graph = compile_graph(checkpointer=saver)
@@ -106,6 +107,12 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
                     await coalescer.add(chunk.content)
             elif mode == "custom" and isinstance(payload, dict):
                 kind = payload.get("type")
+                if kind == "plan":
+                    # The model's answer after tools also comes from the plan node, as an
+                    # empty plan after its text: the run's plan was already announced.
+                    if planned_once and not payload.get("tool_calls"):
+                        continue
+                    planned_once = True
                 if kind in FORWARDED:
                     await coalescer.flush()
                     data = {key: value for key, value in payload.items() if key != "type"}

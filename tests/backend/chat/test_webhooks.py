@@ -126,8 +126,8 @@ def test_rebinding_to_private_address_is_refused_at_delivery(settings, monkeypat
     )
     # The name now resolves to a private address.
     monkeypatch.setattr(
-        webhooks.socket,
-        "getaddrinfo",
+        webhooks,
+        "resolve",
         lambda *a, **k: [(None, None, None, None, ("10.0.0.7", 443))],
     )
     webhook_attempt(delivery_id=delivery.pk)
