@@ -80,7 +80,7 @@ def test_a_good_row_becomes_a_video() -> None:
 
 
 def test_bad_rows_are_rejected_with_row_number_field_and_reason() -> None:
-    marker = Path("/tmp/analytics_literal_eval_marker")  # noqa: S108
+    marker = Path("/tmp/analytics_literal_eval_marker")
     marker.unlink(missing_ok=True)
     rows = [
         _row(video_id="ok1"),

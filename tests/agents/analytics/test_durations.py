@@ -43,9 +43,7 @@ def test_round_trip(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
 
 
-@given(
-    st.integers(0, 40), st.integers(0, 23), st.integers(0, 59), st.integers(0, 59)
-)
+@given(st.integers(0, 40), st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))
 def test_parse_matches_component_sum(days: int, hours: int, minutes: int, secs: int) -> None:
     text = f"P{days}DT{hours}H{minutes}M{secs}S"
     total = days * 86_400 + hours * 3600 + minutes * 60 + secs

@@ -52,9 +52,7 @@ def test_import_counts() -> None:
     pathfinder = _import(PATHFINDER)
     assert (pathfinder.video_count, len(pathfinder.channels), pathfinder.rejected) == (1451, 6, [])
     assert pathfinder.unknown_duration_count == 3  # the three P0D rows
-    assert {
-        c.channel_title: len(c.videos) for c in pathfinder.channels
-    } == {
+    assert {c.channel_title: len(c.videos) for c in pathfinder.channels} == {
         "Nonat1s": 453,
         "How It's Played": 316,
         "Frizz": 217,
@@ -180,9 +178,7 @@ def test_known_outlier_videos() -> None:
     # the channel's most viewed, 41.8x its settled long-form median (205,449).
     assert top[0]["video_id"] == "X48VuDVv0do"
     assert top[0]["views"] == 8_578_604
-    assert top[0]["views_to_median"] == pytest.approx(
-        41.755, abs=1e-3
-    )
+    assert top[0]["views_to_median"] == pytest.approx(41.755, abs=1e-3)
     assert nana.groups["long_form"].high_count == 10
     assert nana.groups["shorts"].high_threshold is None  # a single Short flags nothing
 

@@ -191,8 +191,8 @@ def test_report_metadata_and_empty_input() -> None:
 
 def test_naive_datetimes_are_rejected() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        score_outliers([], as_of=datetime(2025, 1, 1))  # noqa: DTZ001
-    naive = make_video(published_at=datetime(2024, 1, 1))  # noqa: DTZ001
+        score_outliers([], as_of=datetime(2025, 1, 1))
+    naive = make_video(published_at=datetime(2024, 1, 1))
     with pytest.raises(TypeError):
         score_outliers([naive], as_of=AS_OF)
     with pytest.raises(ValueError, match="shorts_max_seconds"):

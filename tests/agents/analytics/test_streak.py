@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -36,7 +37,7 @@ def test_score_is_an_integer_in_range_and_components_in_unit_interval(vs: list[V
 def test_weekly_series_is_contiguous_mondays_up_to_as_of(vs: list[Video]) -> None:
     weeks = [w.week_start for w in upload_streak(vs, as_of=AS_OF).uploads_per_week]
     assert all(w.weekday() == 0 for w in weeks)
-    assert all(b - a == timedelta(days=7) for a, b in zip(weeks, weeks[1:], strict=False))
+    assert all(b - a == timedelta(days=7) for a, b in itertools.pairwise(weeks))
     if weeks:
         assert weeks[-1] <= AS_OF.date() < weeks[-1] + timedelta(days=7)
 
@@ -58,11 +59,11 @@ def test_regular_weekly_uploads_score_high(count: int, since_last: int) -> None:
     st.lists(st.integers(0, 2000 * 86_400), min_size=1, max_size=40),
     st.lists(st.integers(0, 400 * 86_400), min_size=2, max_size=6),
 )
-def test_score_never_rises_while_the_channel_is_silent(offsets: list[int], waits: list[int]) -> None:
+def test_score_never_rises_while_the_channel_is_silent(
+    offsets: list[int], waits: list[int]
+) -> None:
     vs = [make_video(published_at=AS_OF - timedelta(seconds=s)) for s in offsets]
-    scores = [
-        upload_streak(vs, as_of=AS_OF + timedelta(seconds=w)).score for w in sorted(waits)
-    ]
+    scores = [upload_streak(vs, as_of=AS_OF + timedelta(seconds=w)).score for w in sorted(waits)]
     assert scores == sorted(scores, reverse=True)
 
 
@@ -140,7 +141,7 @@ def test_shorts_counts_and_future_uploads() -> None:
     assert report.future_excluded == 1
     assert upload_streak(vs, as_of=AS_OF, shorts_max_seconds=180).shorts_count == 3
     with pytest.raises(ValueError, match="timezone"):
-        upload_streak(vs, as_of=datetime(2025, 1, 1))  # noqa: DTZ001
+        upload_streak(vs, as_of=datetime(2025, 1, 1))
 
 
 def test_week_start_for_a_known_date() -> None:
