@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -94,15 +93,39 @@ class Service:
             "DB_POOL_MAX_SIZE": "40",
         }
         run = [sys.executable, "-m", "backend.cli"]
-        subprocess.run([*run, "manage", "migrate", "--noinput"], cwd=REPO, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        self.web = subprocess.Popen([*run, "web", "--port", str(port)], cwd=REPO, env=env,
-                                    stdout=subprocess.DEVNULL, start_new_session=True)
+        subprocess.run(
+            [*run, "manage", "migrate", "--noinput"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self.web = subprocess.Popen(
+            [*run, "web", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "backend.config.celery_app", "worker",
-             "--loglevel=WARNING", "-Q", "default,long", f"--concurrency={worker_concurrency}",
-             "--without-gossip", "--without-mingle"],
-            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "backend.config.celery_app",
+                "worker",
+                "--loglevel=WARNING",
+                "-Q",
+                "default,long",
+                f"--concurrency={worker_concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         self.base = f"http://127.0.0.1:{port}"
@@ -137,8 +160,9 @@ async def one_chat(client: httpx.AsyncClient, token: str) -> dict:
     result: dict = {"ok": False, "events": 0}
     session = (await client.post("/api/chat/sessions/", json={}, headers=headers)).json()
     t0 = time.perf_counter()
-    posted = await client.post(f"/api/chat/sessions/{session['id']}/messages/",
-                               json={"content": REQUEST}, headers=headers)
+    posted = await client.post(
+        f"/api/chat/sessions/{session['id']}/messages/", json={"content": REQUEST}, headers=headers
+    )
     if posted.status_code != 202:
         result["error"] = f"POST {posted.status_code}"
         return result
@@ -204,8 +228,12 @@ def bare_graph_cpu_ms(runs: int) -> float:
         async def save_factoid(self, **kwargs):
             raise RuntimeError("not stored")
 
-    guard = CostGuard(store=MemoryBudgetStore(), limits=GuardLimits(
-        plans={"anonymous": PlanLimits(client_daily_usd=None)}, global_daily_usd=None))
+    guard = CostGuard(
+        store=MemoryBudgetStore(),
+        limits=GuardLimits(
+            plans={"anonymous": PlanLimits(client_daily_usd=None)}, global_daily_usd=None
+        ),
+    )
     factory = ModelFactory(settings=ModelSettings(), guard=guard, catalogue=lambda _m: None)
     graph = compile_graph(checkpointer=InMemorySaver())
 
@@ -213,8 +241,12 @@ def bare_graph_cpu_ms(runs: int) -> float:
         for index in range(runs):
             context = Context(deps=AgentDeps(models=factory, data=NoData()), run_id=str(index))
             config = {"configurable": {"thread_id": f"t{index}"}}
-            async for _ in graph.astream({"messages": [HumanMessage(REQUEST)]}, config=config,
-                                         context=context, stream_mode=["messages", "custom"]):
+            async for _ in graph.astream(
+                {"messages": [HumanMessage(REQUEST)]},
+                config=config,
+                context=context,
+                stream_mode=["messages", "custom"],
+            ):
                 pass
 
     asyncio.run(go())  # warm-up imports excluded below
@@ -246,26 +278,48 @@ def main() -> None:
             cpu_after = {k: sum(proc_cpu_s(p) for p in v) for k, v in pids.items()}
             ok = [r for r in results if r["ok"]]
             cpu_ms = {k: (cpu_after[k] - cpu_before[k]) / max(1, len(ok)) * 1000 for k in pids}
-            rows.append({
-                "C": concurrency, "runs": runs, "ok": len(ok), "errors": len(results) - len(ok),
-                "runs_per_s": len(ok) / wall,
-                "events_per_s": sum(r["events"] for r in ok) / wall,
-                "started_ms": [pct([r["started"] * 1000 for r in ok if "started" in r], p) for p in (50, 95, 99)],
-                "first_delta_ms": [pct([r["first_delta"] * 1000 for r in ok if "first_delta" in r], p) for p in (50, 95, 99)],
-                "total_ms": [pct([r["total"] * 1000 for r in ok], p) for p in (50, 95, 99)],
-                "cpu_ms_per_run": cpu_ms,
-                "rss_mb": {k: round(sum(proc_rss_mb(p) for p in v), 1) for k, v in pids.items()},
-                "error_kinds": sorted({r.get("error", "") for r in results if not r["ok"]}),
-            })
+            rows.append(
+                {
+                    "C": concurrency,
+                    "runs": runs,
+                    "ok": len(ok),
+                    "errors": len(results) - len(ok),
+                    "runs_per_s": len(ok) / wall,
+                    "events_per_s": sum(r["events"] for r in ok) / wall,
+                    "started_ms": [
+                        pct([r["started"] * 1000 for r in ok if "started" in r], p)
+                        for p in (50, 95, 99)
+                    ],
+                    "first_delta_ms": [
+                        pct([r["first_delta"] * 1000 for r in ok if "first_delta" in r], p)
+                        for p in (50, 95, 99)
+                    ],
+                    "total_ms": [pct([r["total"] * 1000 for r in ok], p) for p in (50, 95, 99)],
+                    "cpu_ms_per_run": cpu_ms,
+                    "rss_mb": {
+                        k: round(sum(proc_rss_mb(p) for p in v), 1) for k, v in pids.items()
+                    },
+                    "error_kinds": sorted({r.get("error", "") for r in results if not r["ok"]}),
+                }
+            )
     finally:
         service.stop()
     print(f"machine: {os.cpu_count()} cores; worker concurrency {opts.worker_concurrency}")
-    print(f"bare graph (same request, in-process, in-memory checkpointer): {bare_ms:.1f} ms CPU/run")
+    print(
+        f"bare graph (same request, in-process, in-memory checkpointer): {bare_ms:.1f} ms CPU/run"
+    )
     for row in rows:
         total_cpu = sum(row["cpu_ms_per_run"].values())
-        print(json.dumps({**row, "cpu_ms_per_run_total": round(total_cpu, 1),
-                          "overhead_vs_bare": round((total_cpu - bare_ms) / bare_ms, 2)},
-                         default=lambda v: round(v, 1) if isinstance(v, float) else v))
+        print(
+            json.dumps(
+                {
+                    **row,
+                    "cpu_ms_per_run_total": round(total_cpu, 1),
+                    "overhead_vs_bare": round((total_cpu - bare_ms) / bare_ms, 2),
+                },
+                default=lambda v: round(v, 1) if isinstance(v, float) else v,
+            )
+        )
     print("command: uv run python tests/bench/bench_chat_load.py --levels", opts.levels)
 
 
