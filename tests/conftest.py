@@ -89,6 +89,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(problem)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Background work a test started (embedded runner) ends before its database goes."""
+    yield
+    from backend.core import task_runner
+
+    task_runner.drain()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _flush_test_redis() -> None:
     """Start each session from an empty test Redis database (never the app's own)."""

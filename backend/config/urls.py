@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/", include("backend.guard.urls")),
     path("api/", include("backend.runs.urls")),
     path("api/", include("backend.chat.urls")),
+    path("api/", include("backend.channels.urls")),
+    path("api/", include("backend.tools.urls")),
     path("", include("backend.core.urls")),
 ]
 

@@ -96,6 +96,17 @@ def shutdown(*, wait: bool = True) -> None:
         pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
+def drain() -> None:
+    """Wait until the embedded runner is idle, including tasks that running ones enqueue."""
+    global _pool
+    while True:
+        with _pool_lock:
+            pool, _pool = _pool, None
+        if pool is None:
+            return
+        pool.shutdown(wait=True)
+
+
 class PeriodicScheduler:
     """In-process stand-in for Celery beat, driven by the same ``CELERY_BEAT_SCHEDULE``."""
 

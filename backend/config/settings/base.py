@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "backend.analytics",
     "backend.runs",
     "backend.chat",
+    "backend.channels",
+    "backend.tools",
 ]
 
 MIDDLEWARE = [

@@ -41,8 +41,23 @@ def post_ui_chat(client, session_id: str):
     )
 
 
+def post_tool(path: str, body: dict):
+    def entry(client, session_id: str):
+        return client.post(f"/api/tools/{path}/", {**body, "model": "test/priced"}, format="json")
+
+    entry.__name__ = f"post_tool_{path}"
+    return entry
+
+
 # Every entry point that can call a model; later issues add theirs.
-ENTRY_POINTS = [post_chat_message, post_ui_chat]
+ENTRY_POINTS = [
+    post_chat_message,
+    post_ui_chat,
+    post_tool("content-ideas", {"topic": "espresso"}),
+    post_tool("keywords", {"topic": "espresso"}),
+    post_tool("hashtags", {"topic": "espresso"}),
+    post_tool("viral-score", {"text": "I tried espresso for 30 days"}),
+]
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS, ids=lambda f: f.__name__)

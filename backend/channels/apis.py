@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents.tools import TOOLS_BY_NAME
+from backend.channels import selectors, services
+from backend.channels.models import Channel, Video
+from backend.core.errors import ValidationError
+from backend.tools.apis import identity_of
+from backend.tools.services import tool_run
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class ChannelOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Channel
+        fields = ["id", "external_id", "title", "source", "video_count", "fetched_at"]
+
+
+class ChannelListApi(APIView):
+    @extend_schema(responses={200: ChannelOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.channel_list(client_id=identity_of(request).client_id), request, view=self
+        )
+        return paginator.get_paginated_response(ChannelOutputSerializer(page, many=True).data)
+
+
+class ChannelImportApi(APIView):
+    """Import a CSV with the YouTube Data API's column names (one or several channels)."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        snapshot_at = serializers.DateTimeField(required=False)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise ValidationError.for_field("file", f"must be at most {MAX_IMPORT_BYTES} bytes")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError.for_field("file", "must be UTF-8 encoded CSV text") from None
+        result = services.channel_import_csv(
+            client_id=identity_of(request).client_id,
+            text=text,
+            filename=upload.name or "upload.csv",
+            snapshot_at=data.validated_data.get("snapshot_at"),
+        )
+        return Response(result, status=status.HTTP_201_CREATED)
+
+
+class VideoOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Video
+        fields = [
+            "video_id",
+            "title",
+            "description",
+            "tags",
+            "published_at",
+            "duration_seconds",
+            "views",
+            "likes",
+            "comments",
+        ]
+
+
+class ChannelVideosApi(APIView):
+    def get(self, request: Request, channel_id: str) -> Response:
+        channel = selectors.channel_get_for_client(
+            channel_id=channel_id, client_id=identity_of(request).client_id
+        )
+        paginator = PageNumberPagination()
+        paginator.page_size_query_param = "page_size"
+        paginator.max_page_size = 500
+        page = paginator.paginate_queryset(
+            selectors.video_list(channel=channel), request, view=self
+        )
+        return paginator.get_paginated_response(VideoOutputSerializer(page, many=True).data)
+
+
+class ChannelAnalyticsApi(APIView):
+    """GET a channel's analytics through the agent's own tool (same numbers as in chat)."""
+
+    tool_name = ""
+
+    class FilterSerializer(serializers.Serializer):
+        as_of = serializers.DateTimeField(required=False)
+        shorts_max_seconds = serializers.IntegerField(required=False, min_value=1, max_value=600)
+
+    def get(self, request: Request, channel_id: str) -> Response:
+        identity = identity_of(request)
+        channel = selectors.channel_get_for_client(
+            channel_id=channel_id, client_id=identity.client_id
+        )
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        accepted = TOOLS_BY_NAME[self.tool_name].args_schema.model_fields
+        raw_args: dict[str, Any] = {"channel_id": str(channel.id)}
+        # Views per day must not shrink because a stored snapshot gets older: by default
+        # the analysis is as of when the statistics were observed.
+        as_of = filters.validated_data.get("as_of") or channel.fetched_at
+        if "as_of" in accepted:
+            raw_args["as_of"] = as_of.isoformat()
+        if "shorts_max_seconds" in accepted and "shorts_max_seconds" in filters.validated_data:
+            raw_args["shorts_max_seconds"] = filters.validated_data["shorts_max_seconds"]
+        return Response(tool_run(name=self.tool_name, raw_args=raw_args, identity=identity))
+
+
+class ChannelOutliersApi(ChannelAnalyticsApi):
+    tool_name = "channel_outliers"
+
+
+class ChannelUploadStreakApi(ChannelAnalyticsApi):
+    tool_name = "upload_streak"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ChannelsConfig(AppConfig):
+    name = "backend.channels"
+    label = "creator_channels"
+    verbose_name = "Channels and videos"

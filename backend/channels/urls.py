@@ -1,0 +1,21 @@
+from django.urls import path
+
+from backend.channels import apis
+
+urlpatterns = [
+    path("channels/", apis.ChannelListApi.as_view(), name="channel-list"),
+    path("channels/import/", apis.ChannelImportApi.as_view(), name="channel-import"),
+    path(
+        "channels/<str:channel_id>/videos/", apis.ChannelVideosApi.as_view(), name="channel-videos"
+    ),
+    path(
+        "channels/<str:channel_id>/outliers/",
+        apis.ChannelOutliersApi.as_view(),
+        name="channel-outliers",
+    ),
+    path(
+        "channels/<str:channel_id>/upload-streak/",
+        apis.ChannelUploadStreakApi.as_view(),
+        name="channel-upload-streak",
+    ),
+]
