@@ -10,11 +10,11 @@ from django.conf import settings
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 
-from agents import AgentDeps, Context, compile_graph
+from agents import AgentDeps, Context
 from backend.chat import runtime as chat_runtime
 from backend.runs import agent_runtime
 from backend.runs.agent_data import BackendAgentData
-from backend.runs.checkpoints import open_checkpointer
+from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
 from backend.runs.executor import RunContext, RunFailed
 
@@ -82,8 +82,7 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
     tool_results: list[dict[str, Any]] = []
     planned_once = False
     config: RunnableConfig = {"configurable": {"thread_id": str(run.session_id or run.id)}}
-    async with open_checkpointer() as saver:
-        graph = compile_graph(checkpointer=saver)
+    async with open_graph() as graph:
         graph_input = await _graph_input(
             graph, config, run_id=ctx.run_id, content=run.input["content"]
         )

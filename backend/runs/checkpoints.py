@@ -6,6 +6,7 @@ this module is where the backend chooses and opens it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,18 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from backend.runs.worker_loop import is_process_loop, on_shutdown
+
 _setup_done: set[str] = set()
 _setup_lock = threading.Lock()
+
+# Compiling the agent graph costs more CPU than running it; it is compiled once per
+# process without a checkpointer, and each checkpointer gets a cheap copy.
+_base_graph: Any = None
+_graph_lock = threading.Lock()
+# The worker's long-lived loop keeps one pooled saver (and its graph) per DSN.
+_process_savers: dict[str, tuple[Any, Any, Any]] = {}
+_process_saver_lock: asyncio.Lock | None = None
 
 
 def _postgres_dsn() -> str | None:
@@ -32,6 +43,64 @@ def _postgres_dsn() -> str | None:
 
 def _sqlite_path() -> str:
     return str(settings.DATA_DIR / "checkpoints.sqlite3")
+
+
+def _graph_with(saver: Any) -> Any:
+    global _base_graph
+    with _graph_lock:
+        if _base_graph is None:
+            from agents import compile_graph
+
+            _base_graph = compile_graph(checkpointer=None)
+        base = _base_graph
+    return base.copy(update={"checkpointer": saver})
+
+
+@asynccontextmanager
+async def open_graph() -> AsyncIterator[Any]:
+    """The compiled agent graph on the run checkpointer.
+
+    On a worker's long-lived loop (PostgreSQL) the saver sits on a connection pool kept
+    for the process; elsewhere a checkpointer is opened for this run, as before.
+    """
+    dsn = _postgres_dsn()
+    if dsn and is_process_loop():
+        yield await _process_graph(dsn)
+        return
+    async with open_checkpointer() as saver:
+        yield _graph_with(saver)
+
+
+async def _process_graph(dsn: str) -> Any:
+    global _process_saver_lock
+    found = _process_savers.get(dsn)
+    if found is not None:
+        return found[2]
+    if _process_saver_lock is None:
+        _process_saver_lock = asyncio.Lock()
+    async with _process_saver_lock:
+        found = _process_savers.get(dsn)
+        if found is not None:
+            return found[2]
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=4,
+            max_idle=300,
+            open=False,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        )
+        await pool.open()
+        on_shutdown(pool.close)
+        saver = AsyncPostgresSaver(conn=pool)
+        await _setup_once(dsn, saver)
+        graph = _graph_with(saver)
+        _process_savers[dsn] = (pool, saver, graph)
+        return graph
 
 
 @asynccontextmanager

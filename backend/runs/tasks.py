@@ -20,9 +20,17 @@ from backend.runs import lease
     time_limit=settings.ENV.RUN_DEADLINE_S + 60,
 )
 def run_execute(run_id: str) -> None:
+    from backend.core.task_runner import uses_celery
     from backend.runs.executor import execute_run
 
-    asyncio.run(execute_run(run_id=run_id))
+    if uses_celery():
+        # A Celery worker process: one long-lived loop, so per-loop clients, the
+        # checkpointer's pool and the compiled graph are reused across runs.
+        from backend.runs.worker_loop import run_on_process_loop
+
+        run_on_process_loop(execute_run(run_id=run_id))
+    else:
+        asyncio.run(execute_run(run_id=run_id))
 
 
 @shared_task(name="backend.runs.tasks.runs_reap", ignore_result=True)
