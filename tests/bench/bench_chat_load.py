@@ -43,7 +43,9 @@ def proc_cpu_s(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK  # utime + stime
+    # utime + stime, plus cutime + cstime: PostgreSQL backends that exit during a level
+    # (their CPU moves to the postmaster when it reaps them) still count.
+    return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / CLK
 
 
 def proc_rss_mb(pid: int) -> float:
@@ -273,7 +275,9 @@ def main() -> None:
             runs = opts.runs_per_level or max(20, 2 * concurrency)
             pids = service.pids()
             cpu_before = {k: sum(proc_cpu_s(p) for p in v) for k, v in pids.items()}
+            client_before = time.process_time()
             results, wall = asyncio.run(level(service.base, concurrency, runs))
+            client_cpu = time.process_time() - client_before
             pids = service.pids()
             cpu_after = {k: sum(proc_cpu_s(p) for p in v) for k, v in pids.items()}
             ok = [r for r in results if r["ok"]]
@@ -296,6 +300,8 @@ def main() -> None:
                     ],
                     "total_ms": [pct([r["total"] * 1000 for r in ok], p) for p in (50, 95, 99)],
                     "cpu_ms_per_run": cpu_ms,
+                    # The load generator shares the machine's cores; not part of the total.
+                    "client_cpu_ms_per_run": client_cpu / max(1, len(ok)) * 1000,
                     "rss_mb": {
                         k: round(sum(proc_rss_mb(p) for p in v), 1) for k, v in pids.items()
                     },
