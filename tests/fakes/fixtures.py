@@ -17,3 +17,25 @@ def openai_server() -> Iterator[OpenAIServer]:
         yield server
     finally:
         server.stop()
+
+
+# Appended, not merged into the imports above: other fixtures land in this file concurrently.
+from tests.fakes.youtube_server import YouTubeServer  # noqa: E402
+
+
+@pytest.fixture
+def youtube_server() -> Iterator[YouTubeServer]:
+    """A fresh YouTube Data API v3 server over ``../shared/data/youtube`` per test.
+
+    ``.base_url``, ``.api_keys``, ``.fail(...)``, ``.quota_limits``, ``.requests``.
+    """
+    from pathlib import Path
+
+    data_dir = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "youtube"
+    if not (data_dir / "channel_uploads").is_dir():
+        pytest.skip(f"shared YouTube data not found at {data_dir}")
+    server = YouTubeServer(data_dir=data_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
