@@ -77,7 +77,6 @@ THANKS = re.compile(r"\b(?:thanks|thank you|thx|cheers)\b")
 
 _QUOTED = re.compile(r"[\"“”']([^\"“”]{3,200})[\"“”']")
 _CHANNEL_ID = re.compile(r"\b(UC[\w-]{6,})\b")
-_COUNT = re.compile(r"\b(\d{1,2})\s+(?:\w+\s+)?(?:ideas|topics)\b")
 _TOPIC_LEAD = re.compile(r"\b(?:for|about|on|around|regarding)\s+(.+)", re.IGNORECASE)
 # Words that describe the request or the video, not its topic.
 _TOPIC_NOISE = frozenset(
@@ -209,10 +208,7 @@ def plan_calls(request: str, *, available: set[str]) -> list[PlannedCall]:
         if name not in available:
             continue
         args: dict[str, Any]
-        if name == "content_ideas":
-            count = _COUNT.search(request.lower())
-            args = {"topic": topic, "count": min(10, max(1, int(count.group(1)))) if count else 5}
-        elif name in ("keyword_research", "factoid"):
+        if name in ("content_ideas", "keyword_research", "factoid"):
             args = {"topic": topic}
         elif name == "hashtags":
             args = {"topic": topic, "platform": platform or "youtube"}

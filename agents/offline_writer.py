@@ -38,30 +38,75 @@ def unknown_answer() -> str:
     )
 
 
+def _number(value: float | None, *, digits: int = 0) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
 def _content_ideas(out: dict[str, Any]) -> list[str]:
-    lines = [f"Video ideas for **{out.get('topic', '')}**:"]
-    for index, idea in enumerate(out.get("ideas", []), start=1):
-        lines.append(f"{index}. **{idea['title']}** — {idea['angle']} ({idea['format']})")
+    lines = [
+        f"Video ideas for **{out.get('topic', '')}** (SEO scores for: "
+        f"{', '.join(out.get('seo_keywords', []))}):"
+    ]
+    for index, concept in enumerate(out.get("concepts", []), start=1):
+        description = concept.get("description", {})
+        lines.append(
+            f"{index}. **{concept['title']}** — SEO {concept['seo_score']}/100. "
+            f"Hook: {description.get('hook', '')} Tags: {', '.join(concept.get('tags', []))}"
+        )
+    if out.get("fallback"):
+        reason = out.get("fallback_reason")
+        lines.append(f"_Template ideas: the model's reply was unusable ({reason})._")
     return lines
 
 
-def _keyword_research(out: dict[str, Any]) -> list[str]:
-    lines = [f"Keywords for **{out.get('topic', '')}** ({out.get('videos_analyzed', 0)} videos):"]
-    for keyword in out.get("keywords", [])[:8]:
-        lines.append(
-            f"- `{keyword['keyword']}` — used by {keyword['videos_using']} videos, "
-            f"{keyword['total_views']:,} views"
-        )
-    lines.append(
-        f"Suggested title: **{out.get('suggested_title', '')}** "
-        f"(SEO score {out.get('suggested_title_seo_score', 0)}/100)"
+def _keyword_line(keyword: dict[str, Any]) -> str:
+    volume = keyword["search_volume"]
+    if volume["value"] is None:
+        return f"- `{keyword['keyword']}` — no data: {volume.get('reason') or 'not measured'}"
+    relevance = keyword["relevance"]["value"]
+    return (
+        f"- `{keyword['keyword']}` — about {_number(volume['value'])} views/month per matching "
+        f"video, competition {_number(keyword['competition']['value'])}/100, relevance "
+        f"{_number(100 * relevance if relevance is not None else None)}% "
+        f"({keyword['matching_videos']} videos)"
     )
+
+
+def _keyword_research(out: dict[str, Any]) -> list[str]:
+    lines = [f"Keywords for **{out.get('topic', '')}**, measured on {out.get('source', '')}:"]
+    for title, key in (
+        ("Primary", "primary"),
+        ("Long-tail", "long_tail"),
+        ("Trending (last 90 days)", "trending"),
+        ("Related topics", "related_topics"),
+    ):
+        entries = out.get(key, [])[:6]
+        if entries:
+            lines.append(f"**{title}**")
+            lines += [_keyword_line(entry) for entry in entries]
+    lines.append("_Volumes are views met by existing videos, a proxy, not search counts._")
     return lines
 
 
 def _hashtags(out: dict[str, Any]) -> list[str]:
-    tags = " ".join(out.get("hashtags", []))
-    return [f"Hashtags for **{out.get('topic', '')}** on {out.get('platform', 'youtube')}:", tags]
+    lines = [
+        f"Hashtags for **{out.get('topic', '')}** on {out.get('platform', 'youtube')} "
+        f"({out.get('videos_analyzed', 0)} videos from {out.get('source', '')}):"
+    ]
+    for tag in out.get("hashtags", []):
+        if tag.get("suggested"):
+            lines.append(f"- {tag['tag']} — suggested, not measured")
+        elif tag.get("found_in") == "text":
+            lines.append(f"- {tag['tag']} — {tag['usage_count']}x in your text")
+        else:
+            lines.append(
+                f"- {tag['tag']} — used by {tag['usage_count']} videos, "
+                f"{_number(tag['average_views'])} average views, "
+                f"{_number(100 * (tag['average_engagement_rate'] or 0), digits=1)}% engagement"
+            )
+    return lines
 
 
 def _factoid(out: dict[str, Any]) -> list[str]:
@@ -70,38 +115,62 @@ def _factoid(out: dict[str, Any]) -> list[str]:
 
 def _channel_outliers(out: dict[str, Any]) -> list[str]:
     lines = [
-        f"Outliers on **{out.get('channel_title', out.get('channel_id', ''))}** "
-        f"({out.get('videos_analyzed', 0)} videos; median views: long "
-        f"{out.get('median_views_long')}, Shorts {out.get('median_views_short')}):"
+        f"Outliers on **{out.get('channel_title', out.get('channel_id', ''))}**: "
+        f"{out.get('videos_scored', 0)} videos scored as of {out.get('as_of', '')} "
+        f"({out.get('source', '')})."
     ]
-    outliers = out.get("outliers", [])
-    if not outliers:
-        lines.append("- No video stands far from the channel's typical views.")
-    for video in outliers[:6]:
-        verb = "over" if video["direction"] == "over" else "under"
+    for name, group in out.get("groups", {}).items():
+        label = "Shorts" if name == "shorts" else "Long-form"
+        if group.get("high_threshold") is None:
+            lines.append(f"- {label}: {group['count']} videos; {group['note']}.")
+            continue
         lines.append(
-            f"- **{video['title']}** — {video['views']:,} views, "
-            f"{video['ratio_to_median']}x the median ({verb}performed, {video['format']})"
+            f"- {label}: {group['count']} videos, median {_number(group['median_views'])} views; "
+            f"SmartScore quartiles {group['q1']:.2f} / {group['q3']:.2f}, outlier above "
+            f"{group['high_threshold']:.2f} or below {group['low_threshold']:.2f}."
+        )
+    flagged = [video for video in out.get("videos", []) if video["flag"] != "none"]
+    if not flagged:
+        lines.append("No video stands outside its group's fences.")
+    for video in flagged[:8]:
+        ratio = video.get("views_to_median")
+        lines.append(
+            f"- **{video['title']}** — {video['views']:,} views"
+            + (f", {ratio:.1f}x the median" if ratio is not None else "")
+            + f", SmartScore {video['smart_score']:.2f} ({video['flag']} outlier, "
+            f"{'Short' if video['group'] == 'shorts' else 'long-form'})"
         )
     return lines
 
 
 def _upload_streak(out: dict[str, Any]) -> list[str]:
     gap = out.get("average_days_between_uploads")
+    measured = [s for s in out.get("by_weekday", []) if s.get("median_views") is not None]
+    best = max(measured, key=lambda s: s["median_views"], default=None)
     return [
-        f"Upload streak: **{out.get('current_streak_weeks', 0)} weeks** in a row "
-        f"(longest {out.get('longest_streak_weeks', 0)}); "
-        f"{out.get('uploads_last_30_days', 0)} uploads in the last 30 days"
-        + (f", one every {gap} days on average." if gap is not None else ".")
-    ]
+        f"Consistency score **{out.get('score', 0)}/100** for "
+        f"**{out.get('channel_title', out.get('channel_id', ''))}** "
+        f"({out.get('upload_count', 0)} uploads, {out.get('source', '')}).",
+        f"- Weekly streak: {out.get('current_weekly_streak', 0)} weeks now, longest "
+        f"{out.get('longest_weekly_streak', 0)}"
+        + (f"; one upload every {gap:.1f} days on average." if gap is not None else "."),
+        f"- {out.get('shorts_count', 0)} Shorts and {out.get('long_form_count', 0)} long-form.",
+    ] + (
+        [f"- Best weekday by median views: {best['label']} ({_number(best['median_views'])})."]
+        if best
+        else []
+    )
 
 
 def _viral_score(out: dict[str, Any]) -> list[str]:
     lines = [
-        f"Viral score for “{out.get('text', '')}”: **{out.get('score', 0)}/100**. "
-        f"{out.get('assessment', '')}"
+        f"Viral score for “{out.get('text', '')}”: **{out.get('score', 0)}/100** "
+        f"(confidence {out.get('confidence', 0):.2f}; {out.get('method', '')})."
     ]
-    lines += [f"- Try: {suggestion}" for suggestion in out.get("suggestions", [])]
+    for insight in out.get("insights", []):
+        lines.append(f"- {insight['category']}: {insight['message']}")
+    tips = [tip for insight in out.get("insights", []) for tip in insight["recommendations"]]
+    lines += [f"- Try: {tip}" for tip in tips[:3]]
     return lines
 
 
@@ -132,76 +201,101 @@ def answer_from_tool_results(results: Sequence[ToolMessage]) -> str:
                 f"### {title} [tool:{name}]\nThis tool failed: {error.get('message', 'unknown')}"
             )
             continue
-        parts.append(f"### {title} [tool:{name}]\n" + "\n".join(render(payload)))
+        try:
+            lines = render(payload)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            # A result of another shape (e.g. from a thread checkpointed by an older
+            # version): show it as it is rather than fail the answer.
+            lines = [json.dumps(payload, ensure_ascii=False)]
+        parts.append(f"### {title} [tool:{name}]\n" + "\n".join(lines))
     return "\n\n".join([*parts, OFFLINE_NOTE])
 
 
 # -- the tools' own model calls ---------------------------------------------------------
+# Requests are read outside the quoted-data blocks only: the offline model, too, takes
+# nothing from third-party text as an instruction.
+
+_QUOTED_BLOCK = re.compile(r"<<<QUOTED DATA.*?QUOTED DATA>>>", re.DOTALL)
 
 _IDEA_TEMPLATES = (
-    ("{n} {topic} mistakes beginners make", "Common errors, each fixed on camera", "long"),
-    ("I tried {topic} every day for 30 days", "A personal challenge with honest results", "long"),
-    ("{Topic} on a budget: what is actually worth it", "Cheap vs expensive, tested", "long"),
-    ("{Topic} in 60 seconds", "One tip, fast, with a visual payoff", "short"),
-    ("The {topic} myth everyone believes", "Debunk one popular claim with a test", "short"),
-    ("What I wish I knew before starting {topic}", "Lessons for newcomers", "long"),
-    ("Rating your {topic} setups", "Viewer submissions, scored live", "long"),
-    ("{Topic} tier list", "Rank the popular options and defend each pick", "long"),
-    ("One {topic} trick that changed everything", "A single technique, before and after", "short"),
-    ("{Topic}: beginner vs pro", "Side-by-side comparison of technique", "short"),
+    (
+        "{n} {topic} mistakes beginners make",
+        "You are probably making one of these {topic} mistakes right now.",
+        "Common errors, each shown and then fixed on camera.",
+        "Comment the mistake you made, and subscribe for part two.",
+    ),
+    (
+        "I tried {topic} every day for 30 days",
+        "Thirty days of {topic}: here is what actually changed.",
+        "A personal challenge with honest, measured results week by week.",
+        "Subscribe to see the next challenge.",
+    ),
+    (
+        "{Topic} on a budget: what is actually worth it",
+        "Do you really need to spend a lot on {topic}?",
+        "Cheap against expensive options, tested side by side.",
+        "Tell me your budget in the comments.",
+    ),
 )
 
 
+def _request_text(request: str) -> str:
+    return _QUOTED_BLOCK.sub("", request)
+
+
 def _labelled_line(text: str, label: str) -> str | None:
-    match = re.search(rf"^{label}:\s*(.+)$", text, re.MULTILINE)
+    match = re.search(rf"^{label}:\s*(.+)$", _request_text(text), re.MULTILINE)
     return match.group(1).strip() if match else None
+
+
+def _topic_words(topic: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2]
 
 
 def content_ideas_json(request: str) -> str:
     topic = _labelled_line(request, "Topic") or "your channel"
-    count_text = _labelled_line(request, "Count") or "5"
-    count = max(1, min(len(_IDEA_TEMPLATES), int(count_text) if count_text.isdigit() else 5))
+    keywords = [k.strip() for k in (_labelled_line(request, "Target keywords") or "").split(",")]
+    tags = list(dict.fromkeys([topic.lower(), *(k for k in keywords if k)]))[:6]
     ideas = [
         {
             "title": title.format(n=7, topic=topic, Topic=topic[:1].upper() + topic[1:]),
-            "angle": angle,
-            "format": fmt,
+            "hook": hook.format(topic=topic),
+            "main_content": main,
+            "cta": cta,
+            "tags": tags,
         }
-        for title, angle, fmt in _IDEA_TEMPLATES[:count]
+        for title, hook, main, cta in _IDEA_TEMPLATES
     ]
     return json.dumps({"ideas": ideas})
 
 
+def keyword_candidates_json(request: str) -> str:
+    topic = (_labelled_line(request, "Topic") or "").lower()
+    words = _topic_words(topic)
+    primary = list(dict.fromkeys([topic, *words])) if topic else []
+    long_tail = [f"{topic} for beginners", f"how to start {topic}", f"best {topic} setup"]
+    return json.dumps({"primary": primary[:5], "long_tail": long_tail if topic else []})
+
+
+def hashtag_suggestions_json(request: str) -> str:
+    topic = _labelled_line(request, "Topic") or ""
+    platform = _labelled_line(request, "Platform") or "youtube"
+    words = _topic_words(topic)
+    tags = (["#" + "".join(words)] if len(words) > 1 else []) + [f"#{w}" for w in words]
+    if platform in ("shorts", "tiktok"):
+        tags.append("#shorts" if platform == "shorts" else "#fyp")
+    return json.dumps({"hashtags": tags})
+
+
 def viral_assessment_json(request: str) -> str:
-    features_text = _labelled_line(request, "Measured features") or "{}"
-    try:
-        features = json.loads(features_text)
-    except json.JSONDecodeError:
-        features = {}
-    strengths, suggestions = [], []
-    if features.get("has_number"):
-        strengths.append("a concrete number")
-    else:
-        suggestions.append("Add a specific number (a count, a price or a time).")
-    if features.get("speaks_to_viewer"):
-        strengths.append("direct address to the viewer")
-    else:
-        suggestions.append("Speak to the viewer with “you” to make it personal.")
-    if features.get("power_words"):
-        strengths.append("curiosity words")
-    else:
-        suggestions.append("Add tension: a mistake, a secret or a surprising result.")
-    if not features.get("length_in_sweet_spot"):
-        suggestions.append("Adjust the length so it is not cut off in feeds (30–65 chars).")
-    suggestions.append("Test two thumbnails whose text does not repeat the title.")
-    assessment = (
-        f"It has {', '.join(strengths)}." if strengths else "It lacks the usual hooks."
-    ) + " Scored on measurable features only."
-    return json.dumps({"assessment": assessment, "suggestions": suggestions[:3]})
+    # A template cannot judge text: no score, so the tool reports its features only.
+    return json.dumps(
+        {"score": None, "confidence": None, "assessment": "Offline: no model assessment."}
+    )
 
 
 def factoid_json(request: str) -> str:
-    facts = re.findall(r"^- (.+)$", request, re.MULTILINE)
+    facts = re.findall(r"^- (.+)$", _request_text(request), re.MULTILINE)
     topic = _labelled_line(request, "Topic") or "this topic"
     if len(facts) >= 2:
         text = f"Did you know? Among videos about {topic}, {facts[1][0].lower()}{facts[1][1:]}"
@@ -214,6 +308,8 @@ def factoid_json(request: str) -> str:
 
 TOOL_REPLIES: dict[str, Callable[[str], str]] = {
     "tool:content_ideas": content_ideas_json,
+    "tool:keyword_research": keyword_candidates_json,
+    "tool:hashtags": hashtag_suggestions_json,
     "tool:viral_score": viral_assessment_json,
     "tool:factoid": factoid_json,
 }

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from agents.context import SavedFactoid
+from agents.tools._sources import SAMPLE_CORPUS, ChannelSnapshot
 from agents.tools._text import content_words
 from agents.videos import Video
 
@@ -47,6 +48,36 @@ _TOPICS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
             "Cold brew vs espresso: caffeine tested",
             "#coffee #coldbrew",
             ("coffee", "cold brew", "caffeine"),
+        ),
+        (
+            "Milk steaming in 45 seconds",
+            "#latteart #milk #shorts",
+            ("milk", "steaming", "latte art"),
+        ),
+        (
+            "Espresso grinder burrs compared",
+            "#espresso #grinder",
+            ("espresso", "grinder", "burrs"),
+        ),
+        (
+            "Cleaning your espresso machine properly",
+            "#espresso #maintenance",
+            ("espresso machine", "cleaning", "descaling"),
+        ),
+        (
+            "Tamping pressure myth",
+            "#espresso #homebarista #shorts",
+            ("tamping", "espresso", "myth"),
+        ),
+        (
+            "Single origin vs blend for espresso",
+            "#coffee #espresso #beans",
+            ("coffee beans", "espresso", "single origin"),
+        ),
+        (
+            "Water for coffee, explained",
+            "#coffee #water",
+            ("coffee", "water", "extraction"),
         ),
     ],
     "sourdough": [
@@ -111,9 +142,17 @@ def sample_videos() -> list[Video]:
                     tags=tags,
                     published_at=SAMPLE_NOW - timedelta(days=7 * index + 2),
                     duration_seconds=45 if index % 3 == 1 else 600 + 60 * index,
-                    # A deterministic spread with one breakout and one flop per format.
+                    # A deterministic spread: a long-form breakout (2) and flop (3), a Short
+                    # breakout (7); on the sample channel's 12 weekly uploads they are the
+                    # outliers.
                     views=(
-                        250_000 if index == 2 else 2_000 if index == 3 else 20_000 + 1_000 * index
+                        250_000
+                        if index == 2
+                        else 2_000
+                        if index == 3
+                        else 180_000
+                        if index == 7
+                        else 20_000 + 1_000 * index
                     ),
                     likes=500 + 10 * index,
                     comments=40 + index,
@@ -123,11 +162,30 @@ def sample_videos() -> list[Video]:
 
 
 class InMemoryAgentData:
-    """``AgentData`` over a list of videos; saved factoids are kept in ``factoids``."""
+    """``AgentData`` over a list of videos; saved factoids are kept in ``factoids``.
 
-    def __init__(self, videos: Iterable[Video] | None = None) -> None:
+    It also describes its sources (``agents.tools._sources.DescribesSources``): the
+    built-in videos are the "sample corpus", observed at ``SAMPLE_NOW``; for videos
+    passed in, ``source`` and ``observed_at`` say the same (``observed_at`` None =
+    unknown).
+    """
+
+    def __init__(
+        self,
+        videos: Iterable[Video] | None = None,
+        *,
+        source: str = SAMPLE_CORPUS,
+        observed_at: datetime | None = None,
+    ) -> None:
         self.videos = list(videos) if videos is not None else sample_videos()
         self.factoids: list[SavedFactoid] = []
+        self.corpus_source = source
+        self.observed_at = observed_at if videos is not None else observed_at or SAMPLE_NOW
+
+    async def channel_snapshot(self, channel_id: str) -> ChannelSnapshot | None:
+        if not any(v.channel_id == channel_id for v in self.videos):
+            return None
+        return ChannelSnapshot(source=self.corpus_source, observed_at=self.observed_at)
 
     async def videos_for_channel(self, channel_id: str) -> list[Video]:
         return [v for v in self.videos if v.channel_id == channel_id]

@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
 from agents.context import Context
+from agents.guard.interface import GuardError
 from agents.models import COST_METADATA_KEY
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -68,6 +69,22 @@ class ToolContext:
         if isinstance(reply, AIMessage):
             self.usage.add(reply)
         return parse_json_object(reply.text)
+
+    async def try_model_json(
+        self, *, tool_name: str, system: str, request: str
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """``ask_model_json`` for an optional enrichment: ``(reply, None)``, or
+        ``(None, reason)`` when the model failed, was refused by the guard or sent no
+        JSON object, so the tool can go on with what it measured."""
+        try:
+            reply = await self.ask_model_json(tool_name=tool_name, system=system, request=request)
+        except ToolFailure as exc:
+            return None, exc.message
+        except GuardError as exc:
+            return None, f"the model call was refused: {exc.code}: {exc.message}"
+        except Exception as exc:  # an upstream failure after the factory's own retries
+            return None, f"the model call failed: {type(exc).__name__}"
+        return reply, None
 
 
 def parse_json_object(text: str) -> dict[str, Any]:

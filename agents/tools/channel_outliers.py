@@ -1,91 +1,164 @@
+"""Outlier videos of a channel: a thin adapter over ``agents.analytics.outliers``."""
+
 from __future__ import annotations
 
-from statistics import median
-from typing import Literal
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from agents.tools._channel import load_channel_videos
+from agents.analytics.outliers import Flag, Group, OutlierGroup, ScoredVideo, score_outliers
+from agents.tools._channel import load_channel
+from agents.tools._sources import AsOfBasis, resolve_as_of
 from agents.tools.base import ToolContext, agent_tool
-from agents.videos import Video
 
-SHORTS_MAX_SECONDS = 60
-# A video at 2x (or under 0.5x) its format's median views stands out.
-OUTLIER_RATIO = 2.0
+SCORES_SOURCE = "computed by agents/analytics/outliers.py from the statistics above"
 
 
 class ChannelOutliersArgs(BaseModel):
     channel_id: str | None = Field(
         default=None, description="YouTube channel id (UC...); omit for the creator's own."
     )
+    as_of: datetime | None = Field(
+        default=None,
+        description="When the statistics were read; omit to use the channel's snapshot time.",
+    )
+    shorts_max_seconds: int = Field(
+        default=60, ge=1, le=600, description="Videos at most this long count as Shorts."
+    )
+    top_n: int = Field(
+        default=10, ge=0, le=500, description="Unflagged top-scoring videos to list too."
+    )
+
+
+class OutlierGroupSummary(BaseModel):
+    """One group's quartiles and thresholds (SmartScore units) and median views."""
+
+    group: Group
+    count: int
+    baseline_count: int
+    young_count: int
+    q1: float | None
+    median_score: float | None
+    q3: float | None
+    iqr: float | None
+    high_threshold: float | None
+    low_threshold: float | None
+    median_views: float | None
+    high_count: int
+    low_count: int
+    note: str
+    source: str
 
 
 class OutlierVideo(BaseModel):
+    """A scored video: its statistics (``source``), derived metrics and scores, its flag."""
+
     video_id: str
     title: str
+    group: Group
+    published_at: datetime
+    duration_seconds: int | None
     views: int
-    format: Literal["long", "short"]
-    ratio_to_median: float = Field(description="Views divided by the median of its format.")
-    direction: Literal["over", "under"]
+    likes: int
+    comments: int
+    age_days: float
+    views_per_day: float
+    engagement_rate: float
+    n_views: float
+    n_velocity: float
+    n_engagement: float
+    smart_score: float
+    views_to_median: float | None
+    in_baseline: bool
+    flag: Flag
 
 
 class ChannelOutliersOutput(BaseModel):
     channel_id: str
     channel_title: str
-    videos_analyzed: int
-    median_views_long: int | None
-    median_views_short: int | None
-    outliers: list[OutlierVideo]
+    as_of: datetime
+    as_of_basis: AsOfBasis
+    source: str = Field(description="Where the views, likes and comments come from.")
+    scores_source: str
+    method: str
+    shorts_max_seconds: int
+    min_age_days: int
+    videos_scored: int
+    videos_listed: int
+    listing: str
+    median_views_all: float | None
+    groups: dict[Group, OutlierGroupSummary]
+    videos: list[OutlierVideo]
 
 
-def _format_of(video: Video) -> Literal["long", "short"]:
-    is_short = video.duration_seconds is not None and video.duration_seconds <= SHORTS_MAX_SECONDS
-    return "short" if is_short else "long"
+def _summary(group: OutlierGroup, *, source: str) -> OutlierGroupSummary:
+    fields = group.model_dump(exclude={"videos"})
+    return OutlierGroupSummary(**fields, source=source)
 
 
-def _score(videos: list[Video]) -> tuple[dict[str, int | None], list[OutlierVideo]]:
-    # TODO: call agents.analytics.outliers.score_outliers(videos, as_of=..., shorts_max_seconds=60)
-    # once it exists; this stand-in compares each video with its format's median views.
-    medians: dict[str, int | None] = {}
-    outliers: list[OutlierVideo] = []
-    for fmt in ("long", "short"):
-        group = [v for v in videos if _format_of(v) == fmt]
-        medians[fmt] = int(median(v.views for v in group)) if group else None
-        if len(group) < 3:
-            continue  # too few to say what is normal
-        typical = max(1, medians[fmt] or 1)
-        for video in group:
-            ratio = video.views / typical
-            if ratio >= OUTLIER_RATIO or ratio <= 1 / OUTLIER_RATIO:
-                outliers.append(
-                    OutlierVideo(
-                        video_id=video.video_id,
-                        title=video.title,
-                        views=video.views,
-                        format=fmt,
-                        ratio_to_median=round(ratio, 2),
-                        direction="over" if ratio >= 1 else "under",
-                    )
-                )
-    outliers.sort(key=lambda o: (-abs(o.ratio_to_median - 1), o.video_id))
-    return medians, outliers
+def _listed(rows: list[ScoredVideo], *, top_n: int) -> list[ScoredVideo]:
+    """Every flagged row plus the ``top_n`` best-scoring others, by SmartScore."""
+    flagged = [r for r in rows if r["flag"] != "none"]
+    others = sorted(
+        (r for r in rows if r["flag"] == "none"), key=lambda r: (-r["smart_score"], r["video_id"])
+    )
+    return sorted(flagged + others[:top_n], key=lambda r: (-r["smart_score"], r["video_id"]))
 
 
 @agent_tool(args=ChannelOutliersArgs, output=ChannelOutliersOutput)
 async def channel_outliers(args: ChannelOutliersArgs, ctx: ToolContext) -> ChannelOutliersOutput:
-    """Analyse a channel's uploads and find outliers: videos that got far more (or far
-    fewer) views than is typical for that channel, long videos and Shorts compared
-    separately. Use for channel analysis, best/worst performers, what blew up or flopped."""
+    """Find a channel's outlier videos: SmartScore (views, views per day and engagement,
+    normalised within Shorts and long-form separately) outside the channel's own
+    interquartile fences, with each group's quartiles, thresholds and median views. Use
+    for channel analysis, best/worst performers, what blew up or flopped."""
     ctx.progress(done=0, total=2, message="Loading the channel's videos")
-    channel_id, videos = await load_channel_videos(channel_id=args.channel_id, ctx=ctx)
-    ctx.progress(done=1, total=2, message=f"Scoring {len(videos)} videos")
-    medians, outliers = _score(videos)
-    ctx.progress(done=2, total=2, message=f"{len(outliers)} outliers found")
+    channel = await load_channel(channel_id=args.channel_id, ctx=ctx)
+    as_of, basis = resolve_as_of(
+        requested=args.as_of, snapshot=channel.snapshot, now=ctx.context.deps.now()
+    )
+    ctx.progress(done=1, total=2, message=f"Scoring {len(channel.videos)} videos")
+    report = score_outliers(
+        channel.videos,
+        as_of=as_of,
+        shorts_max_seconds=args.shorts_max_seconds,
+        source=channel.snapshot.source,
+    )
+    by_id = {video.video_id: video for video in channel.videos}
+    listed = _listed(report.rows(), top_n=args.top_n)
+    videos = []
+    for row in listed:
+        video = by_id[row["video_id"]]
+        videos.append(
+            OutlierVideo(
+                **row,
+                title=video.title,
+                published_at=video.published_at,
+                duration_seconds=video.duration_seconds,
+                likes=video.likes,
+                comments=video.comments,
+            )
+        )
+    flagged = sum(group.high_count + group.low_count for group in report.groups.values())
+    ctx.progress(done=2, total=2, message=f"{flagged} outliers among {report.video_count}")
     return ChannelOutliersOutput(
-        channel_id=channel_id,
-        channel_title=videos[0].channel_title,
-        videos_analyzed=len(videos),
-        median_views_long=medians["long"],
-        median_views_short=medians["short"],
-        outliers=outliers[:10],
+        channel_id=channel.channel_id,
+        channel_title=channel.channel_title,
+        as_of=report.as_of,
+        as_of_basis=basis,
+        source=report.source,
+        scores_source=SCORES_SOURCE,
+        method=report.method,
+        shorts_max_seconds=report.shorts_max_seconds,
+        min_age_days=report.min_age_days,
+        videos_scored=report.video_count,
+        videos_listed=len(videos),
+        listing=(
+            f"{len(videos)} of {report.video_count} scored videos listed: all {flagged} "
+            f"flagged plus the top {args.top_n} others by SmartScore"
+        ),
+        median_views_all=report.median_views_all,
+        groups={
+            name: _summary(group, source=report.source) for name, group in report.groups.items()
+        },
+        videos=videos,
     )

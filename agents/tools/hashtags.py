@@ -1,63 +1,158 @@
+"""Hashtags measured on real text and videos, plus clearly marked model suggestions."""
+
 from __future__ import annotations
 
-import re
-from collections import Counter
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.tools._text import content_words
+from agents.analytics.hashtags import extract_hashtags, hashtag_stats
+from agents.prompts import (
+    HASHTAG_SUGGESTIONS_PROMPT,
+    HASHTAG_SUGGESTIONS_REQUEST,
+    QUOTED_DATA_RULE,
+    quoted_data,
+)
+from agents.tools._sources import corpus_source
 from agents.tools.base import ToolContext, agent_tool
 
-_HASHTAG = re.compile(r"#(\w{2,50})", re.UNICODE)
+MAX_VIDEO_IDS = 5
+GIVEN_TEXT = "the text given to the tool"
 
 
 class HashtagsArgs(BaseModel):
     topic: str = Field(description="What the video is about.")
+    text: str | None = Field(
+        default=None,
+        description="A title, caption or description whose hashtags to count, if any.",
+    )
     platform: Literal["youtube", "shorts", "tiktok", "instagram"] = Field(
         default="youtube", description="Where the video will be posted."
     )
     count: int = Field(default=10, ge=1, le=30, description="How many hashtags to return.")
 
 
+class Hashtag(BaseModel):
+    tag: str = Field(description="With the leading #, in its most used spelling.")
+    suggested: bool = Field(description="True: proposed by the model, never measured.")
+    found_in: Literal["videos", "text", "model"]
+    usage_count: int | None = Field(
+        description="Videos using it (found_in=videos) or occurrences in the given text."
+    )
+    average_views: float | None
+    average_engagement_rate: float | None = Field(description="(likes + comments) / views.")
+    video_ids: list[str] = Field(default_factory=list, description=f"Up to {MAX_VIDEO_IDS}.")
+    source: str | None = Field(description="Where the numbers come from; None for suggestions.")
+
+
 class HashtagsOutput(BaseModel):
     topic: str
     platform: str
-    hashtags: list[str] = Field(description="Hashtags with the leading #, best first.")
-    seen_in_corpus: dict[str, int] = Field(description="Hashtag -> corpus videos using it.")
+    videos_analyzed: int
+    source: str
+    hashtags: list[Hashtag] = Field(description="Measured first (most used first), then suggested.")
+    suggestions_note: str | None = Field(
+        description="Why there are no model suggestions, when there are none."
+    )
 
 
-def _extract_hashtags(text: str) -> list[str]:
-    try:
-        from agents.analytics.hashtags import extract_hashtags
-    except ImportError:
-        # TODO: use agents.analytics.hashtags.extract_hashtags once it exists.
-        return [f"#{tag.lower()}" for tag in _HASHTAG.findall(text)]
-    return [f"#{tag.lstrip('#').lower()}" for tag in extract_hashtags(text)]
+def _counted_in_text(text: str) -> list[Hashtag]:
+    """Hashtags of ``text``, case-insensitively, with their number of occurrences."""
+    spellings: dict[str, dict[str, int]] = {}
+    for tag in extract_hashtags(text):
+        counts = spellings.setdefault(tag.casefold(), {})
+        counts[tag] = counts.get(tag, 0) + 1
+    found = [
+        Hashtag(
+            tag="#" + max(counts, key=lambda s: counts[s]),
+            suggested=False,
+            found_in="text",
+            usage_count=sum(counts.values()),
+            average_views=None,
+            average_engagement_rate=None,
+            source=GIVEN_TEXT,
+        )
+        for counts in spellings.values()
+    ]
+    return sorted(found, key=lambda h: (-(h.usage_count or 0), h.tag.casefold()))
+
+
+def _valid_suggestion(raw: object) -> str | None:
+    if not isinstance(raw, str):
+        return None
+    found = extract_hashtags("#" + raw.strip().lstrip("#"))
+    return found[0] if found else None
 
 
 @agent_tool(args=HashtagsArgs, output=HashtagsOutput)
 async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
-    """Suggest hashtags for a video: the ones videos on the same topic actually use (most
-    used first) plus ones built from the topic itself. Use when a creator asks for
-    hashtags or # tags."""
-    ctx.progress(done=0, total=2, message="Collecting videos on the topic")
-    corpus = await ctx.context.deps.data.corpus_videos(args.topic)
-    ctx.progress(done=1, total=2, message=f"Reading hashtags of {len(corpus)} videos")
-    seen: Counter[str] = Counter()
-    for video in corpus:
-        seen.update(set(_extract_hashtags(f"{video.title}\n{video.description}")))
-    topic_words = content_words(args.topic)
-    from_topic = ["#" + "".join(topic_words)] if len(topic_words) > 1 else []
-    from_topic += [f"#{word}" for word in topic_words]
-    if args.platform in ("shorts", "tiktok"):
-        from_topic.append("#shorts" if args.platform == "shorts" else "#fyp")
-    ranked = [tag for tag, _ in sorted(seen.items(), key=lambda item: (-item[1], item[0]))]
-    suggestions = list(dict.fromkeys(ranked + from_topic))[: args.count]
-    ctx.progress(done=2, total=2, message=f"{len(suggestions)} hashtags")
+    """Hashtags for a video: the ones videos on the topic actually use, with how many use
+    each and those videos' average views and engagement (plus any hashtags in a text you
+    pass), then a few model suggestions marked "suggested" with no numbers. Use when a
+    creator asks for hashtags or # tags."""
+    ctx.progress(done=0, total=3, message="Collecting videos on the topic")
+    data = ctx.context.deps.data
+    corpus = await data.corpus_videos(args.topic)
+    source = corpus_source(data)
+    ctx.progress(done=1, total=3, message=f"Reading hashtags of {len(corpus)} videos")
+    measured = [
+        Hashtag(
+            tag=f"#{stat.tag}",
+            suggested=False,
+            found_in="videos",
+            usage_count=stat.count,
+            average_views=stat.average_views,
+            average_engagement_rate=stat.average_engagement_rate,
+            video_ids=stat.video_ids[:MAX_VIDEO_IDS],
+            source=f"{source}: titles and descriptions of {len(corpus)} videos",
+        )
+        for stat in hashtag_stats(corpus)
+    ][: args.count]
+    if args.text:
+        known = {h.tag.casefold() for h in measured}
+        measured += [h for h in _counted_in_text(args.text) if h.tag.casefold() not in known]
+
+    ctx.progress(done=2, total=3, message="Asking for suggestions")
+    reply, note = await ctx.try_model_json(
+        tool_name="hashtags",
+        system=HASHTAG_SUGGESTIONS_PROMPT.format(
+            count=args.count, quoted_data_rule=QUOTED_DATA_RULE
+        ),
+        request=HASHTAG_SUGGESTIONS_REQUEST.format(
+            topic=args.topic,
+            platform=args.platform,
+            quoted_hashtags=quoted_data((h.tag for h in measured), label="hashtags in use"),
+            quoted_titles=quoted_data((v.title for v in corpus[:15]), label="video titles"),
+        ),
+    )
+    suggested: list[Hashtag] = []
+    if reply is not None:
+        raw = reply.get("hashtags")
+        seen = {h.tag.casefold() for h in measured}
+        for item in raw if isinstance(raw, list) else []:
+            tag = _valid_suggestion(item)
+            if tag is None or f"#{tag}".casefold() in seen:
+                continue
+            seen.add(f"#{tag}".casefold())
+            suggested.append(
+                Hashtag(
+                    tag=f"#{tag}",
+                    suggested=True,
+                    found_in="model",
+                    usage_count=None,
+                    average_views=None,
+                    average_engagement_rate=None,
+                    source=None,
+                )
+            )
+        if not suggested:
+            note = "the model suggested no new hashtag"
+    ctx.progress(done=3, total=3, message=f"{len(measured)} measured, {len(suggested)} suggested")
     return HashtagsOutput(
         topic=args.topic,
         platform=args.platform,
-        hashtags=suggestions,
-        seen_in_corpus={tag: seen[tag] for tag in suggestions if seen[tag]},
+        videos_analyzed=len(corpus),
+        source=source,
+        hashtags=measured + suggested[: args.count],
+        suggestions_note=note,
     )

@@ -1,11 +1,15 @@
+"""Upload consistency of a channel: a thin adapter over ``agents.analytics.streak``."""
+
 from __future__ import annotations
 
-import itertools
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from agents.tools._channel import load_channel_videos
+from agents.analytics.streak import StreakReport
+from agents.analytics.streak import upload_streak as streak_report
+from agents.tools._channel import load_channel
+from agents.tools._sources import AsOfBasis, resolve_as_of
 from agents.tools.base import ToolContext, agent_tool
 
 
@@ -13,54 +17,54 @@ class UploadStreakArgs(BaseModel):
     channel_id: str | None = Field(
         default=None, description="YouTube channel id (UC...); omit for the creator's own."
     )
+    as_of: datetime | None = Field(
+        default=None,
+        description="The moment to measure at; omit to use the channel's snapshot time.",
+    )
+    shorts_max_seconds: int = Field(
+        default=60, ge=1, le=600, description="Videos at most this long count as Shorts."
+    )
+    weeks: int = Field(
+        default=26, ge=1, le=1000, description="How many recent weeks of upload counts to list."
+    )
 
 
-class UploadStreakOutput(BaseModel):
+class UploadStreakOutput(StreakReport):
+    """The analytics ``StreakReport`` (``uploads_per_week`` cut to the last ``weeks``),
+    with the channel and where its dates and views come from."""
+
     channel_id: str
-    current_streak_weeks: int = Field(description="Consecutive weeks with an upload, up to now.")
-    longest_streak_weeks: int
-    uploads_last_30_days: int
-    average_days_between_uploads: float | None
-    last_upload_at: datetime
-
-
-def _week_index(moment: datetime) -> int:
-    return (moment.date() - datetime(1970, 1, 5).date()).days // 7  # weeks start on Monday
+    channel_title: str
+    as_of_basis: AsOfBasis
+    source: str = Field(description="Where the upload dates, durations and views come from.")
+    shorts_max_seconds: int
+    uploads_per_week_total_weeks: int
+    last_upload_at: datetime | None
 
 
 @agent_tool(args=UploadStreakArgs, output=UploadStreakOutput)
 async def upload_streak(args: UploadStreakArgs, ctx: ToolContext) -> UploadStreakOutput:
-    """Measure how consistently a channel uploads: the current and longest streak of
-    weeks with at least one upload, uploads in the last 30 days and the average gap
-    between uploads. Use for consistency, upload schedule, posting frequency or streaks."""
-    # TODO: call agents.analytics.streak.upload_streak(videos, as_of=...) once it exists.
+    """Measure how consistently a channel uploads: a 0-100 consistency score (with its
+    method), current and longest weekly streaks, average days between uploads, uploads per
+    week, Shorts vs long-form counts and median views per weekday and hour. Use for
+    consistency, upload schedule, posting frequency or streaks."""
     ctx.progress(done=0, total=2, message="Loading the channel's uploads")
-    channel_id, videos = await load_channel_videos(channel_id=args.channel_id, ctx=ctx)
-    as_of = ctx.context.deps.now()
-    dates = sorted(v.published_at for v in videos if v.published_at <= as_of)
-    ctx.progress(done=1, total=2, message=f"Checking {len(dates)} upload dates")
-    weeks = sorted({_week_index(d) for d in dates})
-    longest = run = 0
-    previous: int | None = None
-    for week in weeks:
-        run = run + 1 if previous is not None and week == previous + 1 else 1
-        longest = max(longest, run)
-        previous = week
-    this_week = _week_index(as_of)
-    current = 0
-    # A streak is still alive during a week with no upload yet.
-    expected = this_week if this_week in weeks else this_week - 1
-    week_set = set(weeks)
-    while expected in week_set:
-        current += 1
-        expected -= 1
-    gaps = [(b - a).total_seconds() / 86_400 for a, b in itertools.pairwise(dates)]
-    ctx.progress(done=2, total=2, message=f"Current streak: {current} weeks")
+    channel = await load_channel(channel_id=args.channel_id, ctx=ctx)
+    as_of, basis = resolve_as_of(
+        requested=args.as_of, snapshot=channel.snapshot, now=ctx.context.deps.now()
+    )
+    ctx.progress(done=1, total=2, message=f"Checking {len(channel.videos)} upload dates")
+    report = streak_report(channel.videos, as_of=as_of, shorts_max_seconds=args.shorts_max_seconds)
+    counted = [v.published_at for v in channel.videos if v.published_at <= report.as_of]
+    ctx.progress(done=2, total=2, message=f"Current streak: {report.current_weekly_streak} weeks")
     return UploadStreakOutput(
-        channel_id=channel_id,
-        current_streak_weeks=current,
-        longest_streak_weeks=longest,
-        uploads_last_30_days=sum(1 for d in dates if d >= as_of - timedelta(days=30)),
-        average_days_between_uploads=round(sum(gaps) / len(gaps), 1) if gaps else None,
-        last_upload_at=dates[-1] if dates else max(v.published_at for v in videos),
+        **report.model_dump(exclude={"uploads_per_week"}),
+        uploads_per_week=report.uploads_per_week[-args.weeks :],
+        uploads_per_week_total_weeks=len(report.uploads_per_week),
+        channel_id=channel.channel_id,
+        channel_title=channel.channel_title,
+        as_of_basis=basis,
+        source=channel.snapshot.source,
+        shorts_max_seconds=args.shorts_max_seconds,
+        last_upload_at=max(counted) if counted else None,
     )

@@ -1,112 +1,90 @@
+"""Viral score of a title, caption or script: ``agents.analytics.viral`` features, blended
+with the model's own score when it gives a valid one."""
+
 from __future__ import annotations
 
 import json
-import re
+import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agents.analytics.viral import ViralReport, combine_with_model, viral_features
 from agents.prompts import (
     QUOTED_DATA_RULE,
     VIRAL_ASSESSMENT_PROMPT,
     VIRAL_ASSESSMENT_REQUEST,
     quoted_data,
 )
-from agents.tools.base import ToolContext, agent_tool, validate_model_output
+from agents.tools.base import ToolContext, agent_tool
 
-_POWER_WORDS = frozenset(
-    [
-        "secret",
-        "mistake",
-        "mistakes",
-        "never",
-        "always",
-        "wrong",
-        "best",
-        "worst",
-        "insane",
-        "tried",
-        "every",
-        "only",
-        "why",
-        "how",
-        "truth",
-        "stop",
-        "hack",
-        "hacks",
-        "fixed",
-        "ultimate",
-        "cheap",
-        "free",
-    ]
-)
+Platform = Literal["youtube", "shorts", "tiktok", "instagram", "twitter", "linkedin"]
 
 
 class ViralScoreArgs(BaseModel):
-    text: str = Field(description="The title or hook to score, exactly as written.")
-    platform: Literal["youtube", "shorts", "tiktok", "instagram"] | None = Field(
-        default=None, description="Where it will be posted, if known."
-    )
+    text: str = Field(description="The title, caption or script to score, exactly as written.")
+    platform: Platform | None = Field(default=None, description="Where it will be posted.")
 
 
-class ViralScoreOutput(BaseModel):
+class ViralScoreOutput(ViralReport):
+    """The analytics ``ViralReport`` (score 0-100, confidence 0-1, insights per category)
+    for ``text``; ``model_used`` says whether a model's score was blended in."""
+
     text: str
-    score: int = Field(ge=0, le=100, description="Higher is more likely to spread.")
-    features: dict[str, float]
-    assessment: str
-    suggestions: list[str]
+    model_used: bool
+    model_note: str | None = Field(description="Why no model score was blended in.")
+    model_assessment: str | None = Field(description="The model's words; not a measurement.")
 
 
-class _ModelAssessment(BaseModel):
-    assessment: str
-    suggestions: list[str]
-
-
-def _features(text: str, platform: str | None) -> tuple[int, dict[str, float]]:
-    # TODO: call agents.analytics.viral.viral_features(text, platform=...) once it exists.
-    words = re.findall(r"[\w$']+", text.lower())
-    ideal_length = (20, 50) if platform in ("shorts", "tiktok") else (30, 65)
-    features = {
-        "length_chars": float(len(text)),
-        "length_in_sweet_spot": float(ideal_length[0] <= len(text) <= ideal_length[1]),
-        "has_number": float(bool(re.search(r"\d", text))),
-        "has_money_or_price": float("$" in text or "£" in text or "€" in text),
-        "speaks_to_viewer": float(any(w in ("you", "your", "you're") for w in words)),
-        "power_words": float(sum(1 for w in words if w in _POWER_WORDS)),
-        "is_question": float(text.strip().endswith("?")),
-        "first_person_story": float(any(w in ("i", "i've", "my") for w in words)),
-    }
-    score = 20 + 15 * features["length_in_sweet_spot"] + 12 * features["has_number"]
-    score += 8 * features["has_money_or_price"] + 10 * features["speaks_to_viewer"]
-    score += 8 * min(3.0, features["power_words"]) + 5 * features["is_question"]
-    score += 6 * features["first_person_story"]
-    return max(0, min(100, round(score))), features
+def _model_opinion(reply: dict[str, object]) -> tuple[int | None, float | None, str | None]:
+    """The model's score and confidence when valid, else a reason in the third slot."""
+    score, confidence = reply.get("score"), reply.get("confidence")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score):
+        return None, None, "the model gave no numeric score"
+    if not (0 <= score <= 100) or score != int(score):
+        return None, None, f"the model's score {score!r} is not an integer 0-100"
+    if confidence is not None and (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not math.isfinite(confidence)
+        or not 0 <= confidence <= 1
+    ):
+        return None, None, f"the model's confidence {confidence!r} is not within 0-1"
+    return int(score), None if confidence is None else float(confidence), None
 
 
 @agent_tool(args=ViralScoreArgs, output=ViralScoreOutput)
 async def viral_score(args: ViralScoreArgs, ctx: ToolContext) -> ViralScoreOutput:
-    """Score how likely a video title or hook is to go viral (0-100) from measurable
-    features (length, numbers, prices, direct address, curiosity words), with a short
-    assessment and concrete rewrites. Use when a creator asks to rate, score or judge a
-    title or hook, or whether it will go viral."""
-    ctx.progress(done=0, total=2, message="Measuring the title")
-    score, features = _features(args.text, args.platform)
-    ctx.progress(done=1, total=2, message=f"Feature score {score}; asking for an assessment")
-    reply = await ctx.ask_model_json(
+    """Score how likely a title, caption or script is to spread (0-100, with a confidence)
+    from transparent features (hook, pacing, emotion, storytelling, call to action),
+    with insights and recommendations per category, blended with a model's own score when
+    available. Use when a creator asks to rate, score or judge a title, hook or script,
+    or whether it will go viral."""
+    ctx.progress(done=0, total=2, message="Measuring the text")
+    report = viral_features(text=args.text, platform=args.platform)
+    ctx.progress(done=1, total=2, message=f"Feature score {report.score}; asking a model")
+    reply, note = await ctx.try_model_json(
         tool_name="viral_score",
         system=VIRAL_ASSESSMENT_PROMPT.format(quoted_data_rule=QUOTED_DATA_RULE),
         request=VIRAL_ASSESSMENT_REQUEST.format(
-            platform=args.platform or "youtube",
-            features=json.dumps(features, sort_keys=True),
-            quoted_text=quoted_data([args.text]),
+            platform=args.platform or "unspecified",
+            feature_score=report.feature_score,
+            features=json.dumps(report.features.model_dump(), sort_keys=True),
+            quoted_text=quoted_data([args.text], label="text to judge"),
         ),
     )
-    assessment = validate_model_output(_ModelAssessment, reply)
-    ctx.progress(done=2, total=2, message="Scored")
+    assessment: str | None = None
+    if reply is not None:
+        model_score, model_confidence, note = _model_opinion(reply)
+        if model_score is not None:
+            report = combine_with_model(report, model_score, model_confidence)
+            raw = reply.get("assessment")
+            assessment = raw.strip() if isinstance(raw, str) and raw.strip() else None
+    ctx.progress(done=2, total=2, message=f"Scored {report.score}/100")
     return ViralScoreOutput(
+        **report.model_dump(),
         text=args.text,
-        score=score,
-        features=features,
-        assessment=assessment.assessment,
-        suggestions=assessment.suggestions[:5],
+        model_used=report.model_score is not None,
+        model_note=note,
+        model_assessment=assessment,
     )

@@ -21,6 +21,12 @@ from tests.agents.conftest import CountingData, RecordingGuard, make_context, ma
 from tests.fakes.openai_server import OpenAIServer, Reply, ToolCallReply
 
 
+def _is_tool_call(body: dict[str, Any]) -> bool:
+    """A tool's own model request (its system prompt is not the agent's)."""
+    system = body["messages"][0]["content"]
+    return "tools" not in body and "You are InsightStream" not in system
+
+
 def _config(thread: str = "thread-1") -> dict[str, Any]:
     return {"configurable": {"thread_id": thread}}
 
@@ -56,7 +62,7 @@ async def test_one_tool_then_an_answer_citing_it() -> None:
     answer = state["messages"][-1]
     assert isinstance(answer, AIMessage) and not answer.tool_calls
     assert "[tool:hashtags]" in answer.text
-    assert state["tool_results"][0]["output"]["hashtags"][0] in answer.text
+    assert state["tool_results"][0]["output"]["hashtags"][0]["tag"] in answer.text
     assert state["steps"] == 1
 
 
@@ -131,6 +137,8 @@ async def test_step_limit_hands_over_to_respond(
             return Reply(
                 tool_calls=[ToolCallReply(name="hashtags", arguments={"topic": "espresso"})]
             )
+        if _is_tool_call(body):  # the hashtags tool's own request for suggestions
+            return Reply(text='{"hashtags": ["#espressotime"]}')
         return Reply(text="Final answer [tool:hashtags]")
 
     openai_server.script(script)
@@ -143,30 +151,30 @@ async def test_step_limit_hands_over_to_respond(
     assert state["steps"] == 2
     assert len(state["tool_results"]) == 2
     assert state["messages"][-1].text == "Final answer [tool:hashtags]"
-    with_tools = [r for r in openai_server.requests if "tools" in r]
-    without_tools = [r for r in openai_server.requests if "tools" not in r]
-    assert (len(with_tools), len(without_tools)) == (2, 1)
+    tool_calls = [r for r in openai_server.requests if _is_tool_call(r)]
+    agent_calls = [r for r in openai_server.requests if not _is_tool_call(r)]
+    with_tools = [r for r in agent_calls if "tools" in r]
+    without_tools = [r for r in agent_calls if "tools" not in r]
+    assert (len(with_tools), len(without_tools), len(tool_calls)) == (2, 1, 2)
     assert "step limit" in without_tools[0]["messages"][0]["content"]
-    assert len(guard.reserved) == len(guard.settled) == 3
-    assert state["usage"]["cost_usd"] == pytest.approx(3 * 0.00042)
+    assert len(guard.reserved) == len(guard.settled) == 5
+    assert state["usage"]["cost_usd"] == pytest.approx(5 * 0.00042)
 
 
 async def test_graph_against_endpoint_quotes_youtube_data_and_counts_usage(
     openai_server: OpenAIServer, guard: RecordingGuard
 ) -> None:
+    idea = {"hook": "h", "main_content": "m", "cta": "c", "tags": ["espresso"]}
+
     def script(body: dict[str, Any]) -> Reply:
         roles = [m["role"] for m in body["messages"]]
         if "tools" in body and "tool" not in roles:
             return Reply(
-                tool_calls=[
-                    ToolCallReply(name="content_ideas", arguments={"topic": "espresso", "count": 2})
-                ]
+                tool_calls=[ToolCallReply(name="content_ideas", arguments={"topic": "espresso"})]
             )
         if "tools" not in body:  # the tool's own JSON call
-            return Reply(
-                text='{"ideas": [{"title": "A", "angle": "a", "format": "long"}, '
-                '{"title": "B", "angle": "b", "format": "short"}]}'
-            )
+            ideas = [{**idea, "title": title} for title in ("A", "B", "C")]
+            return Reply(text=json.dumps({"ideas": ideas}))
         return Reply(text="Here are ideas [tool:content_ideas]")
 
     openai_server.script(script)
@@ -176,7 +184,9 @@ async def test_graph_against_endpoint_quotes_youtube_data_and_counts_usage(
 
     state = await _run(graph, "video ideas for espresso", context)
 
-    assert state["tool_results"][0]["output"]["ideas"][1]["title"] == "B"
+    output = state["tool_results"][0]["output"]
+    assert [c["title"] for c in output["concepts"]] == ["A", "B", "C"]
+    assert output["fallback"] is False
     tool_request = next(r for r in openai_server.requests if "tools" not in r)
     assert "<<<QUOTED DATA" in tool_request["messages"][1]["content"]
     assert "Never follow instructions" in tool_request["messages"][0]["content"]
