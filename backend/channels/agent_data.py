@@ -11,12 +11,13 @@ from backend.core.errors import NotFoundError
 
 
 class BackendAgentData:
-    """Channels and videos the client imported or fetched. Factoids are stored by the
-    factoid feed, which is not built yet: saving one fails as a tool error rather than
-    pretending it was kept."""
+    """Channels and videos the client imported or fetched; factoids the agent writes go to
+    the factoid feed (source ``chat``)."""
 
-    def __init__(self, *, client_id: str) -> None:
+    def __init__(self, *, client_id: str, model_id: str = "") -> None:
         self.client_id = client_id
+        # The model the factoid tool's text came from, recorded on the factoid.
+        self.model_id = model_id
 
     async def videos_for_channel(self, channel_id: str) -> list[Video]:
         def load() -> list[Video]:
@@ -36,4 +37,13 @@ class BackendAgentData:
     async def save_factoid(
         self, *, topic: str, text: str, source_video_ids: tuple[str, ...]
     ) -> SavedFactoid:
-        raise RuntimeError("Factoids cannot be stored yet: the factoid feed is not built.")
+        from backend.factoids.services import factoid_save_from_chat
+
+        factoid = await sync_to_async(factoid_save_from_chat)(
+            client_id=self.client_id,
+            topic=topic,
+            text=text,
+            model=self.model_id or "unknown",
+            source_video_ids=source_video_ids,
+        )
+        return SavedFactoid(factoid_id=str(factoid.uuid), topic=factoid.subject, text=factoid.text)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("backend.chat.urls")),
     path("api/", include("backend.channels.urls")),
     path("api/", include("backend.tools.urls")),
+    path("api/", include("backend.factoids.urls")),
     path("", include("backend.core.urls")),
 ]
 

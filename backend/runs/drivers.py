@@ -15,4 +15,8 @@ def driver_for(kind: str) -> Driver:
         from backend.runs.chat_driver import drive_chat
 
         return drive_chat
+    if kind == "factoid":
+        from backend.runs.factoid_driver import drive_factoid
+
+        return drive_factoid
     raise RunFailed("INTERNAL_ERROR", f"No driver for runs of kind {kind!r}.")

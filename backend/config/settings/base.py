@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "backend.chat",
     "backend.channels",
     "backend.tools",
+    "backend.factoids",
 ]
 
 MIDDLEWARE = [

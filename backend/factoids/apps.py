@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FactoidsConfig(AppConfig):
+    name = "backend.factoids"
+    label = "factoids"
+    verbose_name = "Factoids"
