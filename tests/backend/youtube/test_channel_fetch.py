@@ -143,7 +143,7 @@ def test_videos_keeps_order_dedupes_and_skips_unknown_ids(rig: Rig) -> None:
     assert request.params["id"] == ",".join([ids[2], "doesNotExist", ids[0], ids[1]])
 
 
-def test_most_popular_reports_hidden_counts_as_none(rig: Rig) -> None:
+def test_most_popular_is_one_page_of_the_trending_chart(rig: Rig) -> None:
     popular = rig.client.most_popular(region_code="US", max_results=50)
 
     assert len(popular) == 50
