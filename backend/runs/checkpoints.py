@@ -24,12 +24,13 @@ _setup_lock = threading.Lock()
 # process without a checkpointer, and each checkpointer gets a cheap copy.
 _base_graph: Any = None
 _graph_lock = threading.Lock()
-# The worker's long-lived loop keeps one pooled saver (and its graph) per DSN.
-_process_savers: dict[str, tuple[Any, Any, Any]] = {}
+# The worker's long-lived loop keeps one pool, and a graph on a saver over it, per DSN.
+_process_pools: dict[str, Any] = {}
+_process_graphs: dict[str, Any] = {}
 _process_saver_lock: asyncio.Lock | None = None
 
 
-def _postgres_dsn() -> str | None:
+def postgres_dsn() -> str | None:
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
         return None
@@ -63,7 +64,7 @@ async def open_graph() -> AsyncIterator[Any]:
     On a worker's long-lived loop (PostgreSQL) the saver sits on a connection pool kept
     for the process; elsewhere a checkpointer is opened for this run, as before.
     """
-    dsn = _postgres_dsn()
+    dsn = postgres_dsn()
     if dsn and is_process_loop():
         yield await _process_graph(dsn)
         return
@@ -71,18 +72,20 @@ async def open_graph() -> AsyncIterator[Any]:
         yield _graph_with(saver)
 
 
-async def _process_graph(dsn: str) -> Any:
+async def process_pool(dsn: str) -> Any:
+    """The worker loop's PostgreSQL pool for ``dsn`` (checkpoints, run events), opened once.
+
+    Only on the process loop (``worker_loop.is_process_loop()``)."""
     global _process_saver_lock
-    found = _process_savers.get(dsn)
+    found = _process_pools.get(dsn)
     if found is not None:
-        return found[2]
+        return found
     if _process_saver_lock is None:
         _process_saver_lock = asyncio.Lock()
     async with _process_saver_lock:
-        found = _process_savers.get(dsn)
+        found = _process_pools.get(dsn)
         if found is not None:
-            return found[2]
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+            return found
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
 
@@ -96,16 +99,24 @@ async def _process_graph(dsn: str) -> Any:
         )
         await pool.open()
         on_shutdown(pool.close)
-        saver = AsyncPostgresSaver(conn=pool)
-        await _setup_once(dsn, saver)
-        graph = _graph_with(saver)
-        _process_savers[dsn] = (pool, saver, graph)
-        return graph
+        _process_pools[dsn] = pool
+        return pool
+
+
+async def _process_graph(dsn: str) -> Any:
+    found = _process_graphs.get(dsn)
+    if found is not None:
+        return found
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    saver = AsyncPostgresSaver(conn=await process_pool(dsn))
+    await _setup_once(dsn, saver)
+    return _process_graphs.setdefault(dsn, _graph_with(saver))
 
 
 @asynccontextmanager
 async def open_checkpointer() -> AsyncIterator[Any]:
-    dsn = _postgres_dsn()
+    dsn = postgres_dsn()
     if dsn:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
@@ -131,7 +142,7 @@ async def _setup_once(key: str, saver: Any) -> None:
 
 
 def delete_thread(*, thread_id: str) -> None:
-    dsn = _postgres_dsn()
+    dsn = postgres_dsn()
     if dsn:
         from langgraph.checkpoint.postgres import PostgresSaver
 

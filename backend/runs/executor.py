@@ -56,13 +56,12 @@ class RunContext:
         self.run = run
         self.run_id = str(run.id)
         self.emitter = emitter
-        self._emit = sync_to_async(emitter.emit)
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost_usd = 0.0
 
     async def emit(self, type: str, data: dict[str, Any] | None = None) -> None:
-        await self._emit(type, data or {})
+        await self.emitter.aemit(type, data or {})
 
 
 async def execute_run(*, run_id: str) -> None:

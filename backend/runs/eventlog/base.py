@@ -39,6 +39,10 @@ class EventLog(Protocol):
         """Add the next event (seq assigned atomically, from 1, no gaps)."""
         ...
 
+    async def aappend(self, *, run_id: str, type: str, attempt: int, data: dict[str, Any]) -> Event:
+        """``append`` from async code."""
+        ...
+
     async def read(self, *, run_id: str, after_seq: int, timeout_s: float) -> list[Event] | None:
         """Events with seq > after_seq, waiting up to timeout_s for one to arrive.
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
 from backend.runs.eventlog.base import Event
 
@@ -39,6 +40,9 @@ class RedisEventLog:
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
             weakref.WeakKeyDictionary()
         )
+        self._scripts: weakref.WeakKeyDictionary[aioredis.Redis, AsyncScript] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @staticmethod
     def _keys(run_id: str) -> tuple[str, str]:
@@ -49,6 +53,22 @@ class RedisEventLog:
         payload = json.dumps(data, separators=(",", ":"), default=str)
         seq = int(
             self._append(
+                keys=list(self._keys(run_id)),
+                args=[type, attempt, ts, payload, self._max_len, self._retention_s],
+            )
+        )
+        return Event(run_id=run_id, seq=seq, type=type, attempt=attempt, ts=ts, data=data)
+
+    async def aappend(self, *, run_id: str, type: str, attempt: int, data: dict[str, Any]) -> Event:
+        """``append`` on the running loop's client (no thread hop)."""
+        ts = datetime.now(UTC).isoformat()
+        payload = json.dumps(data, separators=(",", ":"), default=str)
+        client = self._client()
+        script = self._scripts.get(client)
+        if script is None:
+            script = self._scripts[client] = client.register_script(_APPEND)
+        seq = int(
+            await script(
                 keys=list(self._keys(run_id)),
                 args=[type, attempt, ts, payload, self._max_len, self._retention_s],
             )
