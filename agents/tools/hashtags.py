@@ -42,6 +42,9 @@ class Hashtag(BaseModel):
     average_views: float | None
     average_engagement_rate: float | None = Field(description="(likes + comments) / views.")
     video_ids: list[str] = Field(default_factory=list, description=f"Up to {MAX_VIDEO_IDS}.")
+    text_occurrences: int | None = Field(
+        default=None, description="Times it occurs in the given text, when a text was given."
+    )
     source: str | None = Field(description="Where the numbers come from; None for suggestions.")
 
 
@@ -70,6 +73,7 @@ def _counted_in_text(text: str) -> list[Hashtag]:
             usage_count=sum(counts.values()),
             average_views=None,
             average_engagement_rate=None,
+            text_occurrences=sum(counts.values()),
             source=GIVEN_TEXT,
         )
         for counts in spellings.values()
@@ -80,8 +84,9 @@ def _counted_in_text(text: str) -> list[Hashtag]:
 def _valid_suggestion(raw: object) -> str | None:
     if not isinstance(raw, str):
         return None
-    found = extract_hashtags("#" + raw.strip().lstrip("#"))
-    return found[0] if found else None
+    # The whole suggestion must be one hashtag: "not a tag!" is not "#not".
+    bare = raw.strip().removeprefix("#")
+    return bare if extract_hashtags(f"#{bare}") == [bare] else None
 
 
 @agent_tool(args=HashtagsArgs, output=HashtagsOutput)
@@ -108,9 +113,17 @@ async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
         )
         for stat in hashtag_stats(corpus)
     ][: args.count]
-    if args.text:
-        known = {h.tag.casefold() for h in measured}
-        measured += [h for h in _counted_in_text(args.text) if h.tag.casefold() not in known]
+    if args.text is not None:
+        in_text = {h.tag.casefold(): h for h in _counted_in_text(args.text)}
+        measured = [
+            h.model_copy(
+                update={"text_occurrences": in_text.pop(h.tag.casefold()).text_occurrences}
+            )
+            if h.tag.casefold() in in_text
+            else h.model_copy(update={"text_occurrences": 0})
+            for h in measured
+        ]
+        measured += in_text.values()
 
     ctx.progress(done=2, total=3, message="Asking for suggestions")
     reply, note = await ctx.try_model_json(
