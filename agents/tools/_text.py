@@ -1,11 +1,8 @@
-"""Small text helpers shared by the tools (tokenising titles, picking keywords)."""
+"""Tokenising titles for matching a query (the in-memory corpus uses it)."""
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections import Counter
-from collections.abc import Iterable
 
 STOPWORDS = frozenset(
     [
@@ -81,13 +78,3 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
-
-
-def top_phrases(texts: Iterable[str], *, limit: int) -> list[tuple[str, int]]:
-    """Most frequent single words and two-word phrases across ``texts``."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        tokens = content_words(text)
-        counts.update(set(tokens))
-        counts.update({f"{a} {b}" for a, b in itertools.pairwise(tokens)})
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
