@@ -27,6 +27,35 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
 
 
 class ChannelListApi(APIView):
+    class AddSerializer(serializers.Serializer):
+        channel_id = serializers.RegexField(r"^UC[A-Za-z0-9_-]{10,40}$", required=False)
+        handle = serializers.RegexField(r"^@?[A-Za-z0-9._-]{3,100}$", required=False)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if bool(attrs.get("channel_id")) == bool(attrs.get("handle")):
+                raise serializers.ValidationError(
+                    {"channel_id": ["give exactly one of channel_id or handle"]}
+                )
+            return attrs
+
+    @extend_schema(request=AddSerializer, responses={202: dict})
+    def post(self, request: Request) -> Response:
+        """Add (or refresh) a channel from YouTube; progress streams at ``stream_url``."""
+        from backend.channels.fetch import channel_fetch_start
+        from backend.chat.apis import run_stream_url
+
+        data = self.AddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = channel_fetch_start(
+            identity=identity_of(request),
+            channel_id=data.validated_data.get("channel_id"),
+            handle=data.validated_data.get("handle"),
+        )
+        return Response(
+            {"run_id": str(run.id), "status": "queued", "stream_url": run_stream_url(run)},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
     @extend_schema(responses={200: ChannelOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
         paginator = PageNumberPagination()
@@ -129,3 +158,46 @@ class ChannelOutliersApi(ChannelAnalyticsApi):
 
 class ChannelUploadStreakApi(ChannelAnalyticsApi):
     tool_name = "upload_streak"
+
+
+class VideoSearchApi(APIView):
+    """Search YouTube (cached, capped per client per day); statistics are fetched fresh."""
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=200)
+        max_results = serializers.IntegerField(min_value=1, max_value=50, default=25)
+
+    def get(self, request: Request) -> Response:
+        from django.conf import settings
+
+        from backend.core.errors import UpstreamUnavailableError
+        from backend.youtube.factory import youtube_client
+
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        if not settings.ENV.YOUTUBE_API_KEYS:
+            raise UpstreamUnavailableError("No YouTube API key is configured for search.")
+        videos = youtube_client().search(
+            q=filters.validated_data["q"],
+            client_id=identity_of(request).client_id,
+            max_results=filters.validated_data["max_results"],
+        )
+        return Response(
+            {
+                "source": "YouTube Data API",
+                "results": [
+                    {
+                        "video_id": v.video_id,
+                        "channel_id": v.channel_id,
+                        "channel_title": v.channel_title,
+                        "title": v.title,
+                        "published_at": v.published_at.isoformat(),
+                        "duration_seconds": v.duration_seconds,
+                        "views": v.views,
+                        "likes": v.likes,
+                        "comments": v.comments,
+                    }
+                    for v in videos
+                ],
+            }
+        )

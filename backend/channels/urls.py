@@ -3,6 +3,7 @@ from django.urls import path
 from backend.channels import apis
 
 urlpatterns = [
+    path("videos/search/", apis.VideoSearchApi.as_view(), name="video-search"),
     path("channels/", apis.ChannelListApi.as_view(), name="channel-list"),
     path("channels/import/", apis.ChannelImportApi.as_view(), name="channel-import"),
     path(

@@ -100,6 +100,12 @@ class AppSettings(BaseSettings):
     DECLARED_MODELS: Annotated[list[dict[str, Any]], NoDecode] = Field(default_factory=list)
     OFFLINE_TOKEN_DELAY_MS: int = Field(default=0, ge=0, le=5000)
 
+    # --- YouTube Data API
+    YOUTUBE_API_KEYS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    YOUTUBE_API_BASE_URL: str = "https://www.googleapis.com/youtube/v3"
+    YOUTUBE_SEARCH_DAILY_CAP: int = Field(default=20, ge=0)
+    YOUTUBE_SEARCH_CACHE_TTL_S: int = Field(default=6 * 3600, ge=0)
+
     # --- Analytics, evaluation, billing
     POSTHOG_API_KEY: str | None = None
     POSTHOG_HOST: str = "https://us.i.posthog.com"
@@ -114,6 +120,7 @@ class AppSettings(BaseSettings):
         "CORS_ALLOWED_ORIGINS",
         "TRUSTED_PROXIES",
         "GUARD_ANON_ALLOWED_MODELS",
+        "YOUTUBE_API_KEYS",
         mode="before",
     )
     @classmethod

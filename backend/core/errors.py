@@ -148,6 +148,10 @@ def from_exception(exc: BaseException) -> ApplicationError | None:
         return exc
     if isinstance(exc, GuardError):
         return _from_guard_error(exc)
+    from backend.youtube import errors as youtube
+
+    if isinstance(exc, youtube.YouTubeError):
+        return _from_youtube_error(exc)
     if isinstance(exc, Http404 | drf_exceptions.NotFound):
         return NotFoundError()
     if isinstance(exc, RequestDataTooBig):
@@ -180,6 +184,22 @@ def _from_guard_error(exc: GuardError) -> ApplicationError:
     err = ApplicationError(exc.message, details=exc.details)
     err.code, err.status = exc.code, exc.http_status
     return err
+
+
+def _from_youtube_error(exc: Exception) -> ApplicationError:
+    from backend.youtube import errors as youtube
+
+    assert isinstance(exc, youtube.YouTubeError)
+    if isinstance(exc, youtube.ChannelNotFound):
+        return NotFoundError(exc.message, details=exc.details)
+    if isinstance(exc, youtube.SearchCapExceeded):
+        from datetime import UTC, datetime
+
+        wait = (exc.resets_at - datetime.now(UTC)).total_seconds()
+        return RateLimitedError(exc.message, retry_after_s=max(1.0, wait), details=exc.details)
+    if isinstance(exc, youtube.UpstreamUnavailable):
+        return UpstreamUnavailableError(exc.message, details=exc.details)
+    return UpstreamError(exc.message, details=exc.details)
 
 
 def _from_drf_validation(exc: drf_exceptions.ValidationError) -> ValidationError:

@@ -19,4 +19,8 @@ def driver_for(kind: str) -> Driver:
         from backend.runs.factoid_driver import drive_factoid
 
         return drive_factoid
+    if kind == "channel_fetch":
+        from backend.channels.fetch import drive_channel_fetch
+
+        return drive_channel_fetch
     raise RunFailed("INTERNAL_ERROR", f"No driver for runs of kind {kind!r}.")

@@ -9,6 +9,7 @@ class Run(models.Model):
     class Kind(models.TextChoices):
         CHAT = "chat"
         FACTOID = "factoid"
+        CHANNEL_FETCH = "channel_fetch"
 
     class Status(models.TextChoices):
         QUEUED = "queued"

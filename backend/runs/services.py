@@ -38,17 +38,22 @@ def run_create(
             {"kind": kind, "session_id": session_id, **(queued_data or {})},
         )
         if enqueue:
-            run_enqueue(run_id=str(run.id))
+            run_enqueue(run_id=str(run.id), kind=kind)
 
     transaction.on_commit(after_commit)
     return run
 
 
-def run_enqueue(*, run_id: str) -> None:
+# Long work (a channel's whole upload history) has its own queue, so chat runs are never
+# stuck behind it.
+LONG_KINDS = frozenset({"channel_fetch"})
+
+
+def run_enqueue(*, run_id: str, kind: str = "chat") -> None:
     from backend.core.task_runner import enqueue
     from backend.runs.tasks import run_execute
 
-    enqueue(run_execute, run_id, queue="default")
+    enqueue(run_execute, run_id, queue="long" if kind in LONG_KINDS else "default")
 
 
 def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:

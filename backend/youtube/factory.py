@@ -1,7 +1,6 @@
 """The process's YouTube client, built once from Django settings.
 
-Settings (none exist in ``backend/config/settings`` yet; defaults apply until they do):
-``YOUTUBE_API_KEYS`` (list or comma-separated string), ``YOUTUBE_API_BASE_URL``,
+Settings (``sample.env``): ``YOUTUBE_API_KEYS``, ``YOUTUBE_API_BASE_URL``,
 ``YOUTUBE_SEARCH_DAILY_CAP``, ``YOUTUBE_SEARCH_CACHE_TTL_S`` and ``REDIS_URL``. With
 Redis, quota counts, the search cache and the search cap are shared by all processes;
 without it (the embedded default) they live in this process.
@@ -14,12 +13,10 @@ from functools import cache
 import redis
 from django.conf import settings
 
-from backend.youtube.client import DEFAULT_BASE_URL, YouTubeClient
+from backend.youtube.client import YouTubeClient
 from backend.youtube.keys import KeyManager
 from backend.youtube.quota import InMemoryQuotaCounter, QuotaCounter, RedisQuotaCounter
 from backend.youtube.search_limits import (
-    DEFAULT_SEARCH_CAP,
-    DEFAULT_SEARCH_TTL_S,
     InMemorySearchCache,
     InMemorySearchCap,
     RedisSearchCache,
@@ -30,16 +27,14 @@ from backend.youtube.search_limits import (
 
 
 def _api_keys() -> list[str]:
-    raw = getattr(settings, "YOUTUBE_API_KEYS", None) or []
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    return [k.strip() for k in items if k.strip()]
+    return [key.strip() for key in settings.ENV.YOUTUBE_API_KEYS if key.strip()]
 
 
 @cache
 def youtube_client() -> YouTubeClient:
-    redis_url = getattr(settings, "REDIS_URL", None)
-    cap_limit = int(getattr(settings, "YOUTUBE_SEARCH_DAILY_CAP", DEFAULT_SEARCH_CAP))
-    ttl_s = int(getattr(settings, "YOUTUBE_SEARCH_CACHE_TTL_S", DEFAULT_SEARCH_TTL_S))
+    redis_url = settings.REDIS_URL
+    cap_limit = settings.ENV.YOUTUBE_SEARCH_DAILY_CAP
+    ttl_s = settings.ENV.YOUTUBE_SEARCH_CACHE_TTL_S
     quota: QuotaCounter
     search_cache: SearchCache
     search_cap: SearchCap
@@ -54,7 +49,7 @@ def youtube_client() -> YouTubeClient:
         search_cap = InMemorySearchCap(limit=cap_limit)
     return YouTubeClient(
         keys=KeyManager(_api_keys(), quota),
-        base_url=getattr(settings, "YOUTUBE_API_BASE_URL", DEFAULT_BASE_URL),
+        base_url=settings.ENV.YOUTUBE_API_BASE_URL,
         search_cache=search_cache,
         search_cap=search_cap,
     )

@@ -21,10 +21,11 @@ def _fresh_factory() -> Iterator[None]:
     youtube_client.cache_clear()
 
 
-def test_factory_reads_keys_and_base_url(settings: Any, youtube_server: YouTubeServer) -> None:
+def test_factory_reads_keys_and_base_url(
+    settings: Any, env: Any, youtube_server: YouTubeServer
+) -> None:
     settings.REDIS_URL = None
-    settings.YOUTUBE_API_KEYS = " key-b , key-c "
-    settings.YOUTUBE_API_BASE_URL = youtube_server.base_url
+    env(YOUTUBE_API_KEYS=" key-b , key-c ", YOUTUBE_API_BASE_URL=youtube_server.base_url)
 
     info = youtube_client().channel(handle="codebasics")
 
@@ -33,9 +34,9 @@ def test_factory_reads_keys_and_base_url(settings: Any, youtube_server: YouTubeS
     assert youtube_client() is youtube_client()
 
 
-def test_factory_without_keys_answers_unavailable(settings: Any) -> None:
+def test_factory_without_keys_answers_unavailable(settings: Any, env: Any) -> None:
     settings.REDIS_URL = None
-    settings.YOUTUBE_API_KEYS = []
+    env(YOUTUBE_API_KEYS=[])
 
     with pytest.raises(UpstreamUnavailable):
         youtube_client().most_popular()

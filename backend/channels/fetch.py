@@ -1,0 +1,99 @@
+"""Adding a channel from YouTube: a run of kind ``channel_fetch`` on the long-work queue,
+streaming its progress (pages fetched, videos) like any other run."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from backend.channels.models import Channel
+from backend.channels.services import channel_upsert_videos
+from backend.clients.identity import Identity
+from backend.core.errors import UpstreamUnavailableError
+from backend.runs import services as run_services
+from backend.runs.executor import RunContext, RunFailed
+from backend.runs.models import Run
+
+CALL_ID = "channel_fetch"
+
+
+def channel_fetch_start(*, identity: Identity, channel_id: str | None, handle: str | None) -> Run:
+    if not settings.ENV.YOUTUBE_API_KEYS:
+        raise UpstreamUnavailableError(
+            "No YouTube API key is configured; import a channel CSV instead "
+            "(POST /api/channels/import/)."
+        )
+    return run_services.run_create(
+        kind=Run.Kind.CHANNEL_FETCH,
+        client_id=identity.client_id,
+        model="youtube-data-api",
+        input={"channel_id": channel_id, "handle": handle},
+    )
+
+
+async def drive_channel_fetch(ctx: RunContext) -> dict[str, Any]:
+    from backend.youtube import errors as youtube
+    from backend.youtube.factory import youtube_client
+
+    args = {k: v for k, v in ctx.run.input.items() if v}
+    await ctx.emit("run.started", {"model": "youtube-data-api", "offline": False})
+    await ctx.emit("tool.started", {"call_id": CALL_ID, "name": "channel_fetch", "args": args})
+    loop = asyncio.get_running_loop()
+
+    def progress(report: Any) -> None:
+        total = report.videos_expected
+        done = report.videos_fetched if report.stage == "videos" else report.videos_listed
+        message = (
+            f"{report.pages_fetched} pages of uploads read, {report.videos_listed} videos found"
+            if report.stage == "uploads"
+            else f"statistics for {report.videos_fetched} videos"
+        )
+        future = asyncio.run_coroutine_threadsafe(
+            ctx.emit(
+                "tool.progress",
+                {"call_id": CALL_ID, "done": done, "total": total, "message": message},
+            ),
+            loop,
+        )
+        future.result(timeout=30)
+
+    try:
+        info, videos = await asyncio.to_thread(
+            youtube_client().fetch_channel,
+            channel_id=ctx.run.input.get("channel_id"),
+            handle=ctx.run.input.get("handle"),
+            on_progress=progress,
+        )
+    except youtube.ChannelNotFound as exc:
+        raise RunFailed("NOT_FOUND", exc.message) from None
+    except youtube.UpstreamUnavailable as exc:
+        raise RunFailed("UPSTREAM_UNAVAILABLE", exc.message) from None
+    except youtube.YouTubeError as exc:
+        raise RunFailed("UPSTREAM_ERROR", exc.message) from None
+    channel, created = await sync_to_async(channel_upsert_videos)(
+        client_id=ctx.run.client_id,
+        external_id=info.channel_id,
+        title=info.title,
+        source=Channel.Source.YOUTUBE,
+        observed_at=timezone.now(),
+        videos=[video.to_video() for video in videos],
+    )
+    output = {
+        "id": str(channel.id),
+        "external_id": channel.external_id,
+        "title": channel.title,
+        "status": "created" if created else "updated",
+        "video_count": channel.video_count,
+        "fetched_at": channel.fetched_at.isoformat(),
+        "hidden_statistics": sum(1 for v in videos if v.hidden_stats),
+        "source": "YouTube Data API",
+    }
+    await ctx.emit(
+        "tool.completed",
+        {"call_id": CALL_ID, "name": "channel_fetch", "output": output, "duration_ms": None},
+    )
+    return {"channel": output}
