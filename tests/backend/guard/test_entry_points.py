@@ -49,6 +49,12 @@ def post_tool(path: str, body: dict):
     return entry
 
 
+def post_factoid_generate(client, session_id: str):
+    return client.post(
+        "/api/factoids/generate/", {"subject": "coffee", "model": "test/priced"}, format="json"
+    )
+
+
 # Every entry point that can call a model; later issues add theirs.
 ENTRY_POINTS = [
     post_chat_message,
@@ -57,6 +63,7 @@ ENTRY_POINTS = [
     post_tool("keywords", {"topic": "espresso"}),
     post_tool("hashtags", {"topic": "espresso"}),
     post_tool("viral-score", {"text": "I tried espresso for 30 days"}),
+    post_factoid_generate,
 ]
 
 
