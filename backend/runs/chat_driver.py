@@ -11,9 +11,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 from langchain_core.runnables import RunnableConfig
 
 from agents import AgentDeps, Context
+from backend.channels.agent_data import BackendAgentData
 from backend.chat import runtime as chat_runtime
 from backend.runs import agent_runtime
-from backend.runs.agent_data import BackendAgentData
 from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
 from backend.runs.executor import RunContext, RunFailed
