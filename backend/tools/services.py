@@ -28,6 +28,20 @@ from backend.tools.models import HistoryEntry
 # Tools that call a model of their own: their entry point goes through the guard first.
 MODEL_TOOLS = frozenset({"content_ideas", "keyword_research", "hashtags", "viral_score", "factoid"})
 TOOL_MAX_TOKENS = 1024
+# Text arguments longer than this are refused at the door (a script fits; a book doesn't).
+MAX_TEXT_ARG_CHARS = 20_000
+
+
+def _check_text_args(raw_args: dict[str, Any]) -> None:
+    """Empty or over-long text arguments are 400s naming the field, before any work."""
+    for field, value in raw_args.items():
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValidationError.for_field(field, "must not be empty")
+            if len(value) > MAX_TEXT_ARG_CHARS:
+                raise ValidationError.for_field(
+                    field, f"must be at most {MAX_TEXT_ARG_CHARS} characters"
+                )
 
 
 def _validation_error(exc: pydantic.ValidationError) -> ValidationError:
@@ -53,6 +67,7 @@ def tool_run(
     *, name: str, raw_args: dict[str, Any], identity: Identity, model_id: str | None = None
 ) -> dict[str, Any]:
     tool = TOOLS_BY_NAME[name]
+    _check_text_args(raw_args)
     try:
         tool.args_schema.model_validate(raw_args)
     except pydantic.ValidationError as exc:

@@ -44,3 +44,18 @@ def test_model_tools_respect_the_budget(anon_client, env):
         "/api/tools/hashtags/", {"topic": "espresso", "model": "p/m"}, format="json"
     )
     assert response.status_code == 402
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("content-ideas", {"topic": "  "}, "topic"),
+        ("keywords", {"topic": ""}, "topic"),
+        ("viral-score", {"text": ""}, "text"),
+        ("viral-score", {"text": "x" * 20_001}, "text"),
+    ],
+)
+def test_empty_or_over_long_text_names_the_field(anon_client, path, body, field):
+    response = anon_client.post(f"/api/tools/{path}/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]["fields"]) == [field]
