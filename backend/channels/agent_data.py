@@ -6,13 +6,18 @@ from asgiref.sync import sync_to_async
 
 from agents.analytics.video import Video
 from agents.context import SavedFactoid
+from agents.tools._sources import IMPORTED_CSV, YOUTUBE_DATA_API, ChannelSnapshot
 from backend.channels import selectors
+from backend.channels.models import Channel
 from backend.core.errors import NotFoundError
 
 
 class BackendAgentData:
     """Channels and videos the client imported or fetched; factoids the agent writes go to
     the factoid feed (source ``chat``)."""
+
+    # The corpus is the client's imported and fetched channels.
+    corpus_source = "your imported and fetched channels"
 
     def __init__(self, *, client_id: str, model_id: str = "") -> None:
         self.client_id = client_id
@@ -28,6 +33,21 @@ class BackendAgentData:
             except NotFoundError:
                 return []
             return selectors.channel_analytics_videos(channel=channel)
+
+        return await sync_to_async(load)()
+
+    async def channel_snapshot(self, channel_id: str) -> ChannelSnapshot | None:
+        """Where the channel's statistics came from and when they were observed."""
+
+        def load() -> ChannelSnapshot | None:
+            try:
+                channel = selectors.channel_get_for_client(
+                    channel_id=channel_id, client_id=self.client_id
+                )
+            except NotFoundError:
+                return None
+            source = YOUTUBE_DATA_API if channel.source == Channel.Source.YOUTUBE else IMPORTED_CSV
+            return ChannelSnapshot(source=source, observed_at=channel.fetched_at)
 
         return await sync_to_async(load)()
 

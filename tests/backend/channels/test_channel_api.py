@@ -128,3 +128,12 @@ def test_outliers_and_streak_come_from_the_agent_tools(anon_client, datasci):
     assert history["count"] == 1
     assert history["results"][0]["result"] == outliers.json()
     assert anon_client.get(f"/api/channels/{nana.id}/outliers/?as_of=garbage").status_code == 400
+
+
+def test_channel_numbers_carry_their_source_and_snapshot_time(anon_client, datasci):
+    import_datasci(anon_client, datasci, snapshot_at="2024-12-20T00:00:00Z")
+    nana = Channel.objects.get(title="TechWorld with Nana")
+    body = anon_client.get(f"/api/channels/{nana.id}/outliers/").json()
+    text = str(body)
+    assert "imported CSV" in text
+    assert "2024-12-20" in text  # analysed as of when the statistics were observed
