@@ -89,6 +89,7 @@ class AppSettings(BaseSettings):
     RUN_LEASE_S: int = Field(default=30, ge=2)
     RUN_HEARTBEAT_S: float = Field(default=2.0, gt=0)
     RUN_DELTA_COALESCE_MS: int = Field(default=20, ge=0, le=1000)
+    RUN_RETENTION_DAYS: int = Field(default=90, ge=1)
     RUN_EVENT_LOG_RETENTION_S: int = Field(default=48 * 3600, ge=24 * 3600)
 
     # --- Models

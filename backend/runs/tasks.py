@@ -36,11 +36,24 @@ def run_execute(run_id: str) -> None:
 @shared_task(name="backend.runs.tasks.runs_reap", ignore_result=True)
 def runs_reap() -> None:
     """Re-enqueue runs whose worker died (lease expired) and queued runs nobody started."""
-    from backend.core.task_runner import enqueue
+    from backend.runs.models import Run
+    from backend.runs.services import run_enqueue
 
     stale_queue_s = 4 * settings.ENV.RUN_LEASE_S
-    for run_id in [
+    run_ids = [
         *lease.runs_with_expired_lease(),
         *lease.runs_waiting_to_start(older_than_s=stale_queue_s),
-    ]:
-        enqueue(run_execute, run_id, queue="default")
+    ]
+    kinds = {
+        str(run_id): kind
+        for run_id, kind in Run.objects.filter(pk__in=run_ids).values_list("id", "kind")
+    }
+    for run_id in run_ids:
+        run_enqueue(run_id=run_id, kind=kinds.get(run_id, "chat"))
+
+
+@shared_task(name="backend.runs.tasks.runs_prune", ignore_result=True)
+def runs_prune() -> None:
+    from backend.runs.retention import prune_past_retention
+
+    prune_past_retention()

@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "backend.runs.tasks.runs_reap",
         "schedule": float(max(5, ENV.RUN_LEASE_S // 2)),
     },
+    "runs-prune": {
+        "task": "backend.runs.tasks.runs_prune",
+        "schedule": 86_400.0,
+    },
     "guard-archive-days": {
         "task": "backend.guard.tasks.archive_finished_days",
         "schedule": 3_600.0,
