@@ -46,6 +46,9 @@ def factoid_stream_url(run: Run) -> str:
 
 class FactoidListApi(APIView):
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FactoidListFilter"
+
         subject = serializers.CharField(max_length=services.MAX_SUBJECT_CHARS, required=False)
         min_score = serializers.IntegerField(required=False)
         ordering = serializers.ChoiceField(
@@ -72,12 +75,18 @@ class FactoidListApi(APIView):
 
 class FactoidGenerateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FactoidGenerateInput"
+
         subject = serializers.CharField(
             max_length=services.MAX_SUBJECT_CHARS, required=False, allow_blank=True
         )
         model = serializers.CharField(max_length=200, required=False, validators=[_validate_model])
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FactoidGenerateOutput"
+
         request_id = serializers.UUIDField()
         status = serializers.CharField()
         subject = serializers.CharField()
@@ -106,6 +115,7 @@ class FactoidGenerateApi(APIView):
 
 
 class FactoidRequestDetailApi(APIView):
+    @extend_schema(responses={200: dict})
     def get(self, request: Request, request_id: str) -> Response:
         run = selectors.factoid_request_get_for_client(
             request_id=request_id, client_id=_identity(request).client_id
@@ -131,6 +141,9 @@ class FactoidRequestDetailApi(APIView):
 
 class FactoidVoteApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FactoidVoteInput"
+
         vote = serializers.ChoiceField(choices=["up", "down", "none"])
 
     @extend_schema(request=InputSerializer, responses={200: FactoidOutputSerializer})
@@ -148,10 +161,16 @@ class FactoidVoteApi(APIView):
 
 class FactoidFeedbackApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FactoidFeedbackInput"
+
         text = serializers.CharField(max_length=services.MAX_FEEDBACK_CHARS)
         vote = serializers.ChoiceField(choices=["up", "down", "none"], required=False)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "FactoidFeedbackOutput"
+
         id = serializers.IntegerField()
         factoid = serializers.UUIDField(source="factoid.uuid")
         text = serializers.CharField()
@@ -175,6 +194,7 @@ class FactoidFeedbackApi(APIView):
 class FactoidAdminHideApi(APIView):
     permission_classes = [IsStaffOrAdminKey]
 
+    @extend_schema(request=None, responses={200: dict})
     def post(self, request: Request, factoid_uuid: str) -> Response:
         factoid = services.factoid_hide(
             factoid=selectors.factoid_get(factoid_uuid=factoid_uuid), hidden=True
