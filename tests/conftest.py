@@ -163,6 +163,7 @@ class WorkerFactory:
         queues: str = "default,long",
         concurrency: int = 2,
         extra_env: dict[str, str] | None = None,
+        pool: str = "prefork",
     ) -> WorkerProcess:
         from django.db import connection
 
@@ -192,6 +193,7 @@ class WorkerFactory:
                 "-Q",
                 queues,
                 f"--concurrency={concurrency}",
+                f"--pool={pool}",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

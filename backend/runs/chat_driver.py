@@ -61,7 +61,7 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
     context = Context(
         deps=AgentDeps(
             models=agent_runtime.model_factory(prices=prices),
-            data=BackendAgentData(client_id=run.client_id),
+            data=BackendAgentData(client_id=run.client_id, model_id=run.model),
         ),
         model_id=run.model,
         max_steps=chat_runtime.MAX_STEPS,

@@ -89,7 +89,7 @@ def tool_run(
         context = Context(
             deps=AgentDeps(
                 models=model_factory(prices=prices),
-                data=BackendAgentData(client_id=identity.client_id),
+                data=BackendAgentData(client_id=identity.client_id, model_id=model_id),
             ),
             model_id=model_id,
             max_tokens=TOOL_MAX_TOKENS,

@@ -84,7 +84,7 @@ def children_of(pid: int) -> list[int]:
 
 
 class Service:
-    def __init__(self, *, port: int, worker_concurrency: int) -> None:
+    def __init__(self, *, port: int, worker_concurrency: int, worker_pool: str) -> None:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "backend.config.settings.local",
@@ -121,6 +121,7 @@ class Service:
                 "-Q",
                 "default,long",
                 f"--concurrency={worker_concurrency}",
+                f"--pool={worker_pool}",
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -263,11 +264,19 @@ def main() -> None:
     parser.add_argument("--runs-per-level", type=int, default=0, help="default: max(20, 2*C)")
     parser.add_argument("--port", type=int, default=8911)
     parser.add_argument("--worker-concurrency", type=int, default=4)
+    parser.add_argument(
+        "--worker-pool",
+        default="prefork",
+        choices=["prefork", "threads"],
+        help="threads: runs share the process's event loop, several at once",
+    )
     opts = parser.parse_args()
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         sys.exit("Set DATABASE_URL and REDIS_URL: this benchmark measures the production path.")
     bare_ms = bare_graph_cpu_ms(20)
-    service = Service(port=opts.port, worker_concurrency=opts.worker_concurrency)
+    service = Service(
+        port=opts.port, worker_concurrency=opts.worker_concurrency, worker_pool=opts.worker_pool
+    )
     rows = []
     try:
         asyncio.run(level(service.base, 2, 4))  # warm-up

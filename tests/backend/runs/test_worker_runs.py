@@ -40,8 +40,9 @@ def events(run_id: str):
     return async_to_sync(get_event_log().read)(run_id=run_id, after_seq=0, timeout_s=0.05) or []
 
 
-def test_chat_run_on_a_real_worker(anon_client, celery_worker_factory):
-    celery_worker_factory(queues="default,long")
+@pytest.mark.parametrize("pool", ["prefork", "threads"])
+def test_chat_run_on_a_real_worker(anon_client, celery_worker_factory, pool):
+    celery_worker_factory(queues="default,long", pool=pool, concurrency=4)
     session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
     body = post(anon_client, session["id"])
     frames = asyncio.run(collect(body["stream_url"], timeout=60))
@@ -56,7 +57,8 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worke
     run as attempt 2, finished tool calls are not executed again, and the client's text is
     right after message.reset."""
     slow = {"OFFLINE_TOKEN_DELAY_MS": "80", "RUN_LEASE_S": "3", "RUN_HEARTBEAT_S": "0.5"}
-    first = celery_worker_factory(queues="default,long", extra_env=slow)
+    # The production pool (insightstream worker): threads sharing one event loop.
+    first = celery_worker_factory(queues="default,long", extra_env=slow, pool="threads")
     session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
     body = post(anon_client, session["id"])
     run_id = body["run_id"]
@@ -65,7 +67,9 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worke
     killed_at = time.monotonic()
     assert Run.objects.get(pk=run_id).status == "running"
 
-    celery_worker_factory(queues="default,long", extra_env={**slow, "OFFLINE_TOKEN_DELAY_MS": "0"})
+    celery_worker_factory(
+        queues="default,long", extra_env={**slow, "OFFLINE_TOKEN_DELAY_MS": "0"}, pool="threads"
+    )
     # The periodic reaper's tick, once the dead worker's lease has run out.
     time.sleep(max(0.0, 3.5 - (time.monotonic() - killed_at)))
     task_runner.enqueue(runs_reap)
