@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 DEFAULT_SETTINGS = "backend.config.settings.local"
 WORKER_POOL_ARGS = ["--pool=threads", "--concurrency=16"]
@@ -67,7 +68,20 @@ def _celery(args: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "backend.config.celery_app", *args]
 
 
+def _build_frontend() -> None:
+    from backend.core.frontend_build import ensure_built
+
+    frontend = Path(__file__).resolve().parents[1] / "frontend"
+    try:
+        ensure_built(frontend, say=lambda line: print(line, flush=True))
+    except subprocess.CalledProcessError as exc:
+        print(f"Building the chat UI failed ({exc}); serving the API only.", flush=True)
+
+
 def cmd_up(opts: argparse.Namespace) -> int:
+    # Before Django starts: settings decide at import whether there is an export to serve.
+    if not opts.skip_frontend_build:
+        _build_frontend()
     _setup_django()
     from django.conf import settings
 
@@ -147,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host")
     up.add_argument("--port", type=int)
     up.add_argument("--web-only", action="store_true", help="with REDIS_URL: no worker/beat")
+    up.add_argument(
+        "--skip-frontend-build",
+        action="store_true",
+        help="serve the chat UI's existing build (if any) without checking it is current",
+    )
     up.set_defaults(func=cmd_up)
 
     web = sub.add_parser("web", help="the ASGI server only")

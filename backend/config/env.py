@@ -38,6 +38,7 @@ class AppSettings(BaseSettings):
     CSRF_TRUSTED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     CORS_ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     DATA_DIR: Path = REPO_ROOT / "data"
+    FRONTEND_DIST_DIR: Path = REPO_ROOT / "frontend" / "out"
     HOST: str = "127.0.0.1"
     PORT: int = Field(default=8000, ge=1, le=65535)
     PUBLIC_URL: str | None = None

@@ -1,4 +1,5 @@
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -27,17 +28,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if down else 200)
 
 
-_PLACEHOLDER = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>InsightStream</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;">
-<h1>InsightStream</h1>
-<p>The API is running. The chat interface is not built yet.</p>
-<ul><li><a href="/api/docs/">API documentation</a></li>
-<li><a href="/healthz">Health</a></li></ul>
-</body></html>"""
-
-
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(_PLACEHOLDER, content_type="text/html; charset=utf-8")
+def public_config(request: HttpRequest) -> JsonResponse:
+    """What the browser app needs to know at start: only values meant to be public."""
+    from backend.llm.selectors import OFFLINE_MODEL_ID, default_model_id
+
+    env = settings.ENV
+    model = default_model_id()
+    posthog = (
+        {"key": env.POSTHOG_API_KEY, "host": env.POSTHOG_HOST} if env.POSTHOG_API_KEY else None
+    )
+    return JsonResponse(
+        {
+            "default_model": model,
+            "offline": model == OFFLINE_MODEL_ID,
+            "posthog": posthog,
+            "billing_enabled": bool(env.STRIPE_SECRET_KEY),
+        }
+    )

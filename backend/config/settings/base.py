@@ -143,6 +143,19 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 
+# The chat UI: a Next.js static export. WhiteNoise serves its files from the site root
+# (hashed `_next/static/` assets as immutable); backend.core.frontend serves its pages.
+FRONTEND_DIST_DIR = ENV.FRONTEND_DIST_DIR
+WHITENOISE_ROOT = FRONTEND_DIST_DIR if FRONTEND_DIST_DIR.is_dir() else None
+
+
+def _immutable_frontend_asset(path: str, url: str) -> bool:
+    # Next.js puts a content hash in every file name under _next/static/.
+    return url.startswith("/_next/static/")
+
+
+WHITENOISE_IMMUTABLE_FILE_TEST = _immutable_frontend_asset
+
 # Request bodies: the middleware answers 413 above MAX_REQUEST_BODY_BYTES; Django's own
 # cap on non-file form data is kept below it.
 MAX_REQUEST_BODY_BYTES = ENV.MAX_REQUEST_BODY_BYTES
