@@ -32,7 +32,7 @@ def _fake_node(tmp_path: Path, monkeypatch, node_version: str = "v20.20.2") -> P
     (bin_dir / "npm").write_text(
         "#!/bin/sh\n"
         f'echo "$* telemetry=$NEXT_TELEMETRY_DISABLED" >> {log}\n'
-        'if [ "$1" = ci ]; then mkdir -p node_modules && touch node_modules/.package-lock.json; fi\n'
+        'if [ "$1" = ci ]; then mkdir -p node_modules; touch node_modules/.package-lock.json; fi\n'
         'if [ "$1" = run ]; then mkdir -p out && echo built > out/index.html; fi\n'
     )
     for script in bin_dir.iterdir():
