@@ -1,0 +1,28 @@
+import type { Metadata, Viewport } from "next";
+import type { ReactNode } from "react";
+import { AppProvider } from "@/components/app-provider";
+import { SiteNav } from "@/components/site-nav";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "InsightStream",
+  description: "An AI assistant for video creators: ideas, keywords, hashtags and channel analytics.",
+};
+
+export const viewport: Viewport = { width: "device-width", initialScale: 1 };
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <SiteNav />
+        <main id="main">
+          <AppProvider>{children}</AppProvider>
+        </main>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,194 @@
+"use client";
+/**
+ * One chat session with `useChat`: sends only the newest message, shows each run's steps
+ * as they stream, resumes a run in progress after a reload (`resume: true` reconnects to
+ * GET /api/chat/{id}/stream, which replays the run from its start), and stops a run with
+ * POST /api/runs/{run_id}/cancel/ (the run id comes from the stream's `start` part).
+ */
+import { useChat } from "@ai-sdk/react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { api } from "@/lib/api";
+import type { Models } from "@/lib/api/schemas";
+import { track } from "@/lib/analytics";
+import { createChatTransport } from "@/lib/chat-transport";
+import type { ChatUIMessage } from "@/lib/chat-types";
+import { activeRunId } from "@/lib/run-steps";
+import { transcriptToMessages } from "@/lib/transcript";
+import { Composer } from "@/components/composer";
+import { ErrorBanner } from "@/components/error-banner";
+import { RunView } from "@/components/run-view";
+
+export const SUGGESTIONS = [
+  "Video ideas, keywords and hashtags for a home espresso channel",
+  "Keyword research for budget travel vlogs",
+  "Hashtags for a sourdough baking short",
+];
+
+function messageText(message: ChatUIMessage): string {
+  return message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
+}
+
+export function EmptyChat({ onPick, disabled }: { onPick: (text: string) => void; disabled?: boolean }) {
+  return (
+    <div className="empty-chat">
+      <h1>What is your next video about?</h1>
+      <p className="muted">
+        The assistant plans, calls creator tools (ideas, keywords, hashtags, channel analytics) and
+        answers from their results. You see every step as it happens.
+      </p>
+      <ul className="suggestions">
+        {SUGGESTIONS.map((text) => (
+          <li key={text}>
+            <button type="button" className="ghost" onClick={() => onPick(text)} disabled={disabled}>
+              {text}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function Conversation({
+  sessionId,
+  initialMessages,
+  initialActiveRunId,
+  pendingText,
+  models,
+  model,
+  onModelChange,
+  onActivity,
+}: {
+  sessionId: string;
+  initialMessages: ChatUIMessage[];
+  initialActiveRunId: string | null;
+  pendingText?: string;
+  models: Models | null;
+  model: string | null;
+  onModelChange: (id: string) => void;
+  onActivity: () => void;
+}) {
+  const modelRef = useRef(model);
+  modelRef.current = model;
+  const transport = useMemo(() => createChatTransport(() => modelRef.current ?? undefined), []);
+  const { messages, sendMessage, status, error, clearError, setMessages, resumeStream } =
+    useChat<ChatUIMessage>({
+      id: sessionId,
+      messages: initialMessages,
+      transport,
+      resume: !pendingText,
+      experimental_throttle: 50,
+      onFinish: () => onActivity(),
+    });
+  const busy = status === "submitted" || status === "streaming";
+  const runId = busy ? activeRunId(messages) : null;
+
+  const send = useCallback(
+    (text: string) => {
+      track("chat_sent", { session_id: sessionId, model: modelRef.current });
+      void sendMessage({ text });
+    },
+    [sendMessage, sessionId],
+  );
+
+  // The first message of a session created a moment ago.
+  const pendingSent = useRef(false);
+  useEffect(() => {
+    if (pendingText && !pendingSent.current) {
+      pendingSent.current = true;
+      send(pendingText);
+    }
+  }, [pendingText, send]);
+
+  // The transcript said a run was active, but it may have ended before the resume request
+  // (which then gets 204): fetch the stored answer instead of showing nothing.
+  const latest = useRef({ status, messages });
+  latest.current = { status, messages };
+  useEffect(() => {
+    if (!initialActiveRunId) return;
+    let cancelled = false;
+    const timer = window.setTimeout(async () => {
+      const now = latest.current;
+      if (now.status !== "ready" || now.messages[now.messages.length - 1]?.role !== "user") return;
+      try {
+        const fresh = transcriptToMessages(await api.transcript(sessionId));
+        if (cancelled) return;
+        setMessages(fresh.messages);
+        if (fresh.activeRunId) void resumeStream();
+      } catch {
+        /* keep what is shown */
+      }
+    }, 2000);
+    return () => {
+      cancelled = true;
+      window.clearTimeout(timer);
+    };
+  }, [initialActiveRunId, sessionId, setMessages, resumeStream]);
+
+  // Stop: cancel the run on the server; its stream then ends by itself.
+  const [stopRequested, setStopRequested] = useState(false);
+  const [stopError, setStopError] = useState<unknown>(null);
+  const [stopped, setStopped] = useState<Set<string>>(() => new Set());
+  useEffect(() => {
+    if (!busy) setStopRequested(false);
+  }, [busy]);
+  useEffect(() => {
+    if (!stopRequested || !runId || stopped.has(runId)) return;
+    setStopped((set) => new Set(set).add(runId));
+    api.cancelRun(runId).catch((err: unknown) => setStopError(err));
+  }, [stopRequested, runId, stopped]);
+
+  // Keep the newest step in view while it streams, unless the reader scrolled up.
+  const endRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const nearBottom =
+      window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 160;
+    if (nearBottom) endRef.current?.scrollIntoView({ block: "end" });
+  }, [messages]);
+
+  return (
+    <div className="conversation">
+      {messages.length === 0 && !busy && <EmptyChat onPick={send} />}
+      <ol className="messages">
+        {messages.map((message, index) =>
+          message.role === "user" ? (
+            <li key={message.id} className="message user">
+              <div className="bubble" data-testid="user-message">
+                {messageText(message)}
+              </div>
+            </li>
+          ) : (
+            <li key={message.id} className="message assistant">
+              <RunView
+                message={message}
+                active={busy && index === messages.length - 1}
+                stopped={Boolean(message.metadata?.run_id && stopped.has(message.metadata.run_id))}
+              />
+            </li>
+          ),
+        )}
+        {status === "submitted" && messages[messages.length - 1]?.role === "user" && (
+          <li className="message assistant">
+            <p className="muted small working">Starting…</p>
+          </li>
+        )}
+      </ol>
+      <div ref={endRef} />
+      <p className="sr-only" role="status">
+        {busy ? "The assistant is working." : messages.length ? "Ready." : ""}
+      </p>
+      {error && <ErrorBanner error={error} onDismiss={clearError} />}
+      {stopError ? <ErrorBanner error={stopError} onDismiss={() => setStopError(null)} /> : null}
+      <Composer
+        onSend={send}
+        onStop={() => setStopRequested(true)}
+        busy={busy}
+        stopping={stopRequested}
+        models={models}
+        model={model}
+        onModelChange={onModelChange}
+        autoFocus
+      />
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+/** A tool's result rendered for people, by tool name; anything else gets the generic view. */
+import { GenericResult } from "@/components/generic-result";
+import { HashtagTable, type HashtagOutput } from "@/components/hashtag-table";
+import { IdeaCards, type IdeasOutput } from "@/components/idea-cards";
+import { KeywordTable, type KeywordOutput } from "@/components/keyword-table";
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function ToolResult({ name, output }: { name: string; output: unknown }) {
+  if (isRecord(output)) {
+    if (name === "keyword_research" && Array.isArray(output.primary)) {
+      return <KeywordTable output={output as KeywordOutput} />;
+    }
+    if (name === "hashtags" && Array.isArray(output.hashtags)) {
+      return <HashtagTable output={output as HashtagOutput} />;
+    }
+    if (name === "content_ideas" && Array.isArray(output.concepts)) {
+      return <IdeaCards output={output as IdeasOutput} />;
+    }
+    if (name === "factoid" && typeof output.factoid === "string") {
+      return (
+        <div className="tool-result">
+          <blockquote>{output.factoid}</blockquote>
+          <p className="muted small">Saved to the factoid feed.</p>
+        </div>
+      );
+    }
+  }
+  return <GenericResult output={output} />;
+}

@@ -1,0 +1,259 @@
+/** One zod schema per backend response the UI reads (unknown extra fields are dropped). */
+import { z } from "zod";
+
+export const page = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({
+    count: z.number(),
+    next: z.string().nullable(),
+    previous: z.string().nullable(),
+    results: z.array(item),
+  });
+
+// GET /api/config/
+export const configSchema = z.object({
+  default_model: z.string(),
+  offline: z.boolean(),
+  posthog: z.object({ key: z.string(), host: z.string().nullable().optional() }).nullable(),
+  billing_enabled: z.boolean().optional().default(false),
+});
+export type PublicConfig = z.infer<typeof configSchema>;
+
+// POST /api/clients/
+export const clientSchema = z.object({ client_id: z.string(), plan: z.string() });
+
+// GET /api/clients/me/
+export const meSchema = z.object({
+  client_id: z.string(),
+  plan: z.string(),
+  via: z.string(),
+  api_key_id: z.union([z.string(), z.number()]).nullable().optional(),
+});
+export type Me = z.infer<typeof meSchema>;
+
+// GET /api/models/
+export const modelSchema = z.object({
+  id: z.string(),
+  offline: z.boolean(),
+  provider: z.string().optional(),
+  context_length: z.number().nullable().optional(),
+  input_per_million_usd: z.string().nullable().optional(),
+  output_per_million_usd: z.string().nullable().optional(),
+});
+export type Model = z.infer<typeof modelSchema>;
+export const modelsSchema = z.object({ default: z.string(), results: z.array(modelSchema) });
+export type Models = z.infer<typeof modelsSchema>;
+
+// /api/chat/sessions/
+export const sessionSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  model: z.string(),
+  created_at: z.string(),
+});
+export type Session = z.infer<typeof sessionSchema>;
+export const sessionPageSchema = page(sessionSchema);
+export type SessionPage = z.infer<typeof sessionPageSchema>;
+
+export const usageSchema = z.object({
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cost_usd: z.string(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+
+/** A `tool.completed` / `tool.failed` event's data as the transcript stores it. */
+export const toolResultSchema = z.object({
+  call_id: z.string(),
+  name: z.string(),
+  output: z.unknown().optional(),
+  error: errorInfoSchema.nullable().optional(),
+  duration_ms: z.number().optional(),
+});
+
+export const transcriptMessageSchema = z.object({
+  id: z.string(),
+  role: z.enum(["user", "assistant"]),
+  content: z.string(),
+  tool_results: z.array(toolResultSchema),
+  run_id: z.string().nullable(),
+  created_at: z.string(),
+});
+export type TranscriptMessage = z.infer<typeof transcriptMessageSchema>;
+
+export const runSchema = z.object({
+  id: z.string(),
+  kind: z.string().optional(),
+  status: z.string(),
+  model: z.string(),
+  usage: usageSchema.nullable(),
+  error: errorInfoSchema.nullable(),
+});
+export type Run = z.infer<typeof runSchema>;
+
+export const transcriptSchema = sessionSchema.extend({
+  messages: z.array(transcriptMessageSchema),
+  runs: z.array(runSchema),
+  totals: usageSchema.optional(),
+});
+export type Transcript = z.infer<typeof transcriptSchema>;
+
+export const runStatusSchema = runSchema.extend({ result: z.unknown().optional() });
+
+// /api/factoids/
+export const factoidSchema = z.object({
+  uuid: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  model: z.string(),
+  source: z.string(),
+  created_at: z.string(),
+  up: z.number(),
+  down: z.number(),
+  score: z.number(),
+  my_vote: z.enum(["up", "down"]).nullable(),
+});
+export type Factoid = z.infer<typeof factoidSchema>;
+export const factoidPageSchema = page(factoidSchema);
+
+export const factoidStatusSchema = z.enum(["pending", "running", "succeeded", "failed"]);
+export type FactoidStatus = z.infer<typeof factoidStatusSchema>;
+
+export const factoidGenerateSchema = z.object({
+  request_id: z.string(),
+  status: factoidStatusSchema,
+  subject: z.string(),
+  stream_url: z.string(),
+});
+export type FactoidGenerate = z.infer<typeof factoidGenerateSchema>;
+
+export const factoidRequestSchema = z.object({
+  request_id: z.string(),
+  status: factoidStatusSchema,
+  subject: z.string().nullable(),
+  model: z.string(),
+  factoid: factoidSchema.nullable(),
+  cost_usd: z.string(),
+  error: errorInfoSchema.nullable(),
+  stream_url: z.string(),
+});
+export type FactoidRequest = z.infer<typeof factoidRequestSchema>;
+
+export const feedbackSchema = z.object({ id: z.number(), text: z.string() });
+
+// /api/channels/
+export const channelSchema = z.object({
+  id: z.string(),
+  external_id: z.string().optional(),
+  title: z.string(),
+  source: z.string().optional(),
+  video_count: z.number(),
+  fetched_at: z.string().nullable(),
+});
+export type Channel = z.infer<typeof channelSchema>;
+export const channelPageSchema = page(channelSchema);
+
+export const channelAddSchema = z.object({
+  run_id: z.string(),
+  status: z.string(),
+  stream_url: z.string(),
+});
+export type ChannelAdd = z.infer<typeof channelAddSchema>;
+
+export const importSchema = z.object({
+  channels: z.array(
+    z.object({
+      id: z.string(),
+      title: z.string(),
+      status: z.string(),
+      imported_rows: z.number(),
+      video_count: z.number(),
+    }),
+  ),
+  rows_read: z.number(),
+  imported_rows: z.number(),
+  rejected_rows: z.number(),
+  rejected: z.array(
+    z.object({
+      row_number: z.number(),
+      video_id: z.string().nullable().optional(),
+      field: z.string(),
+      reason: z.string(),
+    }),
+  ),
+});
+export type ImportResult = z.infer<typeof importSchema>;
+
+export const videoSchema = z.object({
+  video_id: z.string(),
+  title: z.string(),
+  published_at: z.string(),
+  duration_seconds: z.number().nullable(),
+  views: z.number(),
+  likes: z.number(),
+  comments: z.number(),
+});
+export type Video = z.infer<typeof videoSchema>;
+export const videoPageSchema = page(videoSchema);
+
+export const outlierVideoSchema = z.object({
+  video_id: z.string(),
+  title: z.string(),
+  group: z.string(),
+  published_at: z.string(),
+  views: z.number(),
+  views_per_day: z.number(),
+  engagement_rate: z.number(),
+  smart_score: z.number(),
+  views_to_median: z.number().nullable(),
+  flag: z.string(),
+});
+export type OutlierVideo = z.infer<typeof outlierVideoSchema>;
+
+export const outliersSchema = z.object({
+  channel_id: z.string(),
+  channel_title: z.string(),
+  as_of: z.string(),
+  source: z.string(),
+  method: z.string(),
+  videos_scored: z.number(),
+  videos_listed: z.number(),
+  listing: z.string(),
+  median_views_all: z.number().nullable(),
+  groups: z.record(
+    z.string(),
+    z.object({
+      group: z.string(),
+      count: z.number(),
+      median_views: z.number().nullable(),
+      high_count: z.number(),
+      low_count: z.number(),
+      note: z.string(),
+    }),
+  ),
+  videos: z.array(outlierVideoSchema),
+});
+export type Outliers = z.infer<typeof outliersSchema>;
+
+export const uploadStreakSchema = z.object({
+  as_of: z.string(),
+  method: z.string(),
+  upload_count: z.number(),
+  score: z.number(),
+  components: z.record(z.string(), z.number()),
+  median_gap_days: z.number().nullable(),
+  days_since_last_upload: z.number().nullable(),
+  average_days_between_uploads: z.number().nullable(),
+  current_weekly_streak: z.number(),
+  longest_weekly_streak: z.number(),
+  uploads_per_week: z.array(z.object({ week_start: z.string(), count: z.number() })),
+  shorts_count: z.number(),
+  long_form_count: z.number(),
+  source: z.string(),
+  last_upload_at: z.string().nullable(),
+});
+export type UploadStreak = z.infer<typeof uploadStreakSchema>;
+
+export const anySchema = z.unknown();
+export const emptySchema = z.null();
