@@ -1,8 +1,9 @@
 """The cost guard every LLM call goes through (see DESIGN.md, "Cost guards")."""
 
-from agents.guard.cost_guard import CostGuard, SoftLimitHook
+from agents.guard.cost_guard import CostGuard, CreditsHook, ProfileResolver, SoftLimitHook
 from agents.guard.interface import (
     BudgetExceededError,
+    CallerProfile,
     CallMeta,
     CallUsage,
     Guard,
@@ -22,7 +23,9 @@ __all__ = [
     "BudgetStore",
     "CallMeta",
     "CallUsage",
+    "CallerProfile",
     "CostGuard",
+    "CreditsHook",
     "Guard",
     "GuardError",
     "GuardLimits",
@@ -30,6 +33,7 @@ __all__ = [
     "MemoryBudgetStore",
     "ModelPrice",
     "PlanLimits",
+    "ProfileResolver",
     "RateLimitedError",
     "Reservation",
     "SoftLimitHook",

@@ -110,6 +110,23 @@ def plan_buckets(
 
 def refreshed(spec: BucketSpec, *, now: float, limits: GuardLimits) -> BucketSpec:
     """The same bucket with its lifetime recomputed for a write at ``now`` (a settle)."""
+    if spec.window is None:
+        # Windowless buckets (session, credits) carry their own lifetime.
+        return spec
     return dataclasses.replace(
         spec, window_ttl_s=_ttl_for(window=spec.window, now=now, limits=limits)
+    )
+
+
+def credits_bucket(*, key: str, credits_usd: Decimal, limits: GuardLimits) -> PlannedBucket:
+    """A caller's prepaid credits: no calendar window, the lifetime total as the limit."""
+    limit = usd_to_micros(credits_usd)
+    return PlannedBucket(
+        kind="credits",
+        spec=BucketSpec(
+            key=key,
+            limit=limit,
+            soft_limit=_soft(limit, limits),
+            window_ttl_s=limits.credits_ttl_s,
+        ),
     )

@@ -7,6 +7,7 @@ HTTP layer answers with (402 budget, 429 rate/concurrency, 503 store unreachable
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import time
@@ -15,8 +16,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from agents.guard.buckets import PlannedBucket, plan_buckets, refreshed
+from agents.guard.buckets import PlannedBucket, credits_bucket, plan_buckets, refreshed
 from agents.guard.interface import (
+    BudgetExceededError,
+    CallerProfile,
     CallMeta,
     CallUsage,
     ModelPrice,
@@ -37,10 +40,25 @@ from agents.guard.store import (
 logger = logging.getLogger(__name__)
 
 SoftLimitHook = Callable[[str, float, CallMeta], Awaitable[None] | None]
+# Looks up the caller's current plan and credits (None: use the meta's plan as it is).
+ProfileResolver = Callable[[CallMeta], Awaitable[CallerProfile | None]]
+# Told what a call drew from a credits bucket: (meta, credits key, USD, reservation id).
+CreditsHook = Callable[[CallMeta, str, Decimal, str], Awaitable[None]]
 
 # A client at its concurrency limit waits for one of its own calls to finish; calls
 # take seconds, so asking it to come back in one is a fair hint.
 CONCURRENCY_RETRY_AFTER_S = 1.0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Route:
+    """How one call is charged: its plan's limits, the amount held and the buckets."""
+
+    meta: CallMeta
+    amount: int
+    planned: list[PlannedBucket]
+    limits: PlanLimits
+    credits_key: str | None = None
 
 
 class CostGuard:
@@ -54,62 +72,86 @@ class CostGuard:
         clock: Callable[[], float] = time.time,
         soft_limit_hook: SoftLimitHook | None = None,
         new_reservation_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        profile_resolver: ProfileResolver | None = None,
+        credits_hook: CreditsHook | None = None,
     ) -> None:
         self._store = store
         self._limits = limits
         self._clock = clock
         self._soft_limit_hook = soft_limit_hook
         self._new_reservation_id = new_reservation_id
+        self._profile_resolver = profile_resolver
+        self._credits_hook = credits_hook
 
     # -- the Guard protocol ------------------------------------------------------------
 
     async def reserve(
         self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
     ) -> Reservation:
-        plan = self._limits.plan_limits(meta.plan)
-        amount = self._admissible_amount(
+        meta, profile = await self._profiled(meta)
+        routes = self._routes(
             meta=meta,
-            plan=plan,
+            profile=profile,
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
         )
-        planned = plan_buckets(meta=meta, plan=plan, limits=self._limits, now=self._clock())
         reservation_id = self._new_reservation_id()
-        result = await self._store.reserve(
-            reservation_id=reservation_id,
-            amount=amount,
-            # A call that costs nothing (offline or self-hosted model) is not held against
-            # budgets: an exhausted budget must not stop the free fallback.
-            buckets=[p.spec for p in planned] if amount > 0 else [],
-            concurrency=(
-                ConcurrencySpec(key=f"client:{meta.client_id}", limit=plan.max_concurrent)
-                if plan.max_concurrent is not None
-                else None
-            ),
-            rate=(
-                RateSpec(
-                    key=f"calls:client:{meta.client_id}",
-                    limit=plan.requests_per_minute,
-                    window_s=60.0,
-                )
-                if plan.requests_per_minute is not None
-                else None
-            ),
-            ttl_s=self._limits.reservation_ttl_s,
-        )
+        route: _Route | None = None
+        result: ReserveResult | None = None
+        for index, candidate in enumerate(routes):
+            if isinstance(candidate, BudgetExceededError):
+                continue
+            route = candidate
+            result = await self._store.reserve(
+                reservation_id=reservation_id,
+                amount=route.amount,
+                # A call that costs nothing (offline or self-hosted model) is not held
+                # against budgets: an exhausted budget must not stop the free fallback.
+                buckets=[p.spec for p in route.planned] if route.amount > 0 else [],
+                concurrency=(
+                    ConcurrencySpec(
+                        key=f"client:{route.meta.client_id}", limit=route.limits.max_concurrent
+                    )
+                    if route.limits.max_concurrent is not None
+                    else None
+                ),
+                rate=(
+                    RateSpec(
+                        key=f"calls:client:{route.meta.client_id}",
+                        limit=route.limits.requests_per_minute,
+                        window_s=60.0,
+                    )
+                    if route.limits.requests_per_minute is not None
+                    else None
+                ),
+                ttl_s=self._limits.reservation_ttl_s,
+            )
+            # The plan's own budget is used up: the caller's credits may still pay (a
+            # refusal changes nothing in the store, so trying again is safe).
+            if result.ok or not self._credits_may_help(result, route, routes[index + 1 :]):
+                break
+        if route is None or result is None:
+            # No route is admissible (model not on the plan, call above every cap).
+            first = routes[0]
+            assert isinstance(first, BudgetExceededError)
+            raise first
         if not result.ok:
-            self._raise_refusal(result=result, planned=planned, meta=meta)
+            self._raise_refusal(result=result, planned=route.planned, meta=route.meta)
         if result.degraded:
             logger.error("guard store unreachable; call admitted unchecked (fail_open)")
-        await self._notify_soft(result.soft_crossed, planned=planned, meta=meta)
+        await self._notify_soft(result.soft_crossed, planned=route.planned, meta=route.meta)
         return Reservation(
             reservation_id=reservation_id,
-            amount_usd=micros_to_usd(amount),
-            buckets=tuple(p.spec.key for p in planned),
-            meta=meta,
+            amount_usd=micros_to_usd(route.amount),
+            buckets=tuple(p.spec.key for p in route.planned),
+            meta=route.meta,
             model=model,
-            extra={"amount_micros": amount, "planned": planned},
+            extra={
+                "amount_micros": route.amount,
+                "planned": route.planned,
+                "credits_key": route.credits_key,
+            },
         )
 
     async def settle(self, reservation: Reservation, usage: CallUsage) -> Decimal:
@@ -143,6 +185,19 @@ class CostGuard:
                 reservation.amount_usd,
             )
         await self._notify_soft(result.soft_crossed, planned=planned, meta=reservation.meta)
+        credits_key = reservation.extra.get("credits_key")
+        if credits_key and self._credits_hook is not None and result.status != "duplicate":
+            try:
+                await self._credits_hook(
+                    reservation.meta,
+                    credits_key,
+                    micros_to_usd(actual),
+                    reservation.reservation_id,
+                )
+            except Exception:
+                # The store already holds the draw; the ledger hook failing must not fail
+                # the call (it is logged, and the draw stays counted in the store).
+                logger.exception("credits hook failed for %s", reservation.reservation_id)
         return micros_to_usd(actual)
 
     # -- pre-flight and HTTP rate limits -------------------------------------------
@@ -156,24 +211,36 @@ class CostGuard:
         Returns the smallest remaining budget across the limited buckets (None if none
         is limited). Racing callers can still pass together; ``reserve`` is the gate.
         """
-        plan = self._limits.plan_limits(meta.plan)
-        amount = self._admissible_amount(
+        meta, profile = await self._profiled(meta)
+        routes = self._routes(
             meta=meta,
-            plan=plan,
+            profile=profile,
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
         )
-        planned = plan_buckets(meta=meta, plan=plan, limits=self._limits, now=self._clock())
-        limited = [p for p in planned if p.spec.limit is not None]
+        first_refusal: BudgetExceededError | None = None
+        for route in routes:
+            if isinstance(route, BudgetExceededError):
+                first_refusal = first_refusal or route
+                continue
+            try:
+                return await self._remaining(route)
+            except BudgetExceededError as exc:
+                first_refusal = first_refusal or exc
+        assert first_refusal is not None
+        raise first_refusal
+
+    async def _remaining(self, route: _Route) -> Decimal | None:
+        limited = [p for p in route.planned if p.spec.limit is not None]
         usage = await self._store.usage([p.spec.key for p in limited])
         smallest: int | None = None
         for p in limited:
             assert p.spec.limit is not None
             used = usage[p.spec.key].used
             remaining = p.spec.limit - used
-            if amount > 0 and used + amount > p.spec.limit:
-                raise budget_refusal(kind=p.kind, spec=p.spec, used=used, meta=meta)
+            if route.amount > 0 and used + route.amount > p.spec.limit:
+                raise budget_refusal(kind=p.kind, spec=p.spec, used=used, meta=route.meta)
             smallest = remaining if smallest is None else min(smallest, remaining)
         return None if smallest is None else micros_to_usd(max(0, smallest))
 
@@ -191,6 +258,97 @@ class CostGuard:
             )
 
     # -- helpers -----------------------------------------------------------------------
+
+    async def _profiled(self, meta: CallMeta) -> tuple[CallMeta, CallerProfile | None]:
+        """The caller's current plan and credits, looked up now (anonymous callers have none)."""
+        if self._profile_resolver is None or meta.plan == self._limits.default_plan:
+            return meta, None
+        profile = await self._profile_resolver(meta)
+        if profile is None:
+            return meta, None
+        if profile.plan != meta.plan:
+            meta = dataclasses.replace(meta, plan=profile.plan)
+        return meta, profile
+
+    def _routes(
+        self,
+        *,
+        meta: CallMeta,
+        profile: CallerProfile | None,
+        model: ModelPrice,
+        prompt_tokens_upper_bound: int,
+        max_tokens: int,
+    ) -> list[_Route | BudgetExceededError]:
+        """The ways this call may be paid, in order: the plan's own budget, then credits.
+
+        An inadmissible way (model not on the plan, worst case above its per-call cap)
+        is kept as its refusal, so the first refusal is what the caller hears when no
+        way is open.
+        """
+        now = self._clock()
+        routes: list[_Route | BudgetExceededError] = []
+        plan = self._limits.plan_limits(meta.plan)
+        try:
+            amount = self._admissible_amount(
+                meta=meta,
+                plan=plan,
+                model=model,
+                prompt_tokens_upper_bound=prompt_tokens_upper_bound,
+                max_tokens=max_tokens,
+            )
+            planned = plan_buckets(meta=meta, plan=plan, limits=self._limits, now=now)
+            routes.append(_Route(meta=meta, amount=amount, planned=planned, limits=plan))
+        except BudgetExceededError as exc:
+            routes.append(exc)
+        credit_plan = self._limits.credits_plan
+        if (
+            profile is not None
+            and profile.credits_key
+            and profile.credits_usd > 0
+            and credit_plan is not None
+            and not model.offline
+        ):
+            try:
+                amount = self._admissible_amount(
+                    meta=meta,
+                    plan=credit_plan,
+                    model=model,
+                    prompt_tokens_upper_bound=prompt_tokens_upper_bound,
+                    max_tokens=max_tokens,
+                )
+            except BudgetExceededError as exc:
+                routes.append(exc)
+            else:
+                planned = [
+                    *plan_buckets(meta=meta, plan=credit_plan, limits=self._limits, now=now),
+                    credits_bucket(
+                        key=profile.credits_key,
+                        credits_usd=profile.credits_usd,
+                        limits=self._limits,
+                    ),
+                ]
+                routes.append(
+                    _Route(
+                        meta=meta,
+                        amount=amount,
+                        planned=planned,
+                        limits=credit_plan,
+                        credits_key=profile.credits_key,
+                    )
+                )
+        return routes
+
+    @staticmethod
+    def _credits_may_help(
+        result: ReserveResult, route: _Route, later: Sequence[_Route | BudgetExceededError]
+    ) -> bool:
+        """A plan route refused for its own budget (not the service's) with credits to try."""
+        if result.failure != "budget" or route.credits_key is not None:
+            return False
+        failed = next((p for p in route.planned if p.spec.key == result.failed_bucket), None)
+        if failed is None or failed.kind == "global":
+            return False
+        return any(isinstance(r, _Route) and r.credits_key for r in later)
 
     def _admissible_amount(
         self,

@@ -27,6 +27,21 @@ class CallMeta:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CallerProfile:
+    """What the guard learns about a caller when it calls (an account's plan and credits).
+
+    The backend looks it up per call, so a plan bought or credits added apply from the
+    next call on, even for runs queued before. ``credits_usd`` is everything ever credited
+    to the caller (purchases less what refunds and disputes took back): the lifetime limit
+    of the ``credits_key`` bucket, whose counters hold what the caller has drawn.
+    """
+
+    plan: str
+    credits_key: str | None = None
+    credits_usd: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelPrice:
     """A model the catalogue knows, with its price in USD per token."""
 

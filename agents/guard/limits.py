@@ -41,6 +41,12 @@ class GuardLimits:
     window_grace_s: int = 3 * 86_400
     # A session budget has no calendar window; its counter lives this long after use.
     session_ttl_s: int = 30 * 86_400
+    # Limits while a caller draws on prepaid credits (its own plan's budget is used up):
+    # the credits bucket caps the total, this plan the day and the single call.
+    credits_plan: PlanLimits | None = None
+    # A credits bucket's counters outlive its last use by this long (credits do not expire
+    # sooner; the database ledger keeps the lasting record).
+    credits_ttl_s: int = 5 * 366 * 86_400
 
     def plan_limits(self, plan: str) -> PlanLimits:
         found = self.plans.get(plan)

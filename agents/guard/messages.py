@@ -31,6 +31,10 @@ _BUDGET_WORDING: dict[str, tuple[str, str]] = {
         "This chat session's AI budget is used up",
         f"Start a new session, or {UPGRADE} for larger sessions.",
     ),
+    "credits": (
+        "Your prepaid credits are used up",
+        "Buy more credits, or wait for your plan's daily budget to reset at midnight UTC.",
+    ),
 }
 
 

@@ -22,6 +22,10 @@ PRODUCT_EVENTS = frozenset(
         "factoid_generated",
         "factoid_voted",
         "factoid_feedback",
+        "account_registered",
+        "checkout_started",
+        "checkout_completed",
+        "plan_changed",
     }
 )
 

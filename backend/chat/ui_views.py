@@ -32,11 +32,7 @@ def _identity(request: HttpRequest) -> Identity:
         raise UnauthorizedError(exc.message) from None
     if identity is None:
         raise UnauthorizedError("Send a client token (POST /api/clients/) or an API key.")
-    if (
-        identity.via == "cookie"
-        and request.method == "POST"
-        and not request.headers.get(CSRF_HEADER)
-    ):
+    if identity.from_cookie and request.method == "POST" and not request.headers.get(CSRF_HEADER):
         raise ForbiddenError(f"Cookie-authenticated requests must send the {CSRF_HEADER} header.")
     return identity
 

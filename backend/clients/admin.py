@@ -16,10 +16,10 @@ class ClientAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "plan", "created_at", "revoked_at")
+    list_display = ("name", "prefix", "plan", "owner", "created_at", "revoked_at")
     list_filter = ("plan",)
-    fields = ("name", "plan", "prefix", "created_at", "revoked_at")
-    readonly_fields = ("prefix", "created_at")
+    fields = ("name", "plan", "prefix", "owner", "created_at", "revoked_at")
+    readonly_fields = ("prefix", "owner", "created_at")
     actions = ["revoke"]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -30,9 +31,24 @@ class IdentityError(Exception):
         self.message = message
 
 
+# Other ways to be someone (accounts: JWT, session, account API keys), consulted first.
+# Each returns an Identity, None when the request does not use it, or raises IdentityError.
+IdentityResolver = Callable[[HttpRequest, str], Identity | None]
+_resolvers: list[IdentityResolver] = []
+
+
+def register_resolver(resolver: IdentityResolver) -> None:
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
+
+
 def resolve_identity(request: HttpRequest) -> Identity | None:
     """The caller's identity, None when it sent no credentials; raises IdentityError on bad ones."""
     hashed_ip = ip_hash(request)
+    for resolver in _resolvers:
+        found = resolver(request, hashed_ip)
+        if found is not None:
+            return found
     authorization = request.headers.get("Authorization", "")
     if authorization:
         scheme, _, credential = authorization.partition(" ")
@@ -77,7 +93,7 @@ class ClientAuthentication(BaseAuthentication):
         # A cookie is sent by the browser on cross-site requests too; a custom header is not
         # (CORS would need a preflight we do not grant), so unsafe cookie requests need it.
         unsafe = request.method not in SAFE_METHODS
-        if identity.via == "cookie" and unsafe and not request.headers.get(CSRF_HEADER):
+        if identity.from_cookie and unsafe and not request.headers.get(CSRF_HEADER):
             raise exceptions.PermissionDenied(
                 "Cookie-authenticated requests that change state must send the "
                 f"{CSRF_HEADER} header."

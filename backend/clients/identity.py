@@ -22,13 +22,21 @@ class Identity:
     client_id: str
     plan: str
     ip_hash: str
-    via: Literal["header", "cookie", "api_key"]
+    via: Literal["header", "cookie", "api_key", "jwt", "session"]
     api_key_id: str | None = None
     is_admin: bool = False
+    # Set when the caller is signed in to an account (JWT, session cookie or its API key);
+    # ``client_id`` is then the account's own client, so budgets key on the account.
+    account_id: str | None = None
 
     @property
     def is_authenticated(self) -> bool:  # lets DRF treat it as a user
         return True
+
+    @property
+    def from_cookie(self) -> bool:
+        """Sent by the browser on its own (client or session cookie): writes need a header."""
+        return self.via in ("cookie", "session")
 
 
 def client_token_for(client_id: str) -> str:

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -15,6 +16,7 @@ class Client(models.Model):
     class Kind(models.TextChoices):
         ANONYMOUS = "anonymous", "Anonymous"
         API_KEY = "api_key", "API key"
+        ACCOUNT = "account", "Account"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ANONYMOUS)
@@ -38,6 +40,14 @@ class ApiKey(models.Model):
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     # May read service-wide admin reports (/api/admin/...).
     is_admin = models.BooleanField(default=False)
+    # A self-serve key acts as its owner's account (its plan, budgets and data).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

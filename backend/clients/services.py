@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,12 +17,20 @@ def client_create(*, ip_hash: str) -> tuple[Client, str]:
 
 
 @transaction.atomic
-def api_key_create(*, name: str, plan: str = Plan.FREE) -> tuple[ApiKey, str]:
-    """Create a key with its own client; returns the raw key, which is never stored."""
+def api_key_create(*, name: str, plan: str = Plan.FREE, owner: Any = None) -> tuple[ApiKey, str]:
+    """Create a key with its own client; returns the raw key, which is never stored.
+
+    A key with an ``owner`` (a user with an account) acts as that account instead.
+    """
     raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
     client = Client.objects.create(kind=Client.Kind.API_KEY, plan=plan)
     key = ApiKey.objects.create(
-        client=client, name=name, prefix=raw[:12], key_hash=hash_api_key(raw), plan=plan
+        client=client,
+        name=name,
+        prefix=raw[:12],
+        key_hash=hash_api_key(raw),
+        plan=plan,
+        owner=owner,
     )
     return key, raw
 

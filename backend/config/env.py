@@ -64,11 +64,30 @@ class AppSettings(BaseSettings):
     GUARD_KEY_MAX_CALL_USD: Decimal | None = Decimal("0.10")
     GUARD_PAID_KEY_DAILY_USD: Decimal | None = Decimal("10")
     GUARD_PAID_KEY_MAX_CALL_USD: Decimal | None = Decimal("0.50")
+    GUARD_PRO_DAILY_USD: Decimal | None = Decimal("5")
+    GUARD_PRO_MAX_CALL_USD: Decimal | None = Decimal("0.50")
+    GUARD_CREDITS_DAILY_USD: Decimal | None = Decimal("50")
+    GUARD_CREDITS_MAX_CALL_USD: Decimal | None = Decimal("1")
     GUARD_MAX_CONCURRENT_CALLS: int = Field(default=4, ge=1)
     GUARD_REQUESTS_PER_MINUTE: int = Field(default=20, ge=1)
     GUARD_SOFT_LIMIT_FRACTION: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
     GUARD_RESERVATION_TTL_S: int = Field(default=600, ge=1)
     GUARD_FAIL_OPEN: bool = False
+
+    # --- Accounts
+    JWT_ACCESS_TOKEN_MINUTES: int = Field(default=30, ge=1)
+    JWT_REFRESH_TOKEN_DAYS: int = Field(default=7, ge=1)
+    ACCOUNT_LOGIN_PER_MINUTE: int = Field(default=5, ge=1)
+    ACCOUNT_LOGIN_IP_PER_MINUTE: int = Field(default=20, ge=1)
+    ACCOUNT_REGISTER_IP_PER_MINUTE: int = Field(default=5, ge=1)
+    ACCOUNT_EMAIL_LINK_MAX_AGE_S: int = Field(default=3 * 86_400, ge=60)
+    EMAIL_BACKEND: Literal["console", "file", "smtp"] = "console"
+    EMAIL_HOST: str = "localhost"
+    EMAIL_PORT: int = Field(default=587, ge=1, le=65535)
+    EMAIL_HOST_USER: str = ""
+    EMAIL_HOST_PASSWORD: str = ""
+    EMAIL_USE_TLS: bool = True
+    DEFAULT_FROM_EMAIL: str = "InsightStream <no-reply@localhost>"
 
     # --- Storage and services
     DATABASE_URL: str | None = None
@@ -115,6 +134,12 @@ class AppSettings(BaseSettings):
     BRAINTRUST_API_KEY: str | None = None
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    STRIPE_WEBHOOK_TOLERANCE_S: int = Field(default=300, ge=1)
+    STRIPE_PRICES: Annotated[dict[str, dict[str, str]], NoDecode] = Field(default_factory=dict)
+    STRIPE_SUCCESS_URL: str | None = None
+    STRIPE_CANCEL_URL: str | None = None
+    STRIPE_PORTAL_RETURN_URL: str | None = None
 
     @field_validator(
         "ALLOWED_HOSTS",
@@ -139,6 +164,10 @@ class AppSettings(BaseSettings):
         "GUARD_KEY_MAX_CALL_USD",
         "GUARD_PAID_KEY_DAILY_USD",
         "GUARD_PAID_KEY_MAX_CALL_USD",
+        "GUARD_PRO_DAILY_USD",
+        "GUARD_PRO_MAX_CALL_USD",
+        "GUARD_CREDITS_DAILY_USD",
+        "GUARD_CREDITS_MAX_CALL_USD",
         mode="before",
     )
     @classmethod
@@ -166,6 +195,29 @@ class AppSettings(BaseSettings):
                 if Decimal(str(entry[price])) < 0:
                     raise ValueError(f"declared model {entry['id']!r}: {price} is negative")
         return value
+
+    @field_validator("STRIPE_PRICES", mode="before")
+    @classmethod
+    def _stripe_prices(cls, value: Any) -> Any:
+        """JSON object: price key → {"price_id": "price_...", "plan": "pro"} for the
+        subscription, or {"price_id": "price_...", "credits_usd": "10"} for a credit pack."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else {}
+        if not isinstance(value, dict):
+            raise ValueError("must be a JSON object of price key -> price")
+        prices: dict[str, dict[str, str]] = {}
+        for key, entry in value.items():
+            if not isinstance(entry, dict) or not entry.get("price_id"):
+                raise ValueError(f"price {key!r} needs a 'price_id'")
+            has_plan, has_credits = "plan" in entry, "credits_usd" in entry
+            if has_plan == has_credits:
+                raise ValueError(f"price {key!r} needs exactly one of 'plan' or 'credits_usd'")
+            if has_plan and entry["plan"] != "pro":
+                raise ValueError(f"price {key!r}: the only subscription plan is 'pro'")
+            if has_credits and Decimal(str(entry["credits_usd"])) <= 0:
+                raise ValueError(f"price {key!r}: credits_usd must be positive")
+            prices[str(key)] = {name: str(item) for name, item in entry.items()}
+        return prices
 
     @field_validator("DATABASE_URL")
     @classmethod

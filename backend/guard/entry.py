@@ -69,7 +69,13 @@ def check_call_allowed(
         ip_hash=identity.ip_hash,
         api_key_id=identity.api_key_id,
     )
-    limit = settings.ENV.GUARD_REQUESTS_PER_MINUTE
+    from backend.guard.runtime import guard_limits
+
+    # The plan's rate (accounts and paid keys get more), the default for unknown plans.
+    limit = (
+        guard_limits().plan_limits(identity.plan).requests_per_minute
+        or settings.ENV.GUARD_REQUESTS_PER_MINUTE
+    )
     prompt_bound = len(prompt_text.encode()) + ENTRY_PROMPT_ALLOWANCE_TOKENS
 
     async def check() -> Any:

@@ -56,7 +56,21 @@ def guard_limits() -> GuardLimits:
                 max_concurrent=env.GUARD_MAX_CONCURRENT_CALLS * 4,
                 requests_per_minute=env.GUARD_REQUESTS_PER_MINUTE * 5,
             ),
+            # Accounts on the Pro subscription (free accounts get the "free" plan).
+            "pro": PlanLimits(
+                client_daily_usd=env.GUARD_PRO_DAILY_USD,
+                max_call_usd=env.GUARD_PRO_MAX_CALL_USD,
+                max_concurrent=env.GUARD_MAX_CONCURRENT_CALLS * 4,
+                requests_per_minute=env.GUARD_REQUESTS_PER_MINUTE * 5,
+            ),
         },
+        # Once an account's plan budget is used up, its prepaid credits pay within these.
+        credits_plan=PlanLimits(
+            client_daily_usd=env.GUARD_CREDITS_DAILY_USD,
+            max_call_usd=env.GUARD_CREDITS_MAX_CALL_USD,
+            max_concurrent=env.GUARD_MAX_CONCURRENT_CALLS * 4,
+            requests_per_minute=env.GUARD_REQUESTS_PER_MINUTE * 5,
+        ),
         global_daily_usd=env.GUARD_GLOBAL_DAILY_USD,
         soft_limit_fraction=Decimal(env.GUARD_SOFT_LIMIT_FRACTION),
         reservation_ttl_s=float(env.GUARD_RESERVATION_TTL_S),
@@ -89,7 +103,16 @@ def _build() -> tuple[CostGuard, BudgetStore]:
         store = RedisBudgetStore(redis=client, fail_open=settings.ENV.GUARD_FAIL_OPEN)
     else:
         store = _memory_store
-    guard = CostGuard(store=store, limits=guard_limits(), soft_limit_hook=_on_soft_limit)
+    from backend.payments.guard_hooks import caller_profile, record_credit_draw
+
+    guard = CostGuard(
+        store=store,
+        limits=guard_limits(),
+        soft_limit_hook=_on_soft_limit,
+        # Accounts: the plan and credits as they are at each call, and the credits ledger.
+        profile_resolver=caller_profile,
+        credits_hook=record_credit_draw,
+    )
     return guard, store
 
 

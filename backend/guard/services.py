@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from asgiref.sync import sync_to_async
 
@@ -67,3 +69,48 @@ def spend_archive_finished_days(*, days_back: int = 2) -> int:
             )
             archived += 1
     return archived
+
+
+def guard_daily_spend_transfer(*, from_client_id: str, to_client_id: str) -> int:
+    """Charge today's settled spend of one client to another (an anonymous client joining
+    an account), so that moving does not hand out a fresh daily budget. Idempotent for the
+    pair and day; returns the micro-dollars charged. The source keeps its own count."""
+    import dataclasses
+    import time
+
+    from asgiref.sync import async_to_sync
+
+    from agents.guard import CallMeta
+    from agents.guard.buckets import plan_buckets, utc_day
+    from backend.guard.runtime import get_store, guard_limits
+
+    now = time.time()
+    day = utc_day(now)
+    limits = guard_limits()
+
+    def client_bucket(client_id: str) -> Any:
+        planned = plan_buckets(
+            meta=CallMeta(client_id=client_id, feature="attach"),
+            plan=limits.plan_limits("free"),
+            limits=limits,
+            now=now,
+        )
+        spec = next(p.spec for p in planned if p.kind == "client")
+        return dataclasses.replace(spec, limit=None, soft_limit=None)
+
+    source, target = client_bucket(from_client_id), client_bucket(to_client_id)
+
+    async def transfer() -> int:
+        store = get_store()
+        spent = (await store.usage([source.key]))[source.key].spent
+        if spent > 0:
+            # A settle of a reservation the store never saw records the amount against
+            # the given buckets once (a repeat with the same id changes nothing).
+            await store.settle(
+                reservation_id=f"attach:{from_client_id}:{to_client_id}:{day}",
+                actual=spent,
+                fallback=[target],
+            )
+        return int(spent)
+
+    return async_to_sync(transfer)()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -41,6 +42,9 @@ INSTALLED_APPS = [
     "backend.channels",
     "backend.tools",
     "backend.factoids",
+    "rest_framework_simplejwt.token_blacklist",
+    "backend.accounts",
+    "backend.payments",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +138,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Accounts: JWT access/refresh tokens (rotated, blacklisted after use and on logout).
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=ENV.JWT_ACCESS_TOKEN_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=ENV.JWT_REFRESH_TOKEN_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a hash of the password: resetting it ends every login.
+    "CHECK_REVOKE_TOKEN": True,
+}
+# Email verification and password reset links stay valid this long.
+PASSWORD_RESET_TIMEOUT = ENV.ACCOUNT_EMAIL_LINK_MAX_AGE_S
+EMAIL_BACKEND = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}[ENV.EMAIL_BACKEND]
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = ENV.EMAIL_HOST
+EMAIL_PORT = ENV.EMAIL_PORT
+EMAIL_HOST_USER = ENV.EMAIL_HOST_USER
+EMAIL_HOST_PASSWORD = ENV.EMAIL_HOST_PASSWORD
+EMAIL_USE_TLS = ENV.EMAIL_USE_TLS
+DEFAULT_FROM_EMAIL = ENV.DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -231,6 +261,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "guard-archive-days": {
         "task": "backend.guard.tasks.archive_finished_days",
         "schedule": 3_600.0,
+    },
+    "accounts-prune-tokens": {
+        "task": "backend.accounts.tasks.prune_expired_tokens",
+        "schedule": 86_400.0,
+    },
+    "payments-process-pending": {
+        "task": "backend.payments.tasks.process_pending_events",
+        "schedule": 300.0,
     },
 }
 

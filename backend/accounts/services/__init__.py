@@ -1,0 +1,1 @@
+"""Writes for accounts, one module per concern (see each module's docstring)."""

@@ -1,0 +1,149 @@
+"""Email verification and password reset by emailed link (Django's signed, expiring tokens).
+
+Links point at the web app (``PUBLIC_URL``), whose pages post the ``uid`` and ``token`` back
+to the API. Mail goes out after the transaction commits, through the task runner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import structlog
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth import password_validation as validators
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from backend.accounts.models import Account
+from backend.accounts.tokens import (
+    email_verification_tokens,
+    password_reset_tokens,
+    uid_for,
+    user_pk_from_uid,
+)
+from backend.core.errors import ValidationError
+
+logger = structlog.get_logger(__name__)
+
+VERIFY_PATH = "/account/verify-email/"
+RESET_PATH = "/account/reset-password/"
+
+
+def public_base_url(base_url: str | None = None) -> str:
+    env = settings.ENV
+    base = env.PUBLIC_URL or base_url or f"http://{env.HOST}:{env.PORT}"
+    return base.rstrip("/")
+
+
+def _link(base_url: str | None, path: str, *, uid: str, token: str) -> str:
+    return f"{public_base_url(base_url)}{path}?{urlencode({'uid': uid, 'token': token})}"
+
+
+def _send(*, to: str, subject: str, body: str) -> None:
+    from backend.accounts.tasks import send_email
+    from backend.core.task_runner import enqueue_on_commit
+
+    enqueue_on_commit(send_email, to, subject, body)
+
+
+def email_send_now(*, to: str, subject: str, body: str) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    logger.info("email_sent", subject=subject)
+
+
+def email_verification_send(*, account: Account, base_url: str | None = None) -> None:
+    if account.email_verified_at is not None:
+        return
+    user = account.user
+    link = _link(
+        base_url,
+        VERIFY_PATH,
+        uid=uid_for(user),
+        token=email_verification_tokens.make_token(user),
+    )
+    _send(
+        to=account.email,
+        subject="Confirm your InsightStream email address",
+        body=(
+            "Welcome to InsightStream.\n\n"
+            f"Confirm your email address by opening this link:\n{link}\n\n"
+            "If you did not sign up, ignore this message."
+        ),
+    )
+
+
+def _user_from(uid: str, token: str, generator: object) -> Any:
+    invalid = ValidationError.for_field("token", "this link is invalid or has expired")
+    pk = user_pk_from_uid(uid)
+    user_model = get_user_model()
+    user = None
+    if pk is not None:
+        try:
+            user = user_model.objects.select_related("account").filter(pk=pk).first()
+        except (ValueError, TypeError):
+            user = None
+    if user is None or not generator.check_token(user, token):  # type: ignore[attr-defined]
+        raise invalid
+    return user
+
+
+def email_verify(*, uid: str, token: str) -> Account:
+    user = _user_from(uid, token, email_verification_tokens)
+    account: Account = user.account  # type: ignore[attr-defined]
+    if account.email_verified_at is None:
+        account.email_verified_at = timezone.now()
+        account.save(update_fields=["email_verified_at"])
+    return account
+
+
+def password_reset_request(*, email: str, base_url: str | None = None) -> None:
+    """Mail a reset link if an account has this address; the answer never says whether."""
+    from backend.accounts.services.auth import normalise_email
+
+    user = (
+        get_user_model()
+        .objects.filter(email__iexact=normalise_email(email), is_active=True)
+        .first()
+    )
+    if user is None or not Account.objects.filter(user=user).exists():
+        logger.info("password_reset_unknown_email")
+        return
+    link = _link(
+        base_url, RESET_PATH, uid=uid_for(user), token=password_reset_tokens.make_token(user)
+    )
+    _send(
+        to=str(user.email),
+        subject="Reset your InsightStream password",
+        body=(
+            f"Set a new password by opening this link:\n{link}\n\n"
+            "The link works once. If you did not ask for it, ignore this message."
+        ),
+    )
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, password: str) -> Account:
+    """Set the new password (validated); the link is spent, and every login ends."""
+    from backend.accounts.services.auth import logout_everywhere
+
+    user = _user_from(uid, token, password_reset_tokens)
+    try:
+        validators.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError(
+            f"password: {exc.messages[0]}", details={"fields": {"password": exc.messages}}
+        ) from None
+    user.set_password(password)  # type: ignore[attr-defined]
+    user.save(update_fields=["password"])  # type: ignore[attr-defined]
+    logout_everywhere(user=user)
+    account: Account = user.account  # type: ignore[attr-defined]
+    # Following the emailed link proves the address too.
+    if account.email_verified_at is None:
+        account.email_verified_at = timezone.now()
+        account.save(update_fields=["email_verified_at"])
+    return account

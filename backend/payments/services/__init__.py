@@ -1,0 +1,1 @@
+"""Writes for payments: checkout (sessions, portal), webhook intake, fulfilment, credits."""
