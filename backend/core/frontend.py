@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
@@ -58,12 +58,12 @@ def resolve_page(page: str) -> Path | None:
 
 @require_safe
 @ensure_csrf_cookie
-def page(request: HttpRequest, path: str = "") -> HttpResponseBase:
+def page(request: HttpRequest, path: str = "") -> HttpResponse:
+    html = "text/html; charset=utf-8"
     if not is_built():
         if path.strip("/"):
             raise NotFoundError("No such page; the chat interface has not been built.")
-        html = "text/html; charset=utf-8"
-        response: HttpResponseBase = HttpResponse(_NOT_BUILT, content_type=html)
+        response = HttpResponse(_NOT_BUILT, content_type=html)
     else:
         found = resolve_page(path)
         status = 200
@@ -72,7 +72,8 @@ def page(request: HttpRequest, path: str = "") -> HttpResponseBase:
             if not not_found.is_file():
                 raise NotFoundError(f"No page at /{path}.")
             found, status = not_found, 404
-        response = FileResponse(found.open("rb"), content_type="text/html; charset=utf-8")
-        response.status_code = status
+        # Read whole: pages are small, and a file iterator is synchronous under ASGI.
+        response = HttpResponse(found.read_bytes(), content_type=html, status=status)
+        response.is_ui_page = True  # type: ignore[attr-defined]  # read by ErrorBodyMiddleware
     response["Cache-Control"] = "no-cache"
     return response

@@ -151,6 +151,9 @@ class ErrorBodyMiddleware(_Middleware):
     def after(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if response.status_code < 400 or response.streaming:
             return response
+        # A page of the chat UI (its own "not found" page) is meant for people.
+        if getattr(response, "is_ui_page", False):
+            return response
         if response.get("Content-Type", "").startswith("application/json"):
             return response
         error_cls = STATUS_CODES.get(response.status_code, InternalError)

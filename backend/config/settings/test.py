@@ -43,3 +43,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(Path(tempfile.gettempdir()) / f"insightstream-test-{os.getpid()}.sqlite3")
     }
+
+# Tests of the UI's pages point FRONTEND_DIST_DIR at an export of their own; the rest see
+# no build, whether or not one exists in the checkout (the browser tests make one).
+FRONTEND_DIST_DIR = ENV.DATA_DIR / "no-frontend-build"
+WHITENOISE_ROOT = None
