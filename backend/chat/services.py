@@ -33,6 +33,8 @@ def session_delete(*, session: ChatSession) -> None:
     from backend.runs.checkpoints import delete_thread
     from backend.runs.eventlog import get_event_log
 
+    # Django clears an instance's pk once it is deleted: keep the thread id before that.
+    thread_id = str(session.id)
     run_ids = [
         str(r) for r in Run.objects.filter(session_id=session.id).values_list("id", flat=True)
     ]
@@ -46,7 +48,7 @@ def session_delete(*, session: ChatSession) -> None:
     log = get_event_log()
     for run_id in run_ids:
         log.delete(run_id=run_id)
-    delete_thread(thread_id=str(session.id))
+    delete_thread(thread_id=thread_id)
 
 
 def message_post(
