@@ -39,3 +39,18 @@ def youtube_server() -> Iterator[YouTubeServer]:
         yield server
     finally:
         server.stop()
+
+
+# Appended, not merged into the imports above: other fixtures land in this file concurrently.
+from tests.fakes.stripe_server import StripeServer  # noqa: E402
+
+
+@pytest.fixture
+def stripe_server() -> Iterator[StripeServer]:
+    """A fresh local Stripe API per test: ``.url``, ``.api_key``, ``.add_price(...)``,
+    ``.complete_session(...)``, ``.requests``."""
+    server = StripeServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -19,8 +20,23 @@ def _rows(queryset: Any, *fields: str) -> list[dict[str, Any]]:
     return list(queryset.values(*fields))
 
 
+def _exact(value: Any) -> Any:
+    """Money as strings (never floats), all the way down."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    return value
+
+
 def account_export(*, account: Account) -> dict[str, Any]:
     """Everything stored about the account, keyed by what it is."""
+    return _exact(_export(account))
+
+
+def _export(account: Account) -> dict[str, Any]:
     from backend.channels.models import Channel, Video
     from backend.chat.models import ChatMessage, ChatSession
     from backend.factoids.models import Factoid, FactoidFeedback, FactoidVote
