@@ -79,7 +79,7 @@ export function ChannelsScreen() {
         <ChannelImport onImported={onImported} />
         <ChannelAdd onAdded={onAdded} />
       </aside>
-      <section className="channels-main" aria-label="Channel analytics">
+      <section className={`channels-main${selected ? " selected" : ""}`} aria-label="Channel analytics">
         {selected ? (
           <ChannelAnalytics key={selected} channelId={selected} />
         ) : (

@@ -1,7 +1,7 @@
 "use client";
 /** The chat screen: sessions on the side, the conversation of `?session=<id>`. */
 import { useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api } from "@/lib/api";
 import type { ChatUIMessage } from "@/lib/chat-types";
 import { transcriptToMessages } from "@/lib/transcript";
@@ -11,6 +11,12 @@ import { Composer } from "@/components/composer";
 import { Conversation, EmptyChat } from "@/components/conversation";
 import { ErrorBanner } from "@/components/error-banner";
 import { SessionList } from "@/components/session-list";
+
+/**
+ * A session created a moment ago for its first message: nothing to load, the message is
+ * sent once it opens. Module state, because `/` and `/chat` are different pages.
+ */
+const created: { current: { id: string; text: string } | null } = { current: null };
 
 type Loaded = {
   id: string;
@@ -31,8 +37,6 @@ export function ChatScreen() {
   const [creating, setCreating] = useState(false);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [attempt, setAttempt] = useState(0);
-  /** A session this page just created for its first message: nothing to load. */
-  const created = useRef<{ id: string; text: string } | null>(null);
 
   useEffect(() => {
     setLoadError(null);
@@ -117,9 +121,11 @@ export function ChatScreen() {
           {sidebarOpen ? "Hide chats" : `Chats (${sessions.sessions.length})`}
         </button>
         {loadError ? (
-          <ErrorBanner error={loadError} onRetry={() => setAttempt((n) => n + 1)} />
+          <div className="scroll-area">
+            <ErrorBanner error={loadError} onRetry={() => setAttempt((n) => n + 1)} />
+          </div>
         ) : sessionId && loaded?.id !== sessionId ? (
-          <p className="muted" role="status">
+          <p className="muted scroll-area" role="status">
             Loading chat…
           </p>
         ) : loaded ? (
@@ -136,8 +142,12 @@ export function ChatScreen() {
           />
         ) : (
           <div className="conversation">
-            <EmptyChat onPick={(text) => void startChat(text)} disabled={creating} />
-            {draftError ? <ErrorBanner error={draftError} onDismiss={() => setDraftError(null)} /> : null}
+            <div className="scroll-area">
+              <div className="scroll-inner">
+                <EmptyChat onPick={(text) => void startChat(text)} disabled={creating} />
+                {draftError ? <ErrorBanner error={draftError} onDismiss={() => setDraftError(null)} /> : null}
+              </div>
+            </div>
             <Composer
               onSend={(text) => void startChat(text)}
               busy={creating}

@@ -1,7 +1,16 @@
 "use client";
 /** The message box: Enter sends, Shift+Enter starts a new line; model picker; Send / Stop. */
 import { useState, type FormEvent, type KeyboardEvent } from "react";
-import type { Models } from "@/lib/api/schemas";
+import type { Model, Models } from "@/lib/api/schemas";
+
+function modelLabel(model: Model): string {
+  if (model.offline) return model.id === "offline" ? "Offline model (free)" : `${model.id} (offline)`;
+  const price =
+    model.input_per_million_usd && model.output_per_million_usd
+      ? ` ($${Number(model.input_per_million_usd)}/$${Number(model.output_per_million_usd)} per M tokens)`
+      : "";
+  return `${model.id}${price}`;
+}
 
 export function Composer({
   onSend,
@@ -40,44 +49,50 @@ export function Composer({
   }
 
   return (
-    <form className="composer" onSubmit={submit}>
-      <textarea
-        aria-label="Message"
-        placeholder="Ask for video ideas, keywords, hashtags… (Enter sends, Shift+Enter for a new line)"
-        value={text}
-        rows={2}
-        onChange={(event) => setText(event.target.value)}
-        onKeyDown={onKeyDown}
-        autoFocus={autoFocus}
-      />
-      <div className="composer-bar">
-        <label className="model-picker">
-          <span aria-hidden="true">Model</span>
-          <select
-            aria-label="Model"
-            value={model ?? ""}
-            onChange={(event) => onModelChange(event.target.value)}
-            disabled={!models}
-          >
-            {!models && <option value="">Loading…</option>}
-            {models?.results.map((option) => (
-              <option key={option.id} value={option.id}>
-                {option.offline ? `${option.id} (offline)` : option.id}
-              </option>
-            ))}
-          </select>
-        </label>
-        <div className="composer-actions">
-          {busy && onStop && (
-            <button type="button" className="secondary" onClick={onStop} disabled={stopping}>
-              Stop
+    <div className="composer-wrap">
+      <form className="composer" onSubmit={submit}>
+        <textarea
+          aria-label="Message"
+          aria-describedby="composer-hint"
+          placeholder="Ask for video ideas, keywords, hashtags…"
+          value={text}
+          rows={2}
+          onChange={(event) => setText(event.target.value)}
+          onKeyDown={onKeyDown}
+          autoFocus={autoFocus}
+        />
+        <div className="composer-bar">
+          <label className="model-picker">
+            <span aria-hidden="true">Model</span>
+            <select
+              aria-label="Model"
+              value={model ?? ""}
+              onChange={(event) => onModelChange(event.target.value)}
+              disabled={!models}
+            >
+              {!models && <option value="">Loading…</option>}
+              {models?.results.map((option) => (
+                <option key={option.id} value={option.id}>
+                  {modelLabel(option)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <p id="composer-hint" className="composer-hint small muted">
+            Enter sends · Shift+Enter for a new line
+          </p>
+          <div className="composer-actions">
+            {busy && onStop && (
+              <button type="button" className="secondary" onClick={onStop} disabled={stopping}>
+                Stop
+              </button>
+            )}
+            <button type="submit" disabled={busy || !text.trim()}>
+              Send
             </button>
-          )}
-          <button type="submit" disabled={busy || !text.trim()}>
-            Send
-          </button>
+          </div>
         </div>
-      </div>
-    </form>
+      </form>
+    </div>
   );
 }

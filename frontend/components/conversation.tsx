@@ -139,46 +139,56 @@ export function Conversation({
   }, [stopRequested, runId, stopped]);
 
   // Keep the newest step in view while it streams, unless the reader scrolled up.
-  const endRef = useRef<HTMLDivElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
   useEffect(() => {
-    const nearBottom =
-      window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 160;
-    if (nearBottom) endRef.current?.scrollIntoView({ block: "end" });
-  }, [messages]);
+    const box = scrollRef.current;
+    if (box && stick.current) box.scrollTop = box.scrollHeight;
+  }, [messages, status]);
 
   return (
     <div className="conversation">
-      {messages.length === 0 && !busy && <EmptyChat onPick={send} />}
-      <ol className="messages">
-        {messages.map((message, index) =>
-          message.role === "user" ? (
-            <li key={message.id} className="message user">
-              <div className="bubble" data-testid="user-message">
-                {messageText(message)}
-              </div>
-            </li>
-          ) : (
-            <li key={message.id} className="message assistant">
-              <RunView
-                message={message}
-                active={busy && index === messages.length - 1}
-                stopped={Boolean(message.metadata?.run_id && stopped.has(message.metadata.run_id))}
-              />
-            </li>
-          ),
-        )}
-        {status === "submitted" && messages[messages.length - 1]?.role === "user" && (
-          <li className="message assistant">
-            <p className="muted small working">Starting…</p>
-          </li>
-        )}
-      </ol>
-      <div ref={endRef} />
-      <p className="sr-only" role="status">
-        {busy ? "The assistant is working." : messages.length ? "Ready." : ""}
-      </p>
-      {error && <ErrorBanner error={error} onDismiss={clearError} />}
-      {stopError ? <ErrorBanner error={stopError} onDismiss={() => setStopError(null)} /> : null}
+      <div
+        className="scroll-area"
+        ref={scrollRef}
+        onScroll={(event) => {
+          const box = event.currentTarget;
+          stick.current = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+        }}
+      >
+        <div className="scroll-inner">
+          {messages.length === 0 && !busy && <EmptyChat onPick={send} />}
+          <ol className="messages">
+            {messages.map((message, index) =>
+              message.role === "user" ? (
+                <li key={message.id} className="message user">
+                  <div className="bubble" data-testid="user-message">
+                    {messageText(message)}
+                  </div>
+                </li>
+              ) : (
+                <li key={message.id} className="message assistant">
+                  <RunView
+                    message={message}
+                    active={busy && index === messages.length - 1}
+                    stopped={Boolean(message.metadata?.run_id && stopped.has(message.metadata.run_id))}
+                  />
+                </li>
+              ),
+            )}
+            {status === "submitted" && messages[messages.length - 1]?.role === "user" && (
+              <li className="message assistant">
+                <p className="muted small working">Starting…</p>
+              </li>
+            )}
+          </ol>
+          <p className="sr-only" role="status">
+            {busy ? "The assistant is working." : messages.length ? "Ready." : ""}
+          </p>
+          {error && <ErrorBanner error={error} onDismiss={clearError} />}
+          {stopError ? <ErrorBanner error={stopError} onDismiss={() => setStopError(null)} /> : null}
+        </div>
+      </div>
       <Composer
         onSend={send}
         onStop={() => setStopRequested(true)}

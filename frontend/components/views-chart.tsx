@@ -28,6 +28,16 @@ function ChartTooltip({ active, payload }: { active?: boolean; payload?: { paylo
   );
 }
 
+/** Powers of ten around the views: a log axis whose ticks read 100, 1K, 10K… */
+export function logDomain(values: number[]): [number, number] {
+  const positive = values.filter((v) => v > 0);
+  if (!positive.length) return [1, 10];
+  const low = 10 ** Math.floor(Math.log10(Math.min(...positive)));
+  let high = 10 ** Math.ceil(Math.log10(Math.max(...positive)));
+  if (high <= low) high = low * 10;
+  return [low, high];
+}
+
 export function ViewsChart({ videos, flags }: { videos: Video[]; flags: Map<string, string> }) {
   const points: Point[] = videos
     .filter((video) => video.views > 0)
@@ -42,6 +52,9 @@ export function ViewsChart({ videos, flags }: { videos: Video[]; flags: Map<stri
     { name: "High outliers", flag: "high", color: "#0f9d58" },
     { name: "Low outliers", flag: "low", color: "#d93025" },
   ];
+  const [low10, high10] = logDomain(points.map((p) => p.views));
+  const ticks: number[] = [];
+  for (let tick = low10; tick <= high10; tick *= 10) ticks.push(tick);
   const high = points.filter((p) => p.flag === "high").length;
   const low = points.filter((p) => p.flag === "low").length;
   return (
@@ -62,8 +75,8 @@ export function ViewsChart({ videos, flags }: { videos: Video[]; flags: Map<stri
               dataKey="views"
               name="Views"
               scale="log"
-              domain={["auto", "auto"]}
-              allowDataOverflow
+              domain={[low10, high10]}
+              ticks={ticks}
               tickFormatter={(v: number) => formatCompact(v)}
               width={56}
             />
