@@ -20,7 +20,7 @@ describe("describeError", () => {
     const view = describeError(await ApiError.fromResponse(response));
     expect(view.code).toBe("BUDGET_EXCEEDED");
     expect(view.title).toMatch(/limit/);
-    expect(view.message).toContain("your daily AI budget limit of $0.05");
+    expect(view.message).toContain("your daily AI budget limit of $0.05 per day");
     expect(view.action).toContain("API key");
     expect(view.link).toEqual({ href: "/account", label: "Use an API key or upgrade" });
     expect(describeError(ApiError.fromBody(402, budgetBody), { billingEnabled: true }).link?.label).toBe(
