@@ -93,6 +93,7 @@ export function ChatScreen() {
 
   return (
     <div className="chat-layout">
+      <h1 className="sr-only">Chat</h1>
       <aside
         id="chat-sidebar"
         className={`chat-sidebar${sidebarOpen ? " open" : ""}`}

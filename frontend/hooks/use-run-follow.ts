@@ -62,8 +62,7 @@ export function useRunFollow(
       source.close();
       window.clearTimeout(timer);
     };
-    // `poll` is a fresh function each render; the stream URL names the run.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `poll` is a fresh function each render; the stream URL alone names the run.
   }, [streamUrl]);
 
   return state;
