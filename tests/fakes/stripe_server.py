@@ -10,7 +10,8 @@ the parameters differ, as Stripe does.
 
 Endpoints: ``POST /v1/customers``, ``POST /v1/checkout/sessions``,
 ``GET /v1/checkout/sessions/{id}``, ``POST /v1/billing_portal/sessions``,
-``GET /v1/charges/{id}``. Tests play the buyer with ``complete_session``.
+``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``. Tests play the buyer with
+``complete_session``.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class StripeServer:
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -143,7 +145,18 @@ class StripeServer:
             session["status"] = "complete"
             session["payment_status"] = payment_status
             if session["mode"] == "payment":
-                session["payment_intent"] = _new_id("pi")
+                intent_id = _new_id("pi")
+                session["payment_intent"] = intent_id
+                intent_data = session.get("_payment_intent_data") or {}
+                self.payment_intents[intent_id] = {
+                    "id": intent_id,
+                    "object": "payment_intent",
+                    "amount": session["amount_total"],
+                    "currency": session["currency"],
+                    "customer": session["customer"],
+                    "metadata": intent_data.get("metadata") or {},
+                    "status": "succeeded" if payment_status == "paid" else "processing",
+                }
             else:
                 session["subscription"] = _new_id("sub")
             return json.loads(json.dumps(session))
@@ -228,6 +241,15 @@ class StripeServer:
                 "return_url": params.get("return_url"),
                 "url": f"https://billing.stripe.test/p/session/{secrets.token_hex(8)}",
             }
+        match = re.fullmatch(r"/v1/payment_intents/([^/]+)", path)
+        if method == "GET" and match:
+            with self._lock:
+                intent = self.payment_intents.get(match.group(1))
+            if intent is None:
+                raise StripeApiError(
+                    404, f"No such payment_intent: '{match.group(1)}'", param="intent"
+                )
+            return 200, intent
         match = re.fullmatch(r"/v1/charges/([^/]+)", path)
         if method == "GET" and match:
             with self._lock:

@@ -445,12 +445,30 @@ def _purchase_for_charge(charge_like: Mapping[str, Any]) -> CheckoutSession | No
         if record is not None:
             return record
     checkout_id = (charge_like.get("metadata") or {}).get("checkout_id")
+    if not checkout_id and payment_intent:
+        # Not fulfilled yet (a refund can arrive first): the payment intent carries the
+        # checkout's metadata (payment_intent_data), so ask Stripe for it.
+        checkout_id = (_payment_intent(payment_intent).get("metadata") or {}).get("checkout_id")
     if checkout_id:
         try:
-            return CheckoutSession.objects.filter(pk=checkout_id).first()
+            return CheckoutSession.objects.filter(
+                pk=checkout_id, mode=CheckoutSession.Mode.PAYMENT
+            ).first()
         except Exception:
             return None
     return None
+
+
+def _payment_intent(payment_intent_id: str) -> Mapping[str, Any]:
+    from backend.payments.stripe_api import as_dict, stripe_client, stripe_enabled
+
+    if not stripe_enabled():
+        return {}
+    try:
+        return as_dict(stripe_client().v1.payment_intents.retrieve(payment_intent_id))
+    except Exception:
+        logger.warning("stripe_payment_intent_lookup_failed", payment_intent=payment_intent_id)
+        return {}
 
 
 def _taken_back(account: Account, charge_id: str) -> Decimal:

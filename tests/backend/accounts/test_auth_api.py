@@ -54,7 +54,10 @@ def test_garbage_and_foreign_bearer_tokens_are_refused(api_client):
     # A token signed with another key is as good as garbage.
     import jwt
 
-    forged = jwt.encode({"token_type": "access", "user_id": "1", "jti": "x"}, "another-signing-key-that-is-long-enough-0000")
+    forged = jwt.encode(
+        {"token_type": "access", "user_id": "1", "jti": "x"},
+        "another-signing-key-that-is-long-enough-0000",
+    )
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert error_of(api_client.get("/api/accounts/me/"), 401)["code"] == "UNAUTHORIZED"
 
