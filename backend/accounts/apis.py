@@ -108,6 +108,9 @@ class RegisterApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RegisterInput"
+
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
         session = serializers.BooleanField(default=False)
@@ -132,6 +135,9 @@ class LoginApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LoginInput"
+
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
         session = serializers.BooleanField(default=False)
@@ -154,6 +160,9 @@ class TokenRefreshApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TokenRefreshInput"
+
         refresh = serializers.CharField()
 
     @extend_schema(request=InputSerializer, responses={200: TokensSerializer})
@@ -169,6 +178,9 @@ class LogoutApi(APIView):
     permission_classes = [HasAccount]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LogoutInput"
+
         refresh = serializers.CharField(required=False)
 
     @extend_schema(request=InputSerializer, responses={204: None})
@@ -193,6 +205,9 @@ class MeApi(APIView):
     permission_classes = [HasAccount]
 
     class DeleteSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MeDelete"
+
         password = serializers.CharField(trim_whitespace=False)
 
     @extend_schema(responses={200: AccountSerializer})
@@ -229,6 +244,9 @@ class VerifyEmailApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VerifyEmailInput"
+
         uid = serializers.CharField(max_length=64)
         token = serializers.CharField(max_length=128)
 
@@ -258,6 +276,9 @@ class PasswordResetApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PasswordResetInput"
+
         email = serializers.EmailField(max_length=254)
 
     @extend_schema(request=InputSerializer, responses={202: None})
@@ -280,6 +301,9 @@ class PasswordResetConfirmApi(APIView):
     authentication_classes: list = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PasswordResetConfirmInput"
+
         uid = serializers.CharField(max_length=64)
         token = serializers.CharField(max_length=128)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -308,6 +332,9 @@ class ApiKeyListCreateApi(APIView):
     permission_classes = [HasAccount]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApiKeyListCreateInput"
+
         name = serializers.CharField(max_length=100)
 
     @extend_schema(responses={200: ApiKeySerializer(many=True)})
@@ -343,6 +370,9 @@ class AdminStatsApi(APIView):
     permission_classes = [IsStaffOrAdminKey]
 
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AdminStatsFilter"
+
         days = serializers.IntegerField(min_value=1, max_value=366, default=14)
 
     @extend_schema(parameters=[FilterSerializer], responses={200: dict})

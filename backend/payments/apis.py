@@ -37,6 +37,9 @@ class PriceListApi(APIView):
     authentication_classes: list = []
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PriceListOutput"
+
         enabled = serializers.BooleanField()
         prices = serializers.ListField(child=serializers.DictField())
 
@@ -58,6 +61,9 @@ class CheckoutSessionCreateApi(APIView):
     permission_classes = [HasAccount]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CheckoutSessionCreateInput"
+
         price_key = serializers.CharField(max_length=64)
 
     @extend_schema(request=InputSerializer, responses={201: CheckoutSessionSerializer})
@@ -79,6 +85,9 @@ class CheckoutSessionSyncApi(APIView):
     permission_classes = [HasAccount]
 
     class OutputSerializer(CheckoutSessionSerializer):
+        class Meta:
+            ref_name = "CheckoutSessionSyncOutput"
+
         plan = serializers.CharField()
         credits_usd = serializers.CharField()
 
@@ -99,6 +108,9 @@ class PortalSessionApi(APIView):
     permission_classes = [HasAccount]
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PortalSessionOutput"
+
         url = serializers.CharField()
 
     @extend_schema(request=None, responses={201: OutputSerializer})
@@ -116,6 +128,7 @@ class CreditsApi(APIView):
         class Meta:
             model = CreditEntry
             fields = ["kind", "amount_usd", "note", "created_at"]
+            ref_name = "CreditEntry"
 
     @extend_schema(responses={200: EntrySerializer(many=True)})
     def get(self, request: Request) -> Response:
