@@ -1,0 +1,21 @@
+"""End to end in headless Chromium (playwright-core) against the real backend.
+
+Each scenario is a Node test file beside this one; screenshots of each screen land in
+test-results/e2e/.
+"""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "chat.test.mjs",
+        "resume.test.mjs",
+        "factoids.test.mjs",
+        "budget.test.mjs",
+        "channels.test.mjs",
+    ],
+)
+def test_browser_scenario(run_spec, spec):
+    run_spec(spec)
