@@ -1,12 +1,14 @@
 /** Uploads per day as a heat-map (weeks × weekdays) beside the upload-consistency score. */
 import type { UploadStreak } from "@/lib/api/schemas";
-import { intensity, uploadCalendar } from "@/lib/calendar";
+import { calendarEnd, intensity, uploadCalendar } from "@/lib/calendar";
 import { formatDate, formatNumber, humanize } from "@/lib/format";
 
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 export function UploadCalendar({ streak, publishedAt }: { streak: UploadStreak; publishedAt: string[] }) {
-  const weeks = uploadCalendar(publishedAt, streak.as_of, Math.max(1, streak.uploads_per_week.length || 26));
+  const weekCount = Math.max(1, streak.uploads_per_week.length || 26);
+  const end = calendarEnd(publishedAt, streak.as_of, weekCount);
+  const weeks = uploadCalendar(publishedAt, end, weekCount);
   const max = Math.max(0, ...weeks.flatMap((week) => week.days.map((day) => day.count)));
   return (
     <section className="card calendar" aria-labelledby="calendar-heading">
@@ -53,7 +55,8 @@ export function UploadCalendar({ streak, publishedAt }: { streak: UploadStreak; 
       <div className="table-wrap">
         <table className="heatmap">
           <caption className="small muted">
-            Uploads per day, {weeks.length} weeks to {formatDate(streak.as_of)}
+            Uploads per day, {weeks.length} weeks to {formatDate(end)}
+            {end !== streak.as_of ? " (the last upload; none since)" : ""}
           </caption>
           <tbody>
             {WEEKDAYS.map((label, row) => (

@@ -42,3 +42,15 @@ export function intensity(count: number, max: number): number {
   if (count <= 0 || max <= 0) return 0;
   return Math.min(4, Math.ceil((count / max) * 4));
 }
+
+/**
+ * Where the heat-map ends: `asOf`, or the last upload when the channel has been silent
+ * for longer than the calendar shows (an empty grid would say nothing about its rhythm).
+ */
+export function calendarEnd(publishedAt: string[], asOf: string, weeks: number): string {
+  const times = publishedAt.map((value) => new Date(value).getTime()).filter((t) => !Number.isNaN(t));
+  if (times.length === 0) return asOf;
+  const last = Math.max(...times);
+  const windowStart = new Date(asOf).getTime() - weeks * 7 * DAY_MS;
+  return last < windowStart ? new Date(last).toISOString() : asOf;
+}

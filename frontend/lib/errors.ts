@@ -75,7 +75,7 @@ export function describeError(error: unknown, opts: { billingEnabled?: boolean }
       return {
         code: api.code,
         title: "Budget limit reached",
-        message: `You have reached ${what}${amount}${window ? ` per ${window}` : ""}. ${api.message}`,
+        message: `You have reached ${what}${amount}${window ? ` (UTC day ${window})` : ""}. ${api.message}`,
         action:
           bucket === "global"
             ? "The service's budget resets at midnight UTC."

@@ -10,7 +10,7 @@ const budgetBody = {
   error: {
     code: "BUDGET_EXCEEDED",
     message: "Your daily AI budget is used up. It resets at midnight UTC; use an API key or upgrade your plan for a larger daily budget.",
-    details: { bucket: "client", plan: "anonymous", limit_usd: "0.050000", remaining_usd: "0.000000", window: "day" },
+    details: { bucket: "client", plan: "anonymous", limit_usd: "0.050000", remaining_usd: "0.000000", window: "2026-11-21" },
   },
 };
 
@@ -20,7 +20,7 @@ describe("describeError", () => {
     const view = describeError(await ApiError.fromResponse(response));
     expect(view.code).toBe("BUDGET_EXCEEDED");
     expect(view.title).toMatch(/limit/);
-    expect(view.message).toContain("your daily AI budget limit of $0.05 per day");
+    expect(view.message).toContain("your daily AI budget limit of $0.05 (UTC day 2026-11-21)");
     expect(view.action).toContain("API key");
     expect(view.link).toEqual({ href: "/account", label: "Use an API key or upgrade" });
     expect(describeError(ApiError.fromBody(402, budgetBody), { billingEnabled: true }).link?.label).toBe(

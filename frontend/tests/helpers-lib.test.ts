@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { intensity, uploadCalendar } from "@/lib/calendar";
+import { calendarEnd, intensity, uploadCalendar } from "@/lib/calendar";
 import { parseChannelRef } from "@/lib/channel-ref";
 import { INITIAL_RUN, reduceRunEvent } from "@/lib/run-events";
 import { transcriptToMessages } from "@/lib/transcript";
@@ -76,6 +76,20 @@ describe("uploadCalendar", () => {
     expect(intensity(2, 2)).toBe(4);
     expect(intensity(1, 4)).toBe(1);
     expect(intensity(0, 4)).toBe(0);
+  });
+});
+
+describe("calendarEnd", () => {
+  it("ends at as_of while the channel uploads within the window", () => {
+    expect(calendarEnd(["2026-03-01T00:00:00Z"], "2026-03-05T12:00:00Z", 26)).toBe("2026-03-05T12:00:00Z");
+  });
+  it("ends at the last upload when the channel has been silent longer than the window", () => {
+    expect(calendarEnd(["2023-06-10T08:00:00Z", "2023-01-01T00:00:00Z"], "2026-11-21T00:00:00Z", 26)).toBe(
+      "2023-06-10T08:00:00.000Z",
+    );
+  });
+  it("keeps as_of without uploads", () => {
+    expect(calendarEnd([], "2026-11-21T00:00:00Z", 26)).toBe("2026-11-21T00:00:00Z");
   });
 });
 

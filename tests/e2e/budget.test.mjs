@@ -19,6 +19,8 @@ test("a zero budget shows the upgrade message", async () => {
     assert.equal(await banner.getAttribute("role"), "alert");
     const text = await banner.innerText();
     assert.match(text, /limit/i);
+    // The zero daily budget refused it (not the per-call cap: the model is cheap).
+    assert.match(text, /daily|day/i);
     assert.match(text, /API key|upgrade/i);
     assert.equal(await page.getByTestId("tool-card").count(), 0, "nothing ran");
     await screenshot(page, "budget-exceeded");

@@ -49,8 +49,8 @@ def live_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             [
                 {
                     "id": PRICED_MODEL,
-                    "input_per_million": "3",
-                    "output_per_million": "15",
+                    "input_per_million": "0.1",
+                    "output_per_million": "0.4",
                     "context_length": 128000,
                 }
             ]
