@@ -9,13 +9,11 @@ import pytest
 
 @pytest.mark.parametrize(
     "spec",
-    [
-        "chat.test.mjs",
-        "resume.test.mjs",
-        "factoids.test.mjs",
-        "budget.test.mjs",
-        "channels.test.mjs",
-    ],
+    ["chat.test.mjs", "resume.test.mjs", "factoids.test.mjs", "budget.test.mjs"],
 )
 def test_browser_scenario(run_spec, spec):
     run_spec(spec)
+
+
+def test_channel_analytics_from_the_shared_csv(run_spec, shared_data):
+    run_spec("channels.test.mjs")
