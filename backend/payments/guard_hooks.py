@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import structlog
 from asgiref.sync import sync_to_async
+from django.core.exceptions import ValidationError as DjangoValidationError
 
 from agents.guard import CallerProfile, CallMeta
 from agents.guard.pricing import usd_to_micros
@@ -31,7 +32,10 @@ def _lookup(client_id: str) -> tuple[CallerProfile, Decimal] | None:
     from backend.accounts.models import Account
     from backend.payments.selectors import credit_totals
 
-    row = Account.objects.filter(client_id=client_id).values("id", "plan").first()
+    try:
+        row = Account.objects.filter(client_id=client_id).values("id", "plan").first()
+    except (ValueError, DjangoValidationError):
+        return None  # not a client id at all (the CLI's "anonymous", say): no account
     if row is None:
         return None
     credited, balance = credit_totals(account_id=row["id"])
