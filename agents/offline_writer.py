@@ -57,7 +57,7 @@ def _content_ideas(out: dict[str, Any]) -> list[str]:
         )
     if out.get("fallback"):
         reason = out.get("fallback_reason")
-        lines.append(f"_Template ideas: the model's reply was unusable ({reason})._")
+        lines += ["", f"_Template ideas: the model's reply was unusable ({reason})._"]
     return lines
 
 
@@ -84,9 +84,10 @@ def _keyword_research(out: dict[str, Any]) -> list[str]:
     ):
         entries = out.get(key, [])[:6]
         if entries:
-            lines.append(f"**{title}**")
+            # Blank lines: a heading or note right after a paragraph or list joins it.
+            lines += ["", f"**{title}**"]
             lines += [_keyword_line(entry) for entry in entries]
-    lines.append("_Volumes are views met by existing videos, a proxy, not search counts._")
+    lines += ["", "_Volumes are views met by existing videos, a proxy, not search counts._"]
     return lines
 
 
