@@ -132,6 +132,7 @@ class ChannelAnalyticsApi(APIView):
     class FilterSerializer(serializers.Serializer):
         as_of = serializers.DateTimeField(required=False)
         shorts_max_seconds = serializers.IntegerField(required=False, min_value=1, max_value=600)
+        top_n = serializers.IntegerField(required=False, min_value=0, max_value=500)
 
     def get(self, request: Request, channel_id: str) -> Response:
         identity = identity_of(request)
@@ -147,8 +148,9 @@ class ChannelAnalyticsApi(APIView):
         as_of = filters.validated_data.get("as_of") or channel.fetched_at
         if "as_of" in accepted:
             raw_args["as_of"] = as_of.isoformat()
-        if "shorts_max_seconds" in accepted and "shorts_max_seconds" in filters.validated_data:
-            raw_args["shorts_max_seconds"] = filters.validated_data["shorts_max_seconds"]
+        for name in ("shorts_max_seconds", "top_n"):
+            if name in accepted and name in filters.validated_data:
+                raw_args[name] = filters.validated_data[name]
         return Response(tool_run(name=self.tool_name, raw_args=raw_args, identity=identity))
 
 

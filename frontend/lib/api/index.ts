@@ -85,7 +85,9 @@ export const api = {
       videoPageSchema,
       `/api/channels/${id(channelId)}/videos/?page_size=500&page=${page}`,
     ),
-  outliers: (channelId: string) => apiJson(outliersSchema, `/api/channels/${id(channelId)}/outliers/`),
+  // top_n=500: the table lists every scored video (up to 500 besides the flagged ones).
+  outliers: (channelId: string) =>
+    apiJson(outliersSchema, `/api/channels/${id(channelId)}/outliers/?top_n=500`),
   uploadStreak: (channelId: string) =>
     apiJson(uploadStreakSchema, `/api/channels/${id(channelId)}/upload-streak/`),
 };

@@ -130,6 +130,18 @@ def test_outliers_and_streak_come_from_the_agent_tools(anon_client, datasci):
     assert anon_client.get(f"/api/channels/{nana.id}/outliers/?as_of=garbage").status_code == 400
 
 
+def test_outliers_can_list_every_scored_video(anon_client, datasci):
+    import_datasci(anon_client, datasci)
+    nana = Channel.objects.get(title="TechWorld with Nana")
+    default = anon_client.get(f"/api/channels/{nana.id}/outliers/").json()
+    everything = anon_client.get(f"/api/channels/{nana.id}/outliers/?top_n=500").json()
+    assert len(default["videos"]) < everything["videos_scored"]
+    assert len(everything["videos"]) == everything["videos_scored"]
+    response = anon_client.get(f"/api/channels/{nana.id}/outliers/?top_n=501")
+    assert response.status_code == 400
+    assert "top_n" in response.json()["error"]["details"]["fields"]
+
+
 def test_channel_numbers_carry_their_source_and_snapshot_time(anon_client, datasci):
     import_datasci(anon_client, datasci, snapshot_at="2024-12-20T00:00:00Z")
     nana = Channel.objects.get(title="TechWorld with Nana")
