@@ -80,6 +80,7 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
         emit=ctx.emit,
     )
     tool_results: list[dict[str, Any]] = []
+    started_args: dict[str, Any] = {}
     planned_once = False
     config: RunnableConfig = {"configurable": {"thread_id": str(run.session_id or run.id)}}
     async with open_graph() as graph:
@@ -116,8 +117,12 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
                     await coalescer.flush()
                     data = {key: value for key, value in payload.items() if key != "type"}
                     await ctx.emit(str(kind), data)
+                    if kind == "tool.started":
+                        started_args[str(data.get("call_id"))] = data.get("args")
                     if kind in ("tool.completed", "tool.failed"):
-                        tool_results.append(data)
+                        # The transcript shows each call with what it was asked.
+                        args = started_args.get(str(data.get("call_id")))
+                        tool_results.append({**data, "args": args})
         await coalescer.flush()
         state = await graph.aget_state(config)
     text = coalescer.text or _final_text(state.values.get("messages", []))

@@ -48,7 +48,7 @@ export function transcriptToMessages(transcript: Transcript): LoadedTranscript {
     }
     const parts: ChatUIMessage["parts"] = [{ type: "step-start" }];
     for (const result of message.tool_results) {
-      const base = { type: `tool-${result.name}` as const, toolCallId: result.call_id, input: undefined };
+      const base = { type: `tool-${result.name}` as const, toolCallId: result.call_id, input: result.args ?? undefined };
       parts.push(
         (result.error
           ? { ...base, state: "output-error", errorText: `${result.error.code}: ${result.error.message}` }

@@ -70,6 +70,8 @@ export const toolResultSchema = z.object({
   output: z.unknown().optional(),
   error: errorInfoSchema.nullable().optional(),
   duration_ms: z.number().optional(),
+  // What the call was asked; absent on answers stored before it was recorded.
+  args: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 
 export const transcriptMessageSchema = z.object({

@@ -80,6 +80,10 @@ async def test_full_flow_streams_every_step(chat):
     assert transcript["messages"][1]["content"] == completed["text"]
     assert transcript["runs"][0]["status"] == "completed"
     assert transcript["totals"]["input_tokens"] > 0
+    # Each stored tool result carries the arguments its call was planned with.
+    planned = {call["call_id"]: call["args"] for call in plan["tool_calls"]}
+    stored = transcript["messages"][1]["tool_results"]
+    assert {result["call_id"]: result["args"] for result in stored} == planned
 
 
 async def test_reconnect_at_every_position_loses_and_duplicates_nothing(chat):
