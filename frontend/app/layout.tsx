@@ -1,6 +1,6 @@
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
-import { AppProvider } from "@/components/app-provider";
+import { AppGate, AppProvider } from "@/components/app-provider";
 import { SiteNav } from "@/components/site-nav";
 import "./globals.css";
 
@@ -15,13 +15,15 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <a className="skip-link" href="#main">
-          Skip to content
-        </a>
-        <SiteNav />
-        <main id="main">
-          <AppProvider>{children}</AppProvider>
-        </main>
+        <AppProvider>
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <SiteNav />
+          <main id="main">
+            <AppGate>{children}</AppGate>
+          </main>
+        </AppProvider>
       </body>
     </html>
   );

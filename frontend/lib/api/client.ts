@@ -71,7 +71,20 @@ export async function apiJson<T>(
     body = JSON.stringify(json);
   }
   const response = await apiFetch(path, { ...rest, headers, body });
-  const data: unknown = response.status === 204 ? null : await response.json();
+  // 204, and 202 answers such as "the email is on its way", have no body.
+  const text = response.status === 204 ? "" : await response.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new ApiError({
+        code: "UNKNOWN",
+        status: response.status,
+        message: `Unexpected response from ${path}: not JSON`,
+      });
+    }
+  }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     throw new ApiError({

@@ -1,7 +1,17 @@
 /** The backend's endpoints the UI uses, each validated with its schema. */
-import { apiJson } from "./client";
+import { apiFetch, apiJson } from "./client";
 import {
+  accountSchema,
   anySchema,
+  apiKeyCreatedSchema,
+  apiKeyListSchema,
+  apiKeySchema,
+  checkoutSessionSchema,
+  checkoutSyncSchema,
+  creditPageSchema,
+  portalSchema,
+  pricesSchema,
+  signedInSchema,
   channelAddSchema,
   channelPageSchema,
   clientSchema,
@@ -28,6 +38,10 @@ const id = encodeURIComponent;
 
 export type Vote = "up" | "down" | "none";
 export type FactoidOrdering = "-created_at" | "-score";
+export type Credentials = { email: string; password: string };
+
+/** The account export as a file: its JSON and the name the server suggests. */
+export type ExportFile = { blob: Blob; filename: string };
 
 export const api = {
   config: () => apiJson(configSchema, "/api/config/"),
@@ -90,4 +104,72 @@ export const api = {
     apiJson(outliersSchema, `/api/channels/${id(channelId)}/outliers/?top_n=500`),
   uploadStreak: (channelId: string) =>
     apiJson(uploadStreakSchema, `/api/channels/${id(channelId)}/upload-streak/`),
+
+  // Accounts. The browser signs in with Django's session cookie (`session: true`); the
+  // anonymous client cookie travels along, so the backend attaches that visitor's history.
+  register: (body: Credentials) =>
+    apiJson(signedInSchema, "/api/accounts/register/", {
+      method: "POST",
+      json: { ...body, session: true },
+    }),
+  login: (body: Credentials) =>
+    apiJson(signedInSchema, "/api/accounts/login/", {
+      method: "POST",
+      json: { ...body, session: true },
+    }),
+  logout: () => apiJson(emptySchema, "/api/accounts/logout/", { method: "POST", json: {} }),
+  account: () => apiJson(accountSchema, "/api/accounts/me/"),
+  deleteAccount: (password: string) =>
+    apiJson(emptySchema, "/api/accounts/me/", { method: "DELETE", json: { password } }),
+  exportAccount: async (): Promise<ExportFile> => {
+    const response = await apiFetch("/api/accounts/export/");
+    return {
+      blob: await response.blob(),
+      filename: filenameFromDisposition(response.headers.get("Content-Disposition")) ?? "insightstream-account.json",
+    };
+  },
+  verifyEmail: (uid: string, token: string) =>
+    apiJson(accountSchema, "/api/accounts/verify-email/", { method: "POST", json: { uid, token } }),
+  resendVerification: () =>
+    apiJson(emptySchema, "/api/accounts/verify-email/resend/", { method: "POST", json: {} }),
+  requestPasswordReset: (email: string) =>
+    apiJson(emptySchema, "/api/accounts/password-reset/", { method: "POST", json: { email } }),
+  confirmPasswordReset: (body: { uid: string; token: string; password: string }) =>
+    apiJson(emptySchema, "/api/accounts/password-reset/confirm/", { method: "POST", json: body }),
+  apiKeys: () => apiJson(apiKeyListSchema, "/api/accounts/api-keys/"),
+  createApiKey: (name: string) =>
+    apiJson(apiKeyCreatedSchema, "/api/accounts/api-keys/", { method: "POST", json: { name } }),
+  revokeApiKey: (keyId: string) =>
+    apiJson(apiKeySchema, `/api/accounts/api-keys/${id(keyId)}/`, { method: "DELETE" }),
+
+  // Payments (Stripe Checkout; 503 UPSTREAM_UNAVAILABLE when billing is not configured).
+  prices: () => apiJson(pricesSchema, "/api/payments/prices/"),
+  /** `idempotencyKey`: one per click, so a retried request reuses its Checkout Session. */
+  startCheckout: (priceKey: string, idempotencyKey: string) =>
+    apiJson(checkoutSessionSchema, "/api/payments/session/", {
+      method: "POST",
+      headers: { "Idempotency-Key": idempotencyKey },
+      json: { price_key: priceKey },
+    }),
+  checkoutStatus: (sessionId: string) =>
+    apiJson(checkoutSyncSchema, `/api/payments/session/${id(sessionId)}/`),
+  billingPortal: () => apiJson(portalSchema, "/api/payments/portal/", { method: "POST", json: {} }),
+  credits: (page = 1) => apiJson(creditPageSchema, `/api/payments/credits/?page=${page}`),
 };
+
+/** `attachment; filename="x.json"` → `x.json` (null when absent). */
+export function filenameFromDisposition(header: string | null): string | null {
+  if (!header) return null;
+  const star = /filename\*\s*=\s*(?:UTF-8'')?([^;]+)/i.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim().replace(/^"|"$/g, ""));
+    } catch {
+      /* fall through to the plain form */
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/i.exec(header);
+  if (!plain) return null;
+  const name = (plain[2] ?? plain[1]).trim();
+  return name || null;
+}

@@ -259,3 +259,101 @@ export type UploadStreak = z.infer<typeof uploadStreakSchema>;
 
 export const anySchema = z.unknown();
 export const emptySchema = z.null();
+
+// --- Accounts (/api/accounts/) ---------------------------------------------------------
+
+const usdString = z.string();
+
+/** The guard's budgets and rate limits for the account's plan (GET /api/accounts/me/). */
+export const accountLimitsSchema = z.object({
+  plan: z.string(),
+  daily_usd: usdString.nullable(),
+  max_call_usd: usdString.nullable(),
+  requests_per_minute: z.number().nullable(),
+  max_concurrent: z.number().nullable(),
+  with_credits: z
+    .object({ daily_usd: usdString.nullable(), max_call_usd: usdString.nullable() })
+    .nullable(),
+});
+export type AccountLimits = z.infer<typeof accountLimitsSchema>;
+
+// GET /api/accounts/me/ (also `account` in register/login answers)
+export const accountSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  plan: z.string(),
+  email_verified: z.boolean(),
+  client_id: z.string(),
+  credits_usd: usdString,
+  limits: accountLimitsSchema,
+  created_at: z.string(),
+});
+export type Account = z.infer<typeof accountSchema>;
+
+/**
+ * POST /api/accounts/register/ and /login/. The answer also carries JWTs (`tokens`); the
+ * browser app signs in with Django's session cookie instead, so they are dropped here
+ * and never kept in script-readable memory.
+ */
+export const signedInSchema = z.object({ account: accountSchema });
+
+// /api/accounts/api-keys/
+export const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  created_at: z.string(),
+  revoked_at: z.string().nullable(),
+});
+export type ApiKey = z.infer<typeof apiKeySchema>;
+export const apiKeyListSchema = z.array(apiKeySchema);
+/** The create answer: the only time the `isk_` key itself is shown. */
+export const apiKeyCreatedSchema = apiKeySchema.extend({ key: z.string() });
+export type ApiKeyCreated = z.infer<typeof apiKeyCreatedSchema>;
+
+// --- Payments (/api/payments/) ---------------------------------------------------------
+
+// GET /api/payments/prices/
+export const priceSchema = z.object({
+  price_key: z.string(),
+  mode: z.enum(["payment", "subscription"]),
+  plan: z.string().nullable(),
+  credits_usd: usdString.nullable(),
+});
+export type Price = z.infer<typeof priceSchema>;
+export const pricesSchema = z.object({ enabled: z.boolean(), prices: z.array(priceSchema) });
+export type Prices = z.infer<typeof pricesSchema>;
+
+// POST /api/payments/session/
+export const checkoutSessionSchema = z.object({
+  id: z.string(),
+  session_id: z.string().nullable(),
+  url: z.string(),
+  price_key: z.string(),
+  mode: z.string(),
+  status: z.string(),
+  payment_status: z.string(),
+  fulfilled: z.boolean(),
+});
+export type CheckoutSession = z.infer<typeof checkoutSessionSchema>;
+
+// GET /api/payments/session/{session_id}/ (the success page's re-sync)
+export const checkoutSyncSchema = checkoutSessionSchema.extend({
+  plan: z.string(),
+  credits_usd: usdString,
+});
+export type CheckoutSync = z.infer<typeof checkoutSyncSchema>;
+
+// POST /api/payments/portal/
+export const portalSchema = z.object({ url: z.string() });
+
+// GET /api/payments/credits/
+export const creditEntrySchema = z.object({
+  kind: z.string(),
+  amount_usd: usdString,
+  note: z.string(),
+  created_at: z.string(),
+});
+export type CreditEntry = z.infer<typeof creditEntrySchema>;
+export const creditPageSchema = page(creditEntrySchema).extend({ balance_usd: usdString });
+export type CreditPage = z.infer<typeof creditPageSchema>;
