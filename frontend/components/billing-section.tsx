@@ -16,13 +16,9 @@ import {
   BILLING_UNAVAILABLE,
   type BillingState,
 } from "@/lib/billing";
+import { leaveTo } from "@/lib/navigate";
 import { useApp } from "@/hooks/use-app";
 import { ErrorBanner } from "@/components/error-banner";
-
-/** Sends the browser to Stripe (a full navigation: Checkout is another site). */
-function goTo(url: string) {
-  window.location.assign(url);
-}
 
 export function BillingSection({ account }: { account: Account }) {
   const { config } = useApp();
@@ -63,7 +59,7 @@ export function BillingSection({ account }: { account: Account }) {
     setBusy(what);
     setActionError(null);
     try {
-      goTo(await action());
+      leaveTo(await action());
       // Stay busy: the page is leaving for Stripe.
     } catch (error) {
       setBusy(null);

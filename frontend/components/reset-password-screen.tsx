@@ -69,10 +69,7 @@ export function ResetPasswordScreen() {
   return (
     <div className="page prose" data-testid="reset-password" data-state="form">
       <h1>Choose a new password</h1>
-      <form className="card stack-form" onSubmit={onSubmit} noValidate aria-labelledby="reset-heading">
-        <h2 id="reset-heading" className="sr-only">
-          New password
-        </h2>
+      <form className="card stack-form" onSubmit={onSubmit} noValidate data-testid="reset-password-form">
         <FormField
           id="reset-password"
           name="password"

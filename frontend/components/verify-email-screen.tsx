@@ -74,7 +74,12 @@ export function VerifyEmailScreen() {
           </p>
         </div>
       )}
-      {(state.kind === "invalid" || state.kind === "missing") && (
+      {state.kind === "invalid" && account?.email_verified && (
+        <p role="status">
+          Your address <strong>{account.email}</strong> is already confirmed. <Link href="/account">Your account</Link>
+        </p>
+      )}
+      {(state.kind === "missing" || (state.kind === "invalid" && !account?.email_verified)) && (
         <div role="alert" className="notice">
           <p>
             {state.kind === "missing"

@@ -4,6 +4,7 @@
  */
 import type { CheckoutSync } from "@/lib/api/schemas";
 import { ApiError } from "@/lib/api/errors";
+import { planName } from "@/lib/account";
 
 export type CheckoutPhase =
   /** Fulfilled: the plan or the credits are on the account now. */
@@ -55,7 +56,7 @@ export function describeCheckout(phase: CheckoutPhase, sync: CheckoutSync | null
       return sync?.mode === "subscription"
         ? {
             title: "Payment received",
-            message: `Your plan is now ${sync.plan}. Your new limits apply from your next request.`,
+            message: `Your plan is now ${planName(sync.plan)}. Your new limits apply from your next request.`,
           }
         : {
             title: "Payment received",

@@ -22,10 +22,16 @@ export const NO_ERRORS: FormErrors<never> = { fields: {}, general: null, banner:
 /** Field names whose messages read well alone ("this link is invalid or has expired"). */
 const SELF_EXPLAINING = new Set(["non_field_errors", "detail", "token", "uid"]);
 
-function sentence(text: string): string {
+/** Ends with a full stop ("is not correct" → "is not correct."). */
+function finished(text: string): string {
   const trimmed = text.trim();
-  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
-  return /[.!?…]$/.test(capital) || !capital ? capital : `${capital}.`;
+  return !trimmed || /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
+/** Capitalised and finished, for a message that stands alone. */
+function sentence(text: string): string {
+  const done = finished(text);
+  return done.charAt(0).toUpperCase() + done.slice(1);
 }
 
 function messagesOf(value: unknown): string[] {
@@ -47,16 +53,18 @@ export function formErrors<F extends string>(error: unknown, labels: Record<F, s
     const fields = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
     const other: string[] = [];
     for (const [name, value] of Object.entries(fields)) {
-      const messages = messagesOf(value).map(sentence);
+      const messages = messagesOf(value);
       if (!messages.length) continue;
+      // After a field's name the backend's words stay as written ("Password: is not correct.").
+      const named = messages.map(finished).join(" ");
       if (Object.hasOwn(labels, name)) {
-        result.fields[name as F] = `${labels[name as F]}: ${messages.join(" ")}`;
+        result.fields[name as F] = `${labels[name as F]}: ${named}`;
       } else if (SELF_EXPLAINING.has(name)) {
         if (name !== "non_field_errors" && name !== "detail") result.otherFields.push(name);
-        other.push(messages.join(" "));
+        other.push(messages.map(sentence).join(" "));
       } else {
         result.otherFields.push(name);
-        other.push(`${sentence(name.replace(/_/g, " "))}: ${messages.join(" ")}`);
+        other.push(`${sentence(name.replace(/_/g, " ")).replace(/\.$/, "")}: ${named}`);
       }
     }
     if (other.length) result.general = other.join(" ");
