@@ -9,7 +9,13 @@ import pytest
 
 @pytest.mark.parametrize(
     "spec",
-    ["chat.test.mjs", "resume.test.mjs", "factoids.test.mjs", "budget.test.mjs", "account.test.mjs"],
+    [
+        "chat.test.mjs",
+        "resume.test.mjs",
+        "factoids.test.mjs",
+        "budget.test.mjs",
+        "account.test.mjs",
+    ],
 )
 def test_browser_scenario(run_spec, spec):
     run_spec(spec)
