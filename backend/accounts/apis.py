@@ -6,7 +6,7 @@ from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from backend.accounts import selectors, stats
 from backend.accounts.models import Account
 from backend.accounts.services import api_keys, auth, data, email_links
 from backend.accounts.tokens import TokenPair
+from backend.clients.authentication import CSRF_HEADER
 from backend.clients.identity import TOKEN_HEADER, Identity, client_id_from_token, ip_hash
 from backend.core.errors import NotFoundError, UnauthorizedError
 from backend.guard.apis import IsStaffOrAdminKey
@@ -92,6 +93,15 @@ class SignedInSerializer(serializers.Serializer):
     tokens = TokensSerializer()
 
 
+def _require_same_site_for_session(request: Request, *, session: bool) -> None:
+    """A session sign-in must come from our own page: a cross-site form can post multipart
+    data with the visitor's cookies (login CSRF) but cannot add a custom header."""
+    if session and not request.headers.get(CSRF_HEADER):
+        raise exceptions.PermissionDenied(
+            f"Signing in with `session: true` needs the {CSRF_HEADER} header."
+        )
+
+
 def _signed_in(request: Request, account: Account, pair: TokenPair, *, session: bool) -> Any:
     if session:
         # The browser app's way: Django's session cookie; the tokens work as well.
@@ -119,6 +129,7 @@ class RegisterApi(APIView):
     def post(self, request: Request) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        _require_same_site_for_session(request, session=body.validated_data["session"])
         account, pair = auth.account_register(
             email=body.validated_data["email"],
             password=body.validated_data["password"],
@@ -146,6 +157,7 @@ class LoginApi(APIView):
     def post(self, request: Request) -> Response:
         body = self.InputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        _require_same_site_for_session(request, session=body.validated_data["session"])
         account, pair = auth.account_login(
             email=body.validated_data["email"],
             password=body.validated_data["password"],
