@@ -14,8 +14,12 @@ export function ErrorBanner({
   onDismiss?: () => void;
   onRetry?: () => void;
 }) {
-  const { config } = useApp();
-  const view = describeError(error, { billingEnabled: config?.billing_enabled });
+  const { config, me, account } = useApp();
+  const view = describeError(error, {
+    billingEnabled: config?.billing_enabled,
+    // Unknown until the identity is settled; then a visitor is offered an account first.
+    signedIn: me === null ? undefined : account !== null,
+  });
   const [left, setLeft] = useState(view.retryAfterS ?? 0);
 
   useEffect(() => {

@@ -1,7 +1,7 @@
 /** What the UI says about an error: a pure mapping from backend error codes to words. */
 import { ApiError, type ErrorCode } from "@/lib/api/errors";
 
-/** Where a person raises their limits. A later billing change fills in this page. */
+/** Where a person raises their limits: sign up, API keys, plans and credits. */
 export const ACCOUNT_HREF = "/account";
 
 export type ErrorView = {
@@ -59,11 +59,37 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError({ code: "UNKNOWN", status: 0, message: String(error) });
 }
 
-/**
- * Turns any thrown value into what the UI shows.
- * `opts.billingEnabled`: once checkout exists the 402 action says "upgrade".
- */
-export function describeError(error: unknown, opts: { billingEnabled?: boolean } = {}): ErrorView {
+/** How a person raises a per-person limit (402), given billing and whether they are signed in. */
+function raiseLimit(opts: DescribeOptions): { action: string; label: string } {
+  if (opts.signedIn === false) {
+    // A visitor: an account is the first step (its own, larger budget; the chats come along).
+    return opts.billingEnabled
+      ? {
+          action: "Create a free account for a larger daily budget, then upgrade your plan or buy credits.",
+          label: "Sign up or upgrade",
+        }
+      : {
+          action: "Create a free account for a larger daily budget, or use an API key (Authorization: Bearer isk_…).",
+          label: "Sign up for a larger budget",
+        };
+  }
+  return opts.billingEnabled
+    ? { action: "Upgrade your plan to raise the limit.", label: "Upgrade your plan" }
+    : {
+        action: "To raise the limit, use an API key with a larger plan (Authorization: Bearer isk_…).",
+        label: "Use an API key or upgrade",
+      };
+}
+
+export type DescribeOptions = {
+  /** Checkout exists: the 402 action says "upgrade". */
+  billingEnabled?: boolean;
+  /** false for an anonymous visitor: the 402 action offers an account first. */
+  signedIn?: boolean;
+};
+
+/** Turns any thrown value into what the UI shows. */
+export function describeError(error: unknown, opts: DescribeOptions = {}): ErrorView {
   const api = toApiError(error);
   switch (api.code) {
     case "BUDGET_EXCEEDED": {
@@ -72,23 +98,13 @@ export function describeError(error: unknown, opts: { billingEnabled?: boolean }
       const what = BUCKET_NAMES[bucket] ?? "an AI budget limit";
       const amount = limitUsd ? ` of $${Number(limitUsd).toFixed(2)}` : "";
       const window = str(api.details.window);
+      const raise = raiseLimit(opts);
       return {
         code: api.code,
         title: "Budget limit reached",
         message: `You have reached ${what}${amount}${window ? ` (UTC day ${window})` : ""}. ${api.message}`,
-        action:
-          bucket === "global"
-            ? "The service's budget resets at midnight UTC."
-            : opts.billingEnabled
-              ? "Upgrade your plan to raise the limit."
-              : "To raise the limit, use an API key with a larger plan (Authorization: Bearer isk_…).",
-        link:
-          bucket === "global"
-            ? undefined
-            : {
-                href: ACCOUNT_HREF,
-                label: opts.billingEnabled ? "Upgrade your plan" : "Use an API key or upgrade",
-              },
+        action: bucket === "global" ? "The service's budget resets at midnight UTC." : raise.action,
+        link: bucket === "global" ? undefined : { href: ACCOUNT_HREF, label: raise.label },
       };
     }
     case "RATE_LIMITED": {

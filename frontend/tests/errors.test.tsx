@@ -28,6 +28,17 @@ describe("describeError", () => {
     );
   });
 
+  it("402 for a visitor: an account first (sign up), with or without billing", () => {
+    const visitor = describeError(ApiError.fromBody(402, budgetBody), { signedIn: false });
+    expect(visitor.action).toMatch(/Create a free account/);
+    expect(visitor.action).toContain("API key");
+    expect(visitor.link).toEqual({ href: "/account", label: "Sign up for a larger budget" });
+    const withBilling = describeError(ApiError.fromBody(402, budgetBody), { signedIn: false, billingEnabled: true });
+    expect(withBilling.link?.label).toBe("Sign up or upgrade");
+    const member = describeError(ApiError.fromBody(402, budgetBody), { signedIn: true, billingEnabled: true });
+    expect(member.link?.label).toBe("Upgrade your plan");
+  });
+
   it("402 from the AI SDK (the body as the Error's message) is understood too", () => {
     const view = describeError(new Error(JSON.stringify(budgetBody)));
     expect(view.code).toBe("BUDGET_EXCEEDED");
