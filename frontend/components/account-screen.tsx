@@ -54,10 +54,17 @@ function SignedIn({ account, onSignedOut }: { account: Account; onSignedOut: (no
   useEffect(() => {
     // Fresh numbers (credits, plan) whenever the page opens; focus lands on the heading.
     headingRef.current?.focus();
+    let cancelled = false;
     api
       .account()
-      .then(setAccount)
+      .then((fresh) => {
+        // Not after a logout that happened meanwhile.
+        if (!cancelled) setAccount((current) => (current && current.id === fresh.id ? fresh : current));
+      })
       .catch(() => {});
+    return () => {
+      cancelled = true;
+    };
   }, [setAccount]);
 
   const logout = useCallback(async () => {

@@ -24,7 +24,7 @@ export function BillingSuccessScreen() {
     refreshed.current = true;
     api
       .account()
-      .then(setAccount)
+      .then((fresh) => setAccount((current) => (current && current.id === fresh.id ? fresh : current)))
       .catch(() => {});
   }, [status.phase, setAccount]);
 
