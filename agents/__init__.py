@@ -3,7 +3,14 @@
 A library the backend drives; it never imports Django.
 """
 
-from agents.context import AgentData, AgentDeps, ChatModelSource, Context, SavedFactoid
+from agents.context import (
+    AgentData,
+    AgentDeps,
+    ChatModelSource,
+    Context,
+    SavedFactoid,
+    ToolExecutor,
+)
 from agents.graph import build_graph, compile_graph
 from agents.models import ModelCallAnalytics, ModelCallEvent, ModelFactory, ModelSettings
 from agents.state import InputState, State
@@ -20,6 +27,7 @@ __all__ = [
     "ModelSettings",
     "SavedFactoid",
     "State",
+    "ToolExecutor",
     "build_graph",
     "compile_graph",
 ]

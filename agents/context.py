@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
 from agents.guard.interface import CallMeta
 
 if TYPE_CHECKING:
+    from agents.tools.base import AgentTool, ToolContext
     from agents.videos import Video
 
 
@@ -51,6 +52,20 @@ class AgentData(Protocol):
         ...
 
 
+class ToolExecutor(Protocol):
+    """Where a tool call's body runs. The default (``None`` in ``AgentDeps``) runs it right
+    here, in the graph's ``tools`` node; the backend supplies one that sends slow tools to
+    their own worker task. Either way the node keeps the events, the timeout and the error
+    handling, so a tool behaves the same wherever it ran."""
+
+    async def run_tool(
+        self, tool: AgentTool[Any, Any], *, args: dict[str, Any], ctx: ToolContext
+    ) -> dict[str, Any]:
+        """The tool's output as JSON; raises ``ToolFailure``/``GuardError`` like the tool.
+        Progress goes to ``ctx.progress``, the tool's own model usage to ``ctx.usage``."""
+        ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class AgentDeps:
     """Request-scoped collaborators, injected per run and hidden from the model."""
@@ -59,6 +74,8 @@ class AgentDeps:
     data: AgentData
     # Injected so date-relative tools (upload streaks) are reproducible in tests.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # None: every tool runs inline in the graph's ``tools`` node.
+    tool_executor: ToolExecutor | None = None
 
 
 @dataclass(kw_only=True)

@@ -42,7 +42,7 @@ from agents.state import (
     zero_usage,
 )
 from agents.tools import ALL_TOOLS, AgentTool, ToolContext, ToolFailure
-from agents.tools.base import ModelUsage
+from agents.tools.base import ModelUsage, run_inline
 from agents.trimming import trim_history
 
 
@@ -180,8 +180,12 @@ class AgentGraph:
             tool = self.tools.get(name)
             if tool is None:
                 raise ToolFailure(f"There is no tool named {name!r}.", code="VALIDATION_ERROR")
+            executor = context.deps.tool_executor
             output = await asyncio.wait_for(
-                tool.invoke(raw_args=args, ctx=ctx), timeout=context.tool_timeout_s
+                executor.run_tool(tool, args=args, ctx=ctx)
+                if executor is not None
+                else run_inline(tool, args=args, ctx=ctx),
+                timeout=context.tool_timeout_s,
             )
             result = ToolResult(
                 call_id=call_id,
@@ -189,7 +193,7 @@ class AgentGraph:
                 args=args,
                 step=task["step"],
                 ok=True,
-                output=output.model_dump(mode="json"),
+                output=output,
                 error=None,
                 duration_ms=round((time.monotonic() - started) * 1000),
             )

@@ -144,6 +144,15 @@ class AgentTool(Generic[ArgsT, OutputT]):
         return await self.run(args, ctx)
 
 
+async def run_inline(
+    tool: AgentTool[Any, Any], *, args: dict[str, Any], ctx: ToolContext
+) -> dict[str, Any]:
+    """Run a tool call here and now; its output as JSON (what ``ToolExecutor`` returns)."""
+    output = await tool.invoke(raw_args=args, ctx=ctx)
+    dumped: dict[str, Any] = output.model_dump(mode="json")
+    return dumped
+
+
 def agent_tool(
     *, args: type[ArgsT], output: type[OutputT]
 ) -> Callable[[Callable[[ArgsT, ToolContext], Awaitable[OutputT]]], AgentTool[ArgsT, OutputT]]:

@@ -288,3 +288,55 @@ async def test_custom_tool_set_can_be_injected() -> None:
     assert [r["name"] for r in state["tool_results"]] == ["hashtags"]  # ideas tool not offered
     assert state["tool_results"][0]["output"] == {"echoed": "espresso"}
     assert len(ALL_TOOLS) == 7
+
+
+async def test_a_tool_executor_runs_the_call_elsewhere_with_the_same_events() -> None:
+    """The backend's seam: the executor gets the tool, its arguments and the call's context;
+    its progress and usage reach the graph as if the tool had run inline, and its failures
+    become error results the same way."""
+    from dataclasses import replace
+
+    from agents.tools import ToolFailure
+
+    class RemoteExecutor:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, dict[str, Any], str]] = []
+
+        async def run_tool(
+            self, tool: Any, *, args: dict[str, Any], ctx: ToolContext
+        ) -> dict[str, Any]:
+            self.calls.append((tool.name, args, ctx.call_id))
+            if tool.name == "upload_streak":
+                raise ToolFailure("the remote worker refused", code="UPSTREAM_ERROR")
+            ctx.progress(done=1, total=1, message="ran elsewhere")
+            ctx.usage.input_tokens += 7
+            return {"remote": True}
+
+    executor = RemoteExecutor()
+    context = make_context()
+    context.deps = replace(context.deps, tool_executor=executor)
+    graph = compile_graph(checkpointer=InMemorySaver())
+    custom: list[dict[str, Any]] = []
+    async for mode, chunk in graph.astream(
+        {"messages": [HumanMessage("hashtags for espresso and am I uploading consistently?")]},
+        _config(),
+        context=context,
+        stream_mode=["custom", "values"],
+    ):
+        if mode == "custom":
+            custom.append(chunk)
+        else:
+            state = chunk
+
+    assert sorted(name for name, _, _ in executor.calls) == ["hashtags", "upload_streak"]
+    by_name = {r["name"]: r for r in state["tool_results"]}
+    assert by_name["hashtags"]["output"] == {"remote": True}
+    assert by_name["upload_streak"]["error"] == {
+        "code": "UPSTREAM_ERROR",
+        "message": "the remote worker refused",
+    }
+    [progress] = [e for e in custom if e["type"] == "tool.progress"]
+    assert progress["message"] == "ran elsewhere"
+    assert progress["call_id"] == by_name["hashtags"]["call_id"]
+    assert any(e["type"] == "usage" and e["feature"] == "tool:hashtags" for e in custom)
+    assert state["usage"]["input_tokens"] >= 7
