@@ -4,7 +4,7 @@ insightstream up        everything on one machine: migrations, API (ASGI), task 
                         periodic jobs and the chat UI. Embedded default with no settings;
                         with REDIS_URL it also starts a Celery worker and beat.
 insightstream web       the ASGI server only (production web service)
-insightstream worker    a Celery worker (production)
+insightstream worker    Celery workers, one pool per queue (production)
 insightstream beat      Celery beat (production)
 insightstream manage …  any Django management command
 """
@@ -91,9 +91,10 @@ def cmd_up(opts: argparse.Namespace) -> int:
     children: list[subprocess.Popen[bytes]] = []
     if task_runner.uses_celery() and not opts.web_only:
         schedule_file = str(settings.DATA_DIR / "celerybeat-schedule")
-        children.append(
-            subprocess.Popen(_celery(["worker", "--loglevel=INFO", "-Q", "default,long"]))
-        )
+        for command in worker_commands(
+            queues="default,long", pool="threads", concurrency=16, long_concurrency=8
+        ):
+            children.append(subprocess.Popen(command))
         children.append(subprocess.Popen(_celery(["beat", "--loglevel=INFO", "-s", schedule_file])))
     try:
         _serve(
@@ -121,18 +122,67 @@ def cmd_web(opts: argparse.Namespace) -> int:
     return 0
 
 
+def worker_commands(
+    *, queues: str, pool: str, concurrency: int, long_concurrency: int
+) -> list[list[str]]:
+    """One Celery worker (its own pool) per queue. Runs on ``default`` wait for their long
+    tool calls on ``long``; were both queues served by one pool, runs could fill every slot
+    while the tool tasks they wait for sit behind them (see backend/runs/tool_calls.py)."""
+    commands = []
+    for queue in [name.strip() for name in queues.split(",") if name.strip()]:
+        slots = long_concurrency if queue == "long" else concurrency
+        commands.append(
+            _celery(
+                [
+                    "worker",
+                    "--loglevel=INFO",
+                    "-Q",
+                    queue,
+                    f"--pool={pool}",
+                    f"--concurrency={slots}",
+                    f"--hostname={queue}@%h",
+                ]
+            )
+        )
+    return commands
+
+
+def _supervise(commands: list[list[str]]) -> int:
+    """Run the worker processes side by side; a signal goes to all of them, and when one
+    exits the others are stopped too, so the platform restarts the whole service."""
+    children = [subprocess.Popen(command) for command in commands]
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    code = 0
+    try:
+        os.wait()  # the first child to exit (or all, after a forwarded signal)
+    except ChildProcessError:
+        pass
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        code = code or (child.wait() or 0)
+    return code
+
+
 def cmd_worker(opts: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
-    args = [
-        "worker",
-        "--loglevel=INFO",
-        "-Q",
-        opts.queues,
-        f"--pool={opts.pool}",
-        f"--concurrency={opts.concurrency}",
-    ]
-    os.execv(sys.executable, _celery(args))
-    return 0  # pragma: no cover - execv does not return
+    commands = worker_commands(
+        queues=opts.queues,
+        pool=opts.pool,
+        concurrency=opts.concurrency,
+        long_concurrency=opts.long_concurrency,
+    )
+    if len(commands) == 1:
+        os.execv(sys.executable, commands[0])
+    return _supervise(commands)
 
 
 def cmd_beat(opts: argparse.Namespace) -> int:
@@ -174,14 +224,17 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--migrate", action="store_true", help="apply migrations first")
     web.set_defaults(func=cmd_web)
 
-    worker = sub.add_parser("worker", help="a Celery worker")
+    worker = sub.add_parser("worker", help="Celery workers, one pool per queue")
+    # Each queue gets its own worker process and pool: runs (default) wait for their long
+    # tool calls (long), so the two must never compete for the same slots.
     worker.add_argument("--queues", default="default,long")
     # Runs are asyncio work on one long-lived loop per process: a thread pool lets many
     # runs share it (measured: run.started p50 at 10 concurrent chats 225 ms with threads
     # vs 717 ms with 4 prefork processes; tests/bench/bench_chat_load.py). Runs enforce
     # their own deadline, so the prefork-only time limits are not needed.
     worker.add_argument("--pool", choices=["threads", "prefork"], default="threads")
-    worker.add_argument("--concurrency", type=int, default=16)
+    worker.add_argument("--concurrency", type=int, default=16, help="slots per queue but long")
+    worker.add_argument("--long-concurrency", type=int, default=8, help="slots for long")
     worker.set_defaults(func=cmd_worker)
 
     beat = sub.add_parser("beat", help="Celery beat")

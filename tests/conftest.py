@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,35 +122,45 @@ def shared_data() -> Path:
 
 @dataclass
 class WorkerProcess:
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    """The Celery worker processes of one ``celery_worker_factory`` call: one per queue,
+    each with its own pool (as ``insightstream worker`` runs them), in one process group."""
+
+    processes: list[subprocess.Popen[bytes]]
+    log_paths: list[Path]
     queues: str
 
     @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.processes[0]
+
+    @property
     def pid(self) -> int:
-        return self.process.pid
+        """The process group's id (the first worker's pid)."""
+        return self.processes[0].pid
 
     def kill(self) -> None:
-        """SIGKILL the whole process group: the main process and its pool children."""
+        """SIGKILL the whole process group: every worker and its pool children."""
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.process.wait(timeout=10)
+        for process in self.processes:
+            process.wait(timeout=10)
 
     def stop(self, timeout: float = 15) -> None:
-        if self.process.poll() is not None:
+        if all(process.poll() is not None for process in self.processes):
             return
         try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=timeout)
+            os.killpg(self.pid, signal.SIGTERM)
+            for process in self.processes:
+                process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
         except ProcessLookupError:
             pass
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "".join(path.read_text(errors="replace") for path in self.log_paths if path.exists())
 
 
 @dataclass
@@ -164,7 +175,10 @@ class WorkerFactory:
         concurrency: int = 2,
         extra_env: dict[str, str] | None = None,
         pool: str = "prefork",
+        long_concurrency: int | None = None,
     ) -> WorkerProcess:
+        """Start one worker per queue in ``queues`` (comma-separated), each with its own
+        pool of ``concurrency`` slots (``long_concurrency`` for ``long``)."""
         from django.db import connection
 
         db = connection.settings_dict
@@ -179,34 +193,47 @@ class WorkerFactory:
             "PYTHONPATH": str(REPO_ROOT),
             **(extra_env or {}),
         }
-        log_path = self.tmp_path / f"worker-{len(self.started)}.log"
-        log_file = log_path.open("wb")
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "backend.config.celery_app",
-                "worker",
-                "--loglevel=INFO",
-                "-Q",
-                queues,
-                f"--concurrency={concurrency}",
-                f"--pool={pool}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                f"--hostname=test-{len(self.started)}-{os.getpid()}@%h",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        worker = WorkerProcess(process=process, log_path=log_path, queues=queues)
-        self.started.append(worker)
+        number = len(self.started)
+        processes: list[subprocess.Popen[bytes]] = []
+        log_paths: list[Path] = []
+        for queue in [name.strip() for name in queues.split(",") if name.strip()]:
+            slots = long_concurrency if queue == "long" and long_concurrency else concurrency
+            log_path = self.tmp_path / f"worker-{number}-{queue}.log"
+            log_file = log_path.open("wb")
+            # One process group, so kill() takes them all down like a dying machine.
+            group: dict[str, Any] = {"process_group": processes[0].pid if processes else 0}
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "backend.config.celery_app",
+                        "worker",
+                        "--loglevel=INFO",
+                        "-Q",
+                        queue,
+                        f"--concurrency={slots}",
+                        f"--pool={pool}",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                        f"--hostname=test-{number}-{queue}-{os.getpid()}@%h",
+                    ],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    **group,
+                )
+            )
+            log_paths.append(log_path)
+            if len(processes) == 1:  # teardown stops the group even if a later start fails
+                self.started.append(
+                    WorkerProcess(processes=processes, log_paths=log_paths, queues=queues)
+                )
+        worker = self.started[-1]
         self._wait_ready(worker)
         return worker
 
@@ -214,9 +241,10 @@ class WorkerFactory:
     def _wait_ready(worker: WorkerProcess, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if worker.process.poll() is not None:
+            if any(process.poll() is not None for process in worker.processes):
                 raise RuntimeError(f"Celery worker exited early:\n{worker.log()[-4000:]}")
-            if " ready." in worker.log():
+            logs = [p.read_text(errors="replace") if p.exists() else "" for p in worker.log_paths]
+            if all(" ready." in text for text in logs):
                 return
             time.sleep(0.2)
         worker.kill()

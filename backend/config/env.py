@@ -111,6 +111,7 @@ class AppSettings(BaseSettings):
     RUN_DELTA_COALESCE_MS: int = Field(default=20, ge=0, le=1000)
     RUN_RETENTION_DAYS: int = Field(default=90, ge=1)
     RUN_EVENT_LOG_RETENTION_S: int = Field(default=48 * 3600, ge=24 * 3600)
+    TOOL_OFFLOAD: Literal["auto", "always", "never"] = "auto"
 
     # --- Models
     OPENROUTER_API_KEY: str | None = None

@@ -3,8 +3,9 @@ analytics attached), data access, and where usage and guard warnings go."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -16,6 +17,8 @@ from backend.guard.runtime import get_guard
 
 if TYPE_CHECKING:
     from backend.runs.executor import RunContext
+
+EmitFn = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 # Runs executing in this process, so analytics and guard hooks can reach their streams.
 _active: dict[str, RunContext] = {}
@@ -82,11 +85,21 @@ def split_cost(event: ModelCallEvent, price: ModelPrice | None) -> tuple[Decimal
     return input_cost, event.cost_usd - input_cost
 
 
-class BackendAnalytics:
-    """The factory's analytics hook: ledger, run usage event, PostHog ``$ai_generation``."""
+UsageSink = Callable[[ModelCallEvent], Awaitable[None]]
 
-    def __init__(self, *, prices: dict[str, ModelPrice]) -> None:
+
+class BackendAnalytics:
+    """The factory's analytics hook: ledger, run usage event, PostHog ``$ai_generation``.
+
+    ``usage_sink`` replaces the live ``usage`` event: a tool call running in its own task
+    collects its usage and hands it back to the run, which emits it (see ``tool_calls``).
+    """
+
+    def __init__(
+        self, *, prices: dict[str, ModelPrice], usage_sink: UsageSink | None = None
+    ) -> None:
         self._prices = prices
+        self._usage_sink = usage_sink
 
     async def model_call(self, event: ModelCallEvent) -> None:
         from backend.analytics.events import capture_generation
@@ -108,47 +121,83 @@ class BackendAnalytics:
             session_id=event.session_id,
             error=event.error_type,
         )
+        if self._usage_sink is not None:
+            await self._usage_sink(event)
+            return
         ctx = _active.get(event.trace_id or "")
         if ctx is not None:
-            ctx.input_tokens += event.input_tokens
-            ctx.output_tokens += event.output_tokens
-            ctx.cost_usd += float(event.cost_usd)
-            await ctx.emit(
-                "usage",
-                {
-                    "model": event.model,
-                    "input_tokens": event.input_tokens,
-                    "output_tokens": event.output_tokens,
-                    "cost_usd": str(event.cost_usd),
-                    "run_cost_usd": f"{ctx.cost_usd:.6f}",
-                },
+            await emit_usage(
+                ctx,
+                model=event.model,
+                input_tokens=event.input_tokens,
+                output_tokens=event.output_tokens,
+                cost_usd=event.cost_usd,
             )
 
 
+async def emit_usage(
+    ctx: RunContext, *, model: str, input_tokens: int, output_tokens: int, cost_usd: Decimal
+) -> None:
+    """Add one settled model call to the run's totals and emit its ``usage`` event."""
+    ctx.input_tokens += input_tokens
+    ctx.output_tokens += output_tokens
+    ctx.cost_usd += float(cost_usd)
+    await ctx.emit(
+        "usage",
+        {
+            "model": model,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cost_usd": str(cost_usd),
+            "run_cost_usd": f"{ctx.cost_usd:.6f}",
+        },
+    )
+
+
+# Runs with a tool call executing in this process (on another worker than the run):
+# run id -> (emit, number of calls), so guard warnings of tool calls reach the run's stream.
+_tool_call_emitters: dict[str, tuple[EmitFn, int]] = {}
+
+
+def register_tool_call(run_id: str, emit: EmitFn) -> None:
+    _, count = _tool_call_emitters.get(run_id, (emit, 0))
+    _tool_call_emitters[run_id] = (emit, count + 1)
+
+
+def unregister_tool_call(run_id: str) -> None:
+    emit, count = _tool_call_emitters.get(run_id, (None, 0))
+    if emit is None or count <= 1:
+        _tool_call_emitters.pop(run_id, None)
+    else:
+        _tool_call_emitters[run_id] = (emit, count - 1)
+
+
 async def _publish_warning(bucket: str, used_fraction: float, meta: CallMeta) -> None:
+    data = {
+        "bucket": bucket,
+        "used_fraction": round(used_fraction, 3),
+        "message": f"{round(used_fraction * 100)}% of the {bucket} budget is used.",
+    }
     ctx = _active.get(meta.run_id or "")
     if ctx is not None:
-        await ctx.emit(
-            "guard.warning",
-            {
-                "bucket": bucket,
-                "used_fraction": round(used_fraction, 3),
-                "message": f"{round(used_fraction * 100)}% of the {bucket} budget is used.",
-            },
-        )
+        await ctx.emit("guard.warning", data)
+    elif (meta.run_id or "") in _tool_call_emitters:
+        await _tool_call_emitters[meta.run_id or ""][0]("guard.warning", data)
 
 
 warnings.register(_publish_warning)
 
 
-def model_factory(*, prices: dict[str, ModelPrice]) -> ModelFactory:
+def model_factory(
+    *, prices: dict[str, ModelPrice], usage_sink: UsageSink | None = None
+) -> ModelFactory:
     """A factory for the running event loop; ``prices`` is loaded before the run starts
     (the ORM cannot be called from inside the graph's event loop)."""
     return ModelFactory(
         settings=model_settings(),
         guard=get_guard(),
         catalogue=prices.get,
-        analytics=BackendAnalytics(prices=prices),
+        analytics=BackendAnalytics(prices=prices, usage_sink=usage_sink),
     )
 
 

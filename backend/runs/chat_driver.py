@@ -10,13 +10,15 @@ from django.conf import settings
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 
-from agents import AgentDeps, Context
+from agents import AgentDeps, Context, ToolExecutor
+from agents.guard import ModelPrice
 from backend.channels.agent_data import BackendAgentData
 from backend.chat import runtime as chat_runtime
 from backend.runs import agent_runtime
 from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
 from backend.runs.executor import RunContext, RunFailed
+from backend.runs.models import Run
 
 # Custom stream payloads the graph writes that are already DESIGN.md events. ("usage"
 # comes from the guard's settled figures instead, via the factory's analytics hook.)
@@ -56,12 +58,20 @@ async def drive_chat(ctx: RunContext) -> dict[str, Any]:
         agent_runtime.unregister(ctx)
 
 
-async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[str, Any]:
-    run = ctx.run
-    context = Context(
+def chat_context(
+    run: Run,
+    *,
+    prices: dict[str, ModelPrice],
+    usage_sink: agent_runtime.UsageSink | None = None,
+    tool_executor: ToolExecutor | None = None,
+) -> Context:
+    """The agent's context for a chat run: the run's identity, guard and analytics. A tool
+    call offloaded to its own task builds the very same one (``tool_calls``)."""
+    return Context(
         deps=AgentDeps(
-            models=agent_runtime.model_factory(prices=prices),
+            models=agent_runtime.model_factory(prices=prices, usage_sink=usage_sink),
             data=BackendAgentData(client_id=run.client_id, model_id=run.model),
+            tool_executor=tool_executor,
         ),
         model_id=run.model,
         max_steps=chat_runtime.MAX_STEPS,
@@ -70,9 +80,18 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
         client_id=run.client_id,
         plan=run.input.get("plan", "anonymous"),
         session_id=str(run.session_id) if run.session_id else None,
-        run_id=ctx.run_id,
+        run_id=str(run.id),
         ip_hash=run.input.get("ip_hash"),
         api_key_id=run.input.get("api_key_id"),
+    )
+
+
+async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[str, Any]:
+    from backend.runs.tool_calls import tool_executor_for
+
+    run = ctx.run
+    context = chat_context(
+        run, prices=prices, tool_executor=tool_executor_for(ctx, price=prices[run.model])
     )
     coalescer = DeltaCoalescer(
         message_id=message_id,

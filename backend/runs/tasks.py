@@ -33,6 +33,25 @@ def run_execute(run_id: str) -> None:
         asyncio.run(execute_run(run_id=run_id))
 
 
+@shared_task(
+    name="backend.runs.tasks.tool_execute",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The outcome is stored under the run and tool_call_id (tool_calls.ToolCallStore).
+    ignore_result=True,
+    soft_time_limit=settings.ENV.RUN_DEADLINE_S + 30,
+    time_limit=settings.ENV.RUN_DEADLINE_S + 60,
+)
+def tool_execute(run_id: str, call_id: str, name: str, args: dict, attempt: int) -> None:
+    """One long tool call of a run, on the ``long`` queue (see ``backend.runs.tool_calls``)."""
+    from backend.runs.tool_calls import tool_call_execute
+    from backend.runs.worker_loop import run_on_process_loop
+
+    run_on_process_loop(
+        tool_call_execute(run_id=run_id, call_id=call_id, name=name, args=args, attempt=attempt)
+    )
+
+
 @shared_task(name="backend.runs.tasks.runs_reap", ignore_result=True)
 def runs_reap() -> None:
     """Re-enqueue runs whose worker died (lease expired) and queued runs nobody started."""
