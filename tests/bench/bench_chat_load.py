@@ -3,7 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \
       uv run python tests/bench/bench_chat_load.py --levels 1,10,50,200
 
-Starts `insightstream web` (uvicorn, ASGI) and `insightstream worker` (Celery, prefork) on
+Starts `insightstream web` (uvicorn, ASGI) and `insightstream worker` (Celery, one pool per
+queue; `TOOL_OFFLOAD=always` in the environment sends the offline model's tool calls to the
+`long` queue too) on
 PostgreSQL + Redis, then for each concurrency level C runs chats that each create a session,
 POST a message and read the run's SSE stream to `run.completed`, with the offline model
 answering a fixed request (plan → one tool → answer). Reports runs/s, events/s, time to
@@ -70,6 +72,13 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
+def descendants_of(pid: int) -> list[int]:
+    found = []
+    for child in children_of(pid):
+        found += [child, *descendants_of(child)]
+    return found
+
+
 def children_of(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -84,7 +93,9 @@ def children_of(pid: int) -> list[int]:
 
 
 class Service:
-    def __init__(self, *, port: int, worker_concurrency: int, worker_pool: str) -> None:
+    def __init__(
+        self, *, port: int, worker_concurrency: int, long_concurrency: int, worker_pool: str
+    ) -> None:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "backend.config.settings.local",
@@ -109,21 +120,18 @@ class Service:
             stdout=subprocess.DEVNULL,
             start_new_session=True,
         )
+        # As deployed (`insightstream worker`): one Celery worker, with its own pool, per
+        # queue; runs on `default`, long tool calls (TOOL_OFFLOAD) and channel fetches on
+        # `long`.
         self.worker = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "backend.config.celery_app",
+                *run,
                 "worker",
-                "--loglevel=WARNING",
-                "-Q",
+                "--queues",
                 "default,long",
                 f"--concurrency={worker_concurrency}",
+                f"--long-concurrency={long_concurrency}",
                 f"--pool={worker_pool}",
-                "--without-gossip",
-                "--without-mingle",
             ],
             cwd=REPO,
             env=env,
@@ -144,7 +152,7 @@ class Service:
     def pids(self) -> dict[str, list[int]]:
         return {
             "web": [self.web.pid],
-            "worker": [self.worker.pid, *children_of(self.worker.pid)],
+            "worker": [self.worker.pid, *descendants_of(self.worker.pid)],
             "postgres": pids_named("postgres"),
             "redis": pids_named("redis-server"),
         }
@@ -264,6 +272,7 @@ def main() -> None:
     parser.add_argument("--runs-per-level", type=int, default=0, help="default: max(20, 2*C)")
     parser.add_argument("--port", type=int, default=8911)
     parser.add_argument("--worker-concurrency", type=int, default=4)
+    parser.add_argument("--long-concurrency", type=int, default=8, help="the long queue's pool")
     parser.add_argument(
         "--worker-pool",
         default="prefork",
@@ -275,7 +284,10 @@ def main() -> None:
         sys.exit("Set DATABASE_URL and REDIS_URL: this benchmark measures the production path.")
     bare_ms = bare_graph_cpu_ms(20)
     service = Service(
-        port=opts.port, worker_concurrency=opts.worker_concurrency, worker_pool=opts.worker_pool
+        port=opts.port,
+        worker_concurrency=opts.worker_concurrency,
+        long_concurrency=opts.long_concurrency,
+        worker_pool=opts.worker_pool,
     )
     rows = []
     try:
@@ -319,7 +331,10 @@ def main() -> None:
             )
     finally:
         service.stop()
-    print(f"machine: {os.cpu_count()} cores; worker concurrency {opts.worker_concurrency}")
+    print(
+        f"machine: {os.cpu_count()} cores; worker concurrency {opts.worker_concurrency}, "
+        f"long {opts.long_concurrency}; TOOL_OFFLOAD={os.environ.get('TOOL_OFFLOAD', 'auto')}"
+    )
     print(
         f"bare graph (same request, in-process, in-memory checkpointer): {bare_ms:.1f} ms CPU/run"
     )
