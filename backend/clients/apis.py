@@ -53,6 +53,7 @@ class ClientMeApi(APIView):
         plan = serializers.CharField()
         via = serializers.CharField()
         api_key_id = serializers.CharField(allow_null=True)
+        account_id = serializers.CharField(allow_null=True)
 
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request: Request) -> Response:

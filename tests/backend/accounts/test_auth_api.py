@@ -101,6 +101,7 @@ def test_register_creates_an_account_with_tokens_and_a_client_of_its_own(api_cli
         "plan": "free",
         "via": "jwt",
         "api_key_id": None,
+        "account_id": str(account.pk),
     }
 
 
@@ -268,6 +269,7 @@ def test_session_cookie_and_jwt_resolve_to_the_same_account(make_account):
     via_jwt = signed_in(tokens).get("/api/clients/me/").json()
     assert via_session["client_id"] == via_jwt["client_id"] == str(account.client_id)
     assert via_session["via"] == "session"
+    assert via_session["account_id"] == via_jwt["account_id"] == str(account.pk)
     # Writes with the cookie alone need the header no cross-site form can send.
     assert error_of(browser.post("/api/chat/sessions/", {}, format="json"), 403)
     created = browser.post("/api/chat/sessions/", {}, format="json", HTTP_X_REQUESTED_WITH="x")

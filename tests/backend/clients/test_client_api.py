@@ -35,6 +35,7 @@ def test_me_with_header_token(api_client):
     response = fresh.get("/api/clients/me/", HTTP_X_CLIENT_TOKEN=token)
     assert response.status_code == 200
     assert response.json()["via"] == "header"
+    assert response.json()["account_id"] is None  # anonymous
 
 
 def test_me_with_cookie(api_client):
@@ -76,6 +77,7 @@ class TestApiKeys:
             "plan": "paid",
             "via": "api_key",
             "api_key_id": str(key.id),
+            "account_id": None,  # a staff-made key belongs to no account
         }
 
     @pytest.mark.parametrize("header", ["Bearer isk_unknown", "Basic abc", "Bearer not-a-key"])
