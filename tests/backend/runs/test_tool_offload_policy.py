@@ -1,0 +1,53 @@
+"""Which tool calls leave the run, and how `insightstream worker` lays out the queues."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from agents.guard import ModelPrice
+from backend.cli import worker_commands
+from backend.runs.tool_calls import offloads, tool_task_id
+
+REAL = ModelPrice(model_id="x/y", input_per_token=Decimal("1e-6"), output_per_token=Decimal(0))
+OFFLINE = ModelPrice(
+    model_id="offline", input_per_token=Decimal(0), output_per_token=Decimal(0), offline=True
+)
+
+
+@pytest.mark.parametrize(
+    ("runner", "mode", "tool", "price", "expected"),
+    [
+        ("celery", "auto", "hashtags", REAL, True),
+        ("celery", "auto", "hashtags", OFFLINE, False),  # a round trip for microseconds
+        ("celery", "always", "hashtags", OFFLINE, True),
+        ("celery", "always", "upload_streak", REAL, False),  # fast tools stay inline
+        ("celery", "never", "content_ideas", REAL, False),
+        ("thread", "always", "content_ideas", REAL, False),  # embedded: always inline
+    ],
+)
+def test_which_calls_are_offloaded(settings, env, runner, mode, tool, price, expected):
+    settings.TASK_RUNNER = runner
+    env(TOOL_OFFLOAD=mode)
+    assert offloads(tool_name=tool, price=price) is expected
+
+
+def test_task_id_is_stable_per_run_and_call():
+    run = "5f0c6a52-2f7c-4d1e-9a55-3a1b1c1d1e1f"
+    assert tool_task_id(run_id=run, call_id="call_1") == tool_task_id(run_id=run, call_id="call_1")
+    assert tool_task_id(run_id=run, call_id="call_1") != tool_task_id(run_id=run, call_id="call_2")
+
+
+def test_worker_gives_each_queue_its_own_pool():
+    commands = worker_commands(
+        queues="default,long", pool="threads", concurrency=16, long_concurrency=8
+    )
+    assert len(commands) == 2
+    by_queue = {command[command.index("-Q") + 1]: command for command in commands}
+    assert set(by_queue) == {"default", "long"}
+    assert "--concurrency=16" in by_queue["default"]
+    assert "--concurrency=8" in by_queue["long"]
+    assert "--hostname=long@%h" in by_queue["long"]
+    [single] = worker_commands(queues="long", pool="threads", concurrency=16, long_concurrency=4)
+    assert "--concurrency=4" in single
