@@ -51,6 +51,8 @@ class PriceListApi(APIView):
                 "mode": price.mode,
                 "plan": price.plan,
                 "credits_usd": str(price.credits_usd) if price.credits_usd else None,
+                # Minor units as Stripe gives them (1200 = $12.00); null when unreadable.
+                "amount": catalogue.price_display(price),
             }
             for price in catalogue.prices().values()
         ]

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { api } from "@/lib/api";
 import type { Account, Price } from "@/lib/api/schemas";
-import { canBuy, newIdempotencyKey, planName, priceDescription, priceTitle } from "@/lib/account";
+import { canBuy, newIdempotencyKey, planName, priceAmount, priceDescription, priceTitle } from "@/lib/account";
 import {
   billingFromConfig,
   billingFromError,
@@ -98,6 +98,11 @@ export function BillingSection({ account }: { account: Account }) {
               return (
                 <li key={price.price_key} className="price" data-testid="price" data-price-key={price.price_key}>
                   <h3>{title}</h3>
+                  {priceAmount(price) && (
+                    <p className="price-amount" data-testid="price-amount">
+                      {priceAmount(price)}
+                    </p>
+                  )}
                   <p className="small muted">{priceDescription(price)}</p>
                   {owned ? (
                     <p className="small">
@@ -117,7 +122,7 @@ export function BillingSection({ account }: { account: Account }) {
               );
             })}
           </ul>
-          <p className="small muted">Payment is handled by Stripe; you see the price before you pay.</p>
+          <p className="small muted">Payment is handled by Stripe; Checkout shows the final price before you pay.</p>
           {account.plan !== "free" && (
             <button type="button" className="secondary" onClick={() => void manage()} disabled={busy !== null}>
               {busy === "portal" ? "Opening…" : "Manage subscription"}

@@ -77,6 +77,19 @@ export function priceDescription(price: Price): string {
   return "A one-off credit pack: spent on model calls once your plan's daily budget is used up.";
 }
 
+// Stripe's currencies without a minor unit: their unit_amount is already whole units.
+const ZERO_DECIMAL = new Set(["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]);
+
+/** "$9.00 / month" or "$10.00" from Stripe's amount, or null when it is not known. */
+export function priceAmount(price: Price): string | null {
+  const amount = price.amount;
+  if (!amount || amount.unit_amount === null || !amount.currency) return null;
+  const currency = amount.currency.toLowerCase();
+  const units = ZERO_DECIMAL.has(currency) ? amount.unit_amount : amount.unit_amount / 100;
+  const text = new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(units);
+  return amount.interval ? `${text} / ${amount.interval}` : text;
+}
+
 /** Whether the price can be bought by this account (no second Pro subscription). */
 export function canBuy(price: Price, plan: string): boolean {
   return !(price.mode === "subscription" && price.plan !== null && price.plan === plan);

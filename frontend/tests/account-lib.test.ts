@@ -2,7 +2,16 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, filenameFromDisposition } from "@/lib/api";
 import { ApiError } from "@/lib/api/errors";
 import type { AccountLimits, Price } from "@/lib/api/schemas";
-import { canBuy, formatUsd, isSignedIn, limitRows, newIdempotencyKey, planName, priceTitle } from "@/lib/account";
+import {
+  canBuy,
+  formatUsd,
+  isSignedIn,
+  limitRows,
+  newIdempotencyKey,
+  planName,
+  priceAmount,
+  priceTitle,
+} from "@/lib/account";
 import { billingFromConfig, billingFromError, billingFromPrices } from "@/lib/billing";
 
 afterEach(() => vi.unstubAllGlobals());
@@ -46,6 +55,16 @@ describe("account words", () => {
     expect(canBuy(PRO, "free")).toBe(true);
     expect(canBuy(PRO, "pro")).toBe(false);
     expect(canBuy(PACK, "pro")).toBe(true);
+  });
+
+  it("shows Stripe's amount: minor units, intervals, zero-decimal currencies, unknown", () => {
+    expect(priceAmount({ ...PRO, amount: { unit_amount: 900, currency: "usd", interval: "month" } })).toBe(
+      "$9.00 / month",
+    );
+    expect(priceAmount({ ...PACK, amount: { unit_amount: 1000, currency: "eur", interval: null } })).toBe("€10.00");
+    expect(priceAmount({ ...PACK, amount: { unit_amount: 1500, currency: "jpy", interval: null } })).toBe("¥1,500");
+    expect(priceAmount(PACK)).toBeNull();
+    expect(priceAmount({ ...PACK, amount: null })).toBeNull();
   });
 
   it("signed in means the session cookie (or a JWT), not a visitor's client cookie", () => {

@@ -10,8 +10,8 @@ the parameters differ, as Stripe does.
 
 Endpoints: ``POST /v1/customers``, ``POST /v1/checkout/sessions``,
 ``GET /v1/checkout/sessions/{id}``, ``POST /v1/billing_portal/sessions``,
-``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``. Tests play the buyer with
-``complete_session``.
+``GET /v1/payment_intents/{id}``, ``GET /v1/charges/{id}``, ``GET /v1/prices/{id}``.
+Tests play the buyer with ``complete_session``.
 """
 
 from __future__ import annotations
@@ -250,6 +250,18 @@ class StripeServer:
                     404, f"No such payment_intent: '{match.group(1)}'", param="intent"
                 )
             return 200, intent
+        match = re.fullmatch(r"/v1/prices/([^/]+)", path)
+        if method == "GET" and match:
+            price = self.prices.get(match.group(1))
+            if price is None:
+                raise StripeApiError(404, f"No such price: '{match.group(1)}'", param="price")
+            return 200, {
+                "id": price.price_id,
+                "object": "price",
+                "unit_amount": price.unit_amount,
+                "currency": price.currency,
+                "recurring": {"interval": "month"} if price.recurring else None,
+            }
         match = re.fullmatch(r"/v1/charges/([^/]+)", path)
         if method == "GET" and match:
             with self._lock:

@@ -319,6 +319,11 @@ export const priceSchema = z.object({
   mode: z.enum(["payment", "subscription"]),
   plan: z.string().nullable(),
   credits_usd: usdString.nullable(),
+  // Stripe's amount in minor units (1200 = 12.00); null when the server could not read it.
+  amount: z
+    .object({ unit_amount: z.number().nullable(), currency: z.string().nullable(), interval: z.string().nullable() })
+    .nullable()
+    .optional(),
 });
 export type Price = z.infer<typeof priceSchema>;
 export const pricesSchema = z.object({ enabled: z.boolean(), prices: z.array(priceSchema) });

@@ -178,9 +178,34 @@ def test_portal_opens_for_a_customer(account_client, billing):
 
 
 def test_prices_list_what_can_be_bought(billing):
+    from django.core.cache import cache
+
+    cache.clear()  # amounts are cached across requests; start from none
     body = APIClient().get("/api/payments/prices/").json()
     assert body["enabled"] is True
     assert {p["price_key"]: p["mode"] for p in body["prices"]} == {
         "pro_monthly": "subscription",
         "credits_10": "payment",
     }
+    # What each costs comes from Stripe's price objects (read once, then cached).
+    amounts = {p["price_key"]: p["amount"] for p in body["prices"]}
+    assert amounts == {
+        "pro_monthly": {"unit_amount": 900, "currency": "usd", "interval": "month"},
+        "credits_10": {"unit_amount": 1000, "currency": "usd", "interval": None},
+    }
+    APIClient().get("/api/payments/prices/")
+    assert len(billing.calls("GET", "/v1/prices/price_pro")) == 1
+
+
+def test_prices_still_list_when_stripe_cannot_say_the_amount(billing, env):
+    env(STRIPE_PRICES={"credits_5": {"price_id": "price_unknown", "credits_usd": "5"}})
+    body = APIClient().get("/api/payments/prices/").json()
+    assert body["prices"] == [
+        {
+            "price_key": "credits_5",
+            "mode": "payment",
+            "plan": None,
+            "credits_usd": "5",
+            "amount": None,
+        }
+    ]
