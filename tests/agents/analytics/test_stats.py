@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np  # a dev dependency only: the product computes quantiles itself
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -45,9 +46,6 @@ def test_quantile_is_within_data_range(data: list[float], p: float) -> None:
 
 @given(st.lists(finite, min_size=1, max_size=60), st.floats(0, 1))
 def test_quantile_matches_numpy(data: list[float], p: float) -> None:
-    # numpy is a dev dependency only: the product code computes quantiles itself.
-    import numpy as np
-
     assert quantile_sorted(sorted(data), p) == pytest.approx(
         float(np.quantile(data, p)), rel=1e-9, abs=1e-6
     )
