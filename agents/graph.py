@@ -13,7 +13,6 @@ Progress goes to LangGraph's custom stream (``stream_mode="custom"``) as dicts w
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,7 +29,12 @@ from langgraph.types import Overwrite, Send
 from agents.context import Context
 from agents.guard.interface import GuardError
 from agents.models import COST_METADATA_KEY
-from agents.prompts import AGENT_SYSTEM_PROMPT, QUOTED_DATA_RULE, RESPOND_SYSTEM_PROMPT
+from agents.prompts import (
+    AGENT_SYSTEM_PROMPT,
+    QUOTED_DATA_RULE,
+    RESPOND_SYSTEM_PROMPT,
+    quoted_tool_result,
+)
 from agents.state import (
     InputState,
     PlannedToolCall,
@@ -249,12 +253,12 @@ class AgentGraph:
                     "duration_ms": result["duration_ms"],
                 }
             )
-            content = json.dumps(result["output"], ensure_ascii=False)
+            content = quoted_tool_result(name=name, payload=result["output"])
         else:
             writer(
                 {"type": "tool.failed", "call_id": call_id, "name": name, "error": result["error"]}
             )
-            content = json.dumps({"error": result["error"]}, ensure_ascii=False)
+            content = quoted_tool_result(name=name, payload={"error": result["error"]})
         message = ToolMessage(
             content=content,
             tool_call_id=call_id,

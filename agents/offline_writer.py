@@ -10,6 +10,8 @@ from typing import Any
 
 from langchain_core.messages import ToolMessage
 
+from agents.prompts import tool_result_json
+
 OFFLINE_NOTE = (
     "_Offline mode: this answer is assembled from the tool results by templates, "
     "not written by an AI model._"
@@ -193,7 +195,7 @@ def answer_from_tool_results(results: Sequence[ToolMessage]) -> str:
         name = message.name or "tool"
         title, render = _SECTIONS.get(name, (name, lambda out: [json.dumps(out)]))
         try:
-            payload = json.loads(message.text)
+            payload = json.loads(tool_result_json(message.text))
         except json.JSONDecodeError:
             payload = {"error": {"message": message.text}}
         if message.status == "error" or "error" in payload:
