@@ -25,9 +25,15 @@ class CheckoutSessionSerializer(serializers.Serializer):
     status = serializers.CharField()
     payment_status = serializers.CharField()
     fulfilled = serializers.SerializerMethodField()
+    failed = serializers.SerializerMethodField(
+        help_text="A delayed payment (bank debit) failed: nothing was charged or credited."
+    )
 
     def get_fulfilled(self, record: CheckoutSession) -> bool:
         return record.fulfilled_at is not None
+
+    def get_failed(self, record: CheckoutSession) -> bool:
+        return record.failed_at is not None
 
 
 class PriceListApi(APIView):

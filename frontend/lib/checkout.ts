@@ -15,6 +15,8 @@ export type CheckoutPhase =
   | "delayed"
   /** The session expired or was never completed: nothing was charged. */
   | "not_paid"
+  /** A delayed payment method failed after the checkout completed: nothing was credited. */
+  | "failed"
   /** No session id in the address, or the session is not this account's. */
   | "unknown"
   /** The visitor is not signed in (the session belongs to an account). */
@@ -27,6 +29,7 @@ export const POLL_DELAYS_MS = [1500, 2000, 3000, 4000, 5000, 7000];
 
 export function phaseOfSync(sync: CheckoutSync, attemptsLeft: number): CheckoutPhase {
   if (sync.fulfilled) return "paid";
+  if (sync.failed) return "failed";
   if (sync.status === "expired") return "not_paid";
   const paid = sync.payment_status === "paid" || sync.payment_status === "no_payment_required";
   // "complete" + "unpaid" is a delayed payment method (bank debit): it settles later.
@@ -77,6 +80,12 @@ export function describeCheckout(phase: CheckoutPhase, sync: CheckoutSync | null
       return {
         title: "Checkout not completed",
         message: "The checkout was not completed, so nothing was charged.",
+      };
+    case "failed":
+      return {
+        title: "Payment failed",
+        message:
+          "Your bank declined or reversed the payment, so nothing was added to your account. You can try again with another payment method.",
       };
     case "unknown":
       return {

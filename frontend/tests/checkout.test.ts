@@ -36,6 +36,13 @@ describe("the success page's states", () => {
     expect(shouldPoll("delayed")).toBe(false);
   });
 
+  it("a failed delayed payment is said at once, without polling", () => {
+    const failed = sync({ fulfilled: false, payment_status: "unpaid", failed: true });
+    expect(phaseOfSync(failed, 5)).toBe("failed");
+    expect(shouldPoll("failed")).toBe(false);
+    expect(describeCheckout("failed", failed).title).toBe("Payment failed");
+  });
+
   it("expired, or still open after the polls: nothing was charged", () => {
     expect(phaseOfSync(sync({ fulfilled: false, status: "expired", payment_status: "unpaid" }), 5)).toBe("not_paid");
     expect(phaseOfSync(sync({ fulfilled: false, status: "open", payment_status: "unpaid" }), 3)).toBe("processing");

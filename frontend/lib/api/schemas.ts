@@ -339,6 +339,8 @@ export const checkoutSessionSchema = z.object({
   status: z.string(),
   payment_status: z.string(),
   fulfilled: z.boolean(),
+  // A delayed payment method (bank debit) failed: nothing was charged or credited.
+  failed: z.boolean().optional(),
 });
 export type CheckoutSession = z.infer<typeof checkoutSessionSchema>;
 

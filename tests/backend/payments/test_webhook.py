@@ -126,6 +126,9 @@ def test_unpaid_completion_waits_for_the_async_payment(account_client, billing):
     processed(deliver(stripe_event("checkout.session.async_payment_failed", failed)))
     assert balance() == 0
     assert CheckoutSession.objects.get().failed_at is not None
+    # The success page can tell a failed delayed payment from a pending one.
+    page = account_client.get(f"/api/payments/session/{body['session_id']}/").json()
+    assert (page["failed"], page["fulfilled"]) == (True, False)
     succeeded = {**pending, "payment_status": "paid"}
     processed(deliver(stripe_event("checkout.session.async_payment_succeeded", succeeded)))
     assert balance() == Decimal("10")
