@@ -15,11 +15,16 @@ from pathlib import Path
 MIN_NODE_MAJOR = 20
 # Everything under these is produced by npm or the build, never a source.
 _NOT_SOURCES = {"node_modules", "out", ".next", "tests", "test-results"}
+# Files tools write beside the sources (TypeScript's incremental state, Next's type stub).
+_GENERATED_SUFFIXES = (".tsbuildinfo",)
+_GENERATED_NAMES = {"next-env.d.ts"}
 
 
 def _source_files(frontend: Path) -> Iterator[Path]:
     for entry in frontend.iterdir():
         if entry.name in _NOT_SOURCES or entry.name.startswith("."):
+            continue
+        if entry.name in _GENERATED_NAMES or entry.name.endswith(_GENERATED_SUFFIXES):
             continue
         if entry.is_file():
             yield entry

@@ -53,6 +53,11 @@ def test_reasons(tmp_path):
     (frontend / "node_modules" / "x.js").write_text("x")
     _touch_later(frontend / "node_modules" / "x.js", 60)
     assert build_reason(frontend) is None
+    # Nor do files the type check and the build write beside the sources.
+    for generated in ("tsconfig.tsbuildinfo", "next-env.d.ts"):
+        (frontend / generated).write_text("x")
+        _touch_later(frontend / generated, 60)
+    assert build_reason(frontend) is None
     _touch_later(frontend / "app" / "page.tsx", 60)
     assert build_reason(frontend) == "app/page.tsx changed"
 
