@@ -211,7 +211,8 @@ async def level(base: str, concurrency: int, runs: int) -> tuple[list[dict], flo
                 try:
                     results.append(await one_chat(client, token))
                 except Exception as exc:  # a benchmark records errors, it does not stop
-                    results.append({"ok": False, "error": type(exc).__name__, "events": 0})
+                    error = f"{type(exc).__name__}: {exc}"[:160]
+                    results.append({"ok": False, "error": error, "events": 0})
 
         started = time.perf_counter()
         await asyncio.gather(*(lane() for _ in range(concurrency)))

@@ -29,6 +29,13 @@ return seq
 """
 
 
+# A stream's XREAD blocks up to its ping interval (15 s) before it answers empty. The
+# client's socket timeout must outlast that block (redis-py's default, 5 s, cut a quiet
+# stream off mid-response); it still bounds a dead connection.
+READ_SOCKET_TIMEOUT_S = 60.0
+MAX_BLOCK_S = READ_SOCKET_TIMEOUT_S - 10
+
+
 class RedisEventLog:
     def __init__(self, *, url: str, retention_s: int, max_len: int = 100_000) -> None:
         self._url = url
@@ -80,7 +87,7 @@ class RedisEventLog:
         client = self._async.get(loop)
         if client is None:
             client = self._async[loop] = aioredis.Redis.from_url(
-                self._url, socket_connect_timeout=2
+                self._url, socket_connect_timeout=2, socket_timeout=READ_SOCKET_TIMEOUT_S
             )
         return client
 
@@ -97,7 +104,7 @@ class RedisEventLog:
                 first: Any = await client.xrange(stream, min=f"{after_seq + 1}-0", count=1)
                 if not first or _seq(first[0][0]) != after_seq + 1:
                     return None
-        block_ms = max(1, int(timeout_s * 1000))
+        block_ms = max(1, int(min(timeout_s, MAX_BLOCK_S) * 1000))
         reply: Any = await client.xread({stream: f"{after_seq}-0"}, count=500, block=block_ms)
         events: list[Event] = []
         for _name, entries in reply or []:
