@@ -103,8 +103,9 @@ class ScoredColumns(BaseModel):
     flag: list[Flag]
 
 
-class OutlierGroup(BaseModel):
-    """Summary and per-video scores of the Shorts or the long-form videos."""
+class OutlierGroupStats(BaseModel):
+    """The Shorts' or the long-form videos' quartiles and thresholds (SmartScore units),
+    median views and counts, without the per-video scores."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -122,6 +123,11 @@ class OutlierGroup(BaseModel):
     high_count: int
     low_count: int
     note: str
+
+
+class OutlierGroup(OutlierGroupStats):
+    """Summary and per-video scores of the Shorts or the long-form videos."""
+
     videos: ScoredColumns
 
     def row(self, index: int) -> ScoredVideo:

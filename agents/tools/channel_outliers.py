@@ -6,7 +6,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from agents.analytics.outliers import Flag, Group, OutlierGroup, ScoredVideo, score_outliers
+from agents.analytics.outliers import (
+    Flag,
+    Group,
+    OutlierGroup,
+    OutlierGroupStats,
+    ScoredVideo,
+    score_outliers,
+)
 from agents.tools._channel import load_channel
 from agents.tools._sources import AsOfBasis, resolve_as_of
 from agents.tools.base import ToolContext, agent_tool
@@ -30,23 +37,9 @@ class ChannelOutliersArgs(BaseModel):
     )
 
 
-class OutlierGroupSummary(BaseModel):
-    """One group's quartiles and thresholds (SmartScore units) and median views."""
+class OutlierGroupSummary(OutlierGroupStats):
+    """One group's statistics as the tool reports them, with where the data came from."""
 
-    group: Group
-    count: int
-    baseline_count: int
-    young_count: int
-    q1: float | None
-    median_score: float | None
-    q3: float | None
-    iqr: float | None
-    high_threshold: float | None
-    low_threshold: float | None
-    median_views: float | None
-    high_count: int
-    low_count: int
-    note: str
     source: str
 
 
