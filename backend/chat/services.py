@@ -116,7 +116,13 @@ def message_post(
         )
         ChatMessage.objects.filter(pk=message.pk).update(run_id=run.id)
         session_id = str(locked.id)
-        transaction.on_commit(lambda: run_services.session_advance(session_id=session_id))
+        if active is None:
+            # Nothing queued or running before it (checked under the session's lock): this
+            # run is the session's next, so it is enqueued without asking again.
+            run_id = str(run.id)
+            transaction.on_commit(lambda: run_services.run_enqueue(run_id=run_id))
+        else:
+            transaction.on_commit(lambda: run_services.session_advance(session_id=session_id))
     capture(
         "chat_message_sent",
         distinct_id=identity.client_id,

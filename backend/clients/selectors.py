@@ -6,8 +6,8 @@ from backend.clients.models import ApiKey, Client
 
 def client_get(*, client_id: str) -> Client | None:
     try:
-        return Client.objects.filter(pk=client_id).first()
-    except (ValueError, TypeError, DjangoValidationError):
+        return Client.objects.get(pk=client_id)
+    except (Client.DoesNotExist, ValueError, TypeError, DjangoValidationError):
         return None
 
 

@@ -90,8 +90,18 @@ class Tail:
 
     async def __aiter__(self) -> AsyncIterator[Event | None]:
         """Yields events in order, ``None`` for "send a ping", and ends after a terminal event."""
+        async for batch in self.batches():
+            if batch is None:
+                yield None
+                continue
+            for event in batch:
+                yield event
+
+    async def batches(self) -> AsyncIterator[list[Event] | None]:
+        """The same events, in the groups the log returned them (one SSE write each)."""
         log = get_event_log()
         after = self.after_seq
+        verified = False  # the client's cursor is checked once; later reads follow ours
         check_finished = True  # at the start, and whenever the log has gone quiet
         while True:
             # Once finished with nothing newer in the log, the store has the rest, if
@@ -101,25 +111,28 @@ class Tail:
                 and await _run_finished(self.run_id)
                 and await log.alast_seq(run_id=self.run_id) <= after
             ):
-                async for event in self._replay_from_store(after):
-                    yield event
+                yield [event async for event in self._replay_from_store(after)]
                 return
             events = await log.read(
-                run_id=self.run_id, after_seq=after, timeout_s=self.ping_interval_s
+                run_id=self.run_id,
+                after_seq=after,
+                timeout_s=self.ping_interval_s,
+                verify=not verified,
             )
             if events is None:
-                async for event in self._replay_from_store(after):
-                    yield event
+                yield [event async for event in self._replay_from_store(after)]
                 return
+            verified = True
             check_finished = not events
             if not events:
                 yield None
                 continue
-            for event in events:
-                after = event.seq
-                yield event
+            for index, event in enumerate(events):
                 if event.is_terminal:
+                    yield events[: index + 1]
                     return
+            after = events[-1].seq
+            yield events
 
     async def _replay_from_store(self, after: int) -> AsyncIterator[Event]:
         stored = await _stored_events(self.run_id)
@@ -135,13 +148,14 @@ class Tail:
 
 
 async def run_stream_body(*, run_id: str, after_seq: int) -> AsyncIterator[bytes]:
-    async for event in Tail(run_id=run_id, after_seq=after_seq):
-        if event is None:
+    async for batch in Tail(run_id=run_id, after_seq=after_seq).batches():
+        if batch is None:
             yield PING
-        elif event.type == "stream.reset":
-            yield frame(event, cursor=None)
-        else:
-            yield frame(event, cursor=str(event.seq))
+        elif batch:
+            yield b"".join(
+                frame(event, cursor=None if event.type == "stream.reset" else str(event.seq))
+                for event in batch
+            )
 
 
 SessionRuns = Callable[[int], Awaitable[list[tuple[int, str]]]]
@@ -168,13 +182,19 @@ async def session_stream_body(
         idle = 0.0
         for run_ordinal, run_id in runs:
             start = resume_after if run_ordinal == next_ordinal else 0
-            async for event in Tail(run_id=run_id, after_seq=start):
-                if event is None:
+            async for batch in Tail(run_id=run_id, after_seq=start).batches():
+                if batch is None:
                     yield PING
-                elif event.type == "stream.reset":
-                    yield frame(event, cursor=None)
-                else:
-                    yield frame(event, cursor=f"{run_ordinal}-{event.seq}")
+                elif batch:
+                    yield b"".join(
+                        frame(
+                            event,
+                            cursor=None
+                            if event.type == "stream.reset"
+                            else f"{run_ordinal}-{event.seq}",
+                        )
+                        for event in batch
+                    )
             next_ordinal, resume_after = run_ordinal + 1, 0
 
 

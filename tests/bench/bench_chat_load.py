@@ -177,6 +177,7 @@ async def one_chat(client: httpx.AsyncClient, token: str) -> dict:
     if posted.status_code != 202:
         result["error"] = f"POST {posted.status_code}"
         return result
+    result["post"] = time.perf_counter() - t0
     url = posted.json()["stream_url"]
     async with client.stream("GET", url, timeout=120) as response:
         async for line in response.aiter_lines():
@@ -217,6 +218,46 @@ async def level(base: str, concurrency: int, runs: int) -> tuple[list[dict], flo
         started = time.perf_counter()
         await asyncio.gather(*(lane() for _ in range(concurrency)))
         return results, time.perf_counter() - started
+
+
+def start_profilers(service: Service, directory: str | None, concurrency: int) -> list:
+    """py-spy on the web and worker processes (children too), CPU samples only (--idle off)."""
+    if not directory:
+        return []
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    profilers = []
+    for name, pid in (("web", service.web.pid), ("worker", service.worker.pid)):
+        out = Path(directory) / f"{name}-c{concurrency}.txt"
+        profilers.append(
+            subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--subprocesses",
+                    "--rate",
+                    "200",
+                    "--gil",  # only the thread holding the GIL: Python CPU, not waits
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    time.sleep(1)
+    return profilers
+
+
+def stop_profilers(profilers: list) -> None:
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        profiler.wait(timeout=60)
 
 
 def bare_graph_cpu_ms(runs: int) -> float:
@@ -280,6 +321,12 @@ def main() -> None:
         choices=["prefork", "threads"],
         help="threads: runs share the process's event loop, several at once",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="record py-spy samples of the web and worker processes during the levels "
+        "(collapsed stacks, one file per process, in DIR)",
+    )
     opts = parser.parse_args()
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         sys.exit("Set DATABASE_URL and REDIS_URL: this benchmark measures the production path.")
@@ -297,9 +344,11 @@ def main() -> None:
             runs = opts.runs_per_level or max(20, 2 * concurrency)
             pids = service.pids()
             cpu_before = {k: sum(proc_cpu_s(p) for p in v) for k, v in pids.items()}
+            profilers = start_profilers(service, opts.profile, concurrency)
             client_before = time.process_time()
             results, wall = asyncio.run(level(service.base, concurrency, runs))
             client_cpu = time.process_time() - client_before
+            stop_profilers(profilers)
             pids = service.pids()
             cpu_after = {k: sum(proc_cpu_s(p) for p in v) for k, v in pids.items()}
             ok = [r for r in results if r["ok"]]
@@ -316,6 +365,7 @@ def main() -> None:
                         pct([r["started"] * 1000 for r in ok if "started" in r], p)
                         for p in (50, 95, 99)
                     ],
+                    "post_ms": [pct([r["post"] * 1000 for r in ok], p) for p in (50, 95, 99)],
                     "first_delta_ms": [
                         pct([r["first_delta"] * 1000 for r in ok if "first_delta" in r], p)
                         for p in (50, 95, 99)

@@ -223,6 +223,9 @@ SPECTACULAR_SETTINGS = {
 # --- Celery (read by backend.config.celery_app with namespace "CELERY")
 CELERY_BROKER_URL = ENV.REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = ENV.REDIS_URL or "cache+memory://"
+# One result backend (and Redis pool) per process, not per thread: under ASGI each request
+# runs its sync view in a new thread, and building a backend there cost ~1 ms a request.
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

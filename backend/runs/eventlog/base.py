@@ -43,10 +43,14 @@ class EventLog(Protocol):
         """``append`` from async code."""
         ...
 
-    async def read(self, *, run_id: str, after_seq: int, timeout_s: float) -> list[Event] | None:
+    async def read(
+        self, *, run_id: str, after_seq: int, timeout_s: float, verify: bool = True
+    ) -> list[Event] | None:
         """Events with seq > after_seq, waiting up to timeout_s for one to arrive.
 
         Returns None when the log cannot honour ``after_seq`` (expired or trimmed).
+        ``verify=False`` skips that check, for a reader continuing right after events it
+        has just read from this log (a run's log is never trimmed below its events).
         """
         ...
 

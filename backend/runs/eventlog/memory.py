@@ -41,7 +41,9 @@ class MemoryEventLog:
     async def aappend(self, *, run_id: str, type: str, attempt: int, data: dict[str, Any]) -> Event:
         return self.append(run_id=run_id, type=type, attempt=attempt, data=data)
 
-    async def read(self, *, run_id: str, after_seq: int, timeout_s: float) -> list[Event] | None:
+    async def read(
+        self, *, run_id: str, after_seq: int, timeout_s: float, verify: bool = True
+    ) -> list[Event] | None:
         loop = asyncio.get_running_loop()
         with self._lock:
             events = self._events.get(run_id)
