@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from backend.core.errors import (
     STATUS_CODES,
@@ -170,3 +171,39 @@ class ErrorBodyMiddleware(_Middleware):
         if response.status_code == 404:
             return error_response(error_cls(f"No such resource: {request.path}"))
         return error_response(error_cls())
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise (static files and the built UI's assets) that also runs async.
+
+    WhiteNoise's middleware is sync-only, and one sync-only middleware splits the chain:
+    every API request then hopped from the event loop to a thread and back again around it
+    (SSE requests too). This one answers a static path by WhiteNoise's own lookup and hands
+    everything else to the next middleware on whichever path the chain runs.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Handler) -> None:
+        super().__init__(get_response)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self._acall(request)
+        return super().__call__(request)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        static_file = self._static_file(request.path_info)
+        if static_file is not None:
+            # Opening the file and reading its headers touch the disk: off the loop.
+            return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
+        return await self.get_response(request)
+
+    def _static_file(self, path: str) -> Any:
+        if self.autorefresh:
+            return self.find_file(path)
+        return self.files.get(path)
