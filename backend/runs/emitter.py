@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from backend.runs.eventlog import Event, get_event_log
+from backend.runs.eventlog.base import TERMINAL_TYPES
 from backend.runs.models import RunEvent
 
 # Deltas are many and only matter live; a replay after the log expires gets the final
@@ -14,24 +15,45 @@ from backend.runs.models import RunEvent
 NOT_STORED = frozenset({"message.delta", "tool.progress"})
 
 
+# On a worker, the stored copy is written in batches: these events write it at once (with
+# what is pending), others wait for the next of these or for FLUSH_AT pending events.
+FLUSH_ON = frozenset(
+    {"tool.completed", "tool.failed", "message.completed", "message.reset", *TERMINAL_TYPES}
+)
+FLUSH_AT = 16
+
+
 class RunEmitter:
-    def __init__(self, *, run_id: str, attempt: int) -> None:
+    """One run attempt's events.
+
+    ``buffered`` (the worker's run loop): stored events are kept and written to PostgreSQL
+    in one batch at the next flush point instead of one INSERT each; the terminal event's
+    flush also copies whatever the log holds that the store lacks (a dead attempt's
+    pending events). The log (Redis) gets every event at once either way, so live readers
+    see no difference; the store serves replays after the log expires.
+    """
+
+    def __init__(self, *, run_id: str, attempt: int, buffered: bool = False) -> None:
         self.run_id = run_id
         self.attempt = attempt
+        self.buffered = buffered
+        self._pending: list[Event] = []
 
     def emit(self, type: str, data: dict[str, Any] | None = None) -> Event:
         event = get_event_log().append(
             run_id=self.run_id, type=type, attempt=self.attempt, data=data or {}
         )
-        if type not in NOT_STORED:
-            RunEvent.objects.create(
-                run_id=self.run_id,
-                seq=event.seq,
-                type=type,
-                attempt=self.attempt,
-                data=event.data,
-                ts=datetime.fromisoformat(event.ts),
-            )
+        if type in NOT_STORED:
+            return event
+        if not event.is_terminal:
+            RunEvent.objects.create(**_fields(event))
+            return event
+        # The run's end: also store what a worker's buffered emitter logged but did not
+        # get to store (it died before its next flush).
+        logged = [e for e in get_event_log().range(run_id=self.run_id) if e.type not in NOT_STORED]
+        RunEvent.objects.bulk_create(
+            [RunEvent(**_fields(e)) for e in logged or [event]], ignore_conflicts=True
+        )
         return event
 
     async def aemit(self, type: str, data: dict[str, Any] | None = None) -> Event:
@@ -39,32 +61,64 @@ class RunEmitter:
 
         On a worker's long-lived loop with PostgreSQL both writes happen on the loop (the
         Redis append, then the INSERT on the process pool), without a thread hop per
-        event; elsewhere ``emit`` runs in the ORM thread as before. Either way the stored
-        copy is written before ``aemit`` returns, so it precedes the run's end.
+        event; elsewhere ``emit`` runs in the ORM thread as before. Unbuffered, the stored
+        copy is written before ``aemit`` returns; buffered, by the next flush point, and a
+        terminal event's copy always before ``aemit`` returns, so it precedes the run's end.
         """
         from asgiref.sync import sync_to_async
 
-        from backend.runs.checkpoints import postgres_dsn, process_pool
+        from backend.runs.checkpoints import postgres_dsn
         from backend.runs.worker_loop import is_process_loop
 
         dsn = postgres_dsn() if is_process_loop() else None
         if dsn is None:
             return await sync_to_async(self.emit)(type, data)
-        event = await get_event_log().aappend(
+        log = get_event_log()
+        event = await log.aappend(
             run_id=self.run_id, type=type, attempt=self.attempt, data=data or {}
         )
-        if type not in NOT_STORED:
-            pool = await process_pool(dsn)
-            async with pool.connection() as conn:
-                await conn.execute(_INSERT, _row(event))
+        if type in NOT_STORED:
+            return event
+        self._pending.append(event)
+        if not self.buffered or type in FLUSH_ON or len(self._pending) >= FLUSH_AT:
+            await self.aflush(dsn=dsn, backfill=event.is_terminal and self.buffered)
         return event
+
+    async def aflush(self, *, dsn: str | None = None, backfill: bool = False) -> None:
+        """Write the pending stored events (and, with ``backfill``, every stored-type event
+        the log has) in one transaction; rows already stored are left as they are."""
+        from backend.runs.checkpoints import postgres_dsn, process_pool
+
+        events, self._pending = self._pending, []
+        if backfill:
+            logged = await get_event_log().arange(run_id=self.run_id)
+            events = [event for event in logged if event.type not in NOT_STORED] or events
+        if not events:
+            return
+        dsn = dsn or postgres_dsn()
+        if dsn is None:
+            return
+        pool = await process_pool(dsn)
+        async with pool.connection() as conn, conn.cursor() as cursor:
+            await cursor.executemany(_INSERT, [_row(event) for event in events])
 
 
 # RunEvent's table, written by the worker loop without the ORM (see aemit).
 _INSERT = (
     "INSERT INTO runs_runevent (run_id, seq, type, attempt, data, ts) "
-    "VALUES (%s, %s, %s, %s, %s, %s)"
+    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, seq) DO NOTHING"
 )
+
+
+def _fields(event: Event) -> dict[str, Any]:
+    return {
+        "run_id": event.run_id,
+        "seq": event.seq,
+        "type": event.type,
+        "attempt": event.attempt,
+        "data": event.data,
+        "ts": datetime.fromisoformat(event.ts),
+    }
 
 
 def _row(event: Event) -> tuple[Any, ...]:

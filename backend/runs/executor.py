@@ -87,7 +87,9 @@ async def execute_run(*, run_id: str) -> None:
 
 async def _execute_claimed(*, run: Run, me: str) -> None:
     env = settings.ENV
-    ctx = RunContext(run=run, emitter=RunEmitter(run_id=str(run.id), attempt=run.attempt))
+    ctx = RunContext(
+        run=run, emitter=RunEmitter(run_id=str(run.id), attempt=run.attempt, buffered=True)
+    )
     main = asyncio.current_task()
     assert main is not None
     stop_reason: dict[str, str] = {}

@@ -18,6 +18,7 @@ from backend.runs.eventlog import Event, get_event_log
 from backend.runs.models import Run, RunEvent
 
 PING_INTERVAL_S = 15.0
+END_GRACE_S = 2.0
 _RUN_CURSOR = re.compile(r"^\d{1,9}$")
 _SESSION_CURSOR = re.compile(r"^(\d{1,9})-(\d{1,9})$")
 
@@ -103,20 +104,23 @@ class Tail:
         after = self.after_seq
         verified = False  # the client's cursor is checked once; later reads follow ours
         check_finished = True  # at the start, and whenever the log has gone quiet
+        settling = False
         while True:
             # Once finished with nothing newer in the log, the store has the rest, if
             # anything (a run can end without its terminal event reaching an expired log).
-            if (
-                check_finished
-                and await _run_finished(self.run_id)
-                and await log.alast_seq(run_id=self.run_id) <= after
-            ):
-                yield [event async for event in self._replay_from_store(after)]
-                return
+            if check_finished and await _run_finished(self.run_id):
+                last = await log.alast_seq(run_id=self.run_id)
+                if last <= after:
+                    if last == 0 or settling:
+                        yield [event async for event in self._replay_from_store(after)]
+                        return
+                    # Ended, and the log is there without the end: the worker records the
+                    # outcome just before it logs the terminal event. Wait for it briefly.
+                    settling = True
             events = await log.read(
                 run_id=self.run_id,
                 after_seq=after,
-                timeout_s=self.ping_interval_s,
+                timeout_s=END_GRACE_S if settling else self.ping_interval_s,
                 verify=not verified,
             )
             if events is None:

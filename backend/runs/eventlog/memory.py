@@ -68,6 +68,13 @@ class MemoryEventLog:
         with self._lock:
             return list(self._events.get(run_id, [])[after_seq:])
 
+    def range(self, *, run_id: str) -> list[Event]:
+        with self._lock:
+            return list(self._events.get(run_id, []))
+
+    async def arange(self, *, run_id: str) -> list[Event]:
+        return self.range(run_id=run_id)
+
     def last_seq(self, *, run_id: str) -> int:
         with self._lock:
             return len(self._events.get(run_id, []))

@@ -114,6 +114,15 @@ class RedisEventLog:
                 events.append(_decode(run_id, entry_id, fields))
         return events
 
+    def range(self, *, run_id: str) -> list[Event]:
+        entries: Any = self._sync.xrange(self._keys(run_id)[0])
+        return [_decode(run_id, entry_id, fields) for entry_id, fields in entries]
+
+    async def arange(self, *, run_id: str) -> list[Event]:
+        stream, _ = self._keys(run_id)
+        entries: Any = await self._client().xrange(stream)
+        return [_decode(run_id, entry_id, fields) for entry_id, fields in entries]
+
     def last_seq(self, *, run_id: str) -> int:
         return int(self._sync.get(self._keys(run_id)[1]) or 0)
 

@@ -198,3 +198,40 @@ async def test_malformed_cursor_is_400(owner, cursor):
     )
     assert status == 400
     assert list(json.loads(raw)["error"]["details"]["fields"]) == ["Last-Event-ID"]
+
+
+async def test_reader_waits_for_the_end_a_worker_records_before_logging_it(owner):
+    # The worker ends a run in PostgreSQL just before it logs the terminal event; a reader
+    # caught up in that gap waits for the event instead of replaying the store.
+    client_id, token = owner
+    run = await sync_to_async(make_run)(client_id)
+    emitter = RunEmitter(run_id=str(run.id), attempt=1)
+    await sync_to_async(emitter.emit)("run.started", {"model": "offline", "offline": True})
+    await sync_to_async(emitter.emit)("message.delta", {"message_id": "m1", "text": "Hi"})
+    await sync_to_async(Run.objects.filter(pk=run.pk).update)(status="completed")
+
+    async def log_the_end() -> None:
+        await asyncio.sleep(0.5)
+        await sync_to_async(emitter.emit)("run.completed", {"message_id": "m1", "usage": {}})
+
+    ending = asyncio.ensure_future(log_the_end())
+    _, raw = await read_stream(
+        AsyncClient(), f"/api/runs/{run.id}/stream/", X_Client_Token=token, Last_Event_ID="2"
+    )
+    await ending
+    frames = parse_sse(raw)
+    assert [(f["event"], f["payload"]["seq"]) for f in frames] == [("run.completed", 3)]
+
+
+def test_a_terminal_event_stores_what_a_dead_buffering_worker_had_not(owner):
+    # A worker's buffered emitter logs at once but stores in batches; if it dies, whoever
+    # logs the run's end (the reaper giving up, a cancel) stores the missing events too.
+    client_id, _ = owner
+    run = make_run(client_id)
+    log = get_event_log()
+    log.append(run_id=str(run.id), type="run.started", attempt=1, data={})
+    log.append(run_id=str(run.id), type="plan", attempt=1, data={"tool_calls": []})
+    log.append(run_id=str(run.id), type="message.delta", attempt=1, data={"text": "x"})
+    RunEmitter(run_id=str(run.id), attempt=1).emit("run.failed", {"error": {"code": "X"}})
+    stored = list(RunEvent.objects.filter(run=run).order_by("seq").values_list("seq", "type"))
+    assert stored == [(1, "run.started"), (2, "plan"), (4, "run.failed")]

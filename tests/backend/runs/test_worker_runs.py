@@ -9,8 +9,9 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from backend.core import task_runner
+from backend.runs.emitter import NOT_STORED
 from backend.runs.eventlog import get_event_log, reset_for_tests
-from backend.runs.models import Run
+from backend.runs.models import Run, RunEvent
 from backend.runs.tasks import runs_reap
 from tests.backend.runs.helpers import collect
 from tests.conftest import wait_for
@@ -40,6 +41,13 @@ def events(run_id: str):
     return async_to_sync(get_event_log().read)(run_id=run_id, after_seq=0, timeout_s=0.05) or []
 
 
+def assert_store_matches_log(run_id: str) -> None:
+    """The durable copy has every logged event but the deltas (replays after expiry)."""
+    logged = [(e.seq, e.type) for e in events(run_id) if e.type not in NOT_STORED]
+    stored = list(RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "type"))
+    assert stored == logged
+
+
 @pytest.mark.parametrize("pool", ["prefork", "threads"])
 def test_chat_run_on_a_real_worker(anon_client, celery_worker_factory, pool):
     celery_worker_factory(queues="default,long", pool=pool, concurrency=4)
@@ -50,6 +58,7 @@ def test_chat_run_on_a_real_worker(anon_client, celery_worker_factory, pool):
     assert [f["payload"]["seq"] for f in frames] == list(range(1, len(frames) + 1))
     run = Run.objects.get(pk=body["run_id"])
     assert run.status == "completed" and run.attempt == 1
+    assert_store_matches_log(body["run_id"])
 
 
 def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worker_factory):
@@ -87,3 +96,5 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worke
     final = next(e for e in log if e.type == "message.completed").data["text"]
     assert text == final
     assert log[-1].type == "run.completed" and log[-1].attempt == 2
+    # Events the killed attempt logged but had not stored yet are stored at the end.
+    assert_store_matches_log(run_id)
