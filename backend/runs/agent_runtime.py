@@ -43,12 +43,11 @@ def model_settings() -> ModelSettings:
     )
 
 
-def _record_call(event: ModelCallEvent, price: ModelPrice | None) -> tuple[Decimal, Decimal]:
-    """Ledger row and run totals; returns the cost split (input, output) for PostHog."""
+def _record_call(event: ModelCallEvent) -> None:
+    """Ledger row and run totals (the ORM path; ``_arecord_call`` on a worker's loop)."""
     from backend.guard.models import LlmCall
     from backend.runs.services import run_add_usage
 
-    input_cost, output_cost = split_cost(event, price)
     LlmCall.objects.create(
         run_id=event.trace_id or "",
         client_id=event.client_id,
@@ -69,7 +68,52 @@ def _record_call(event: ModelCallEvent, price: ModelPrice | None) -> tuple[Decim
             output_tokens=event.output_tokens,
             cost_usd=event.cost_usd,
         )
-    return input_cost, output_cost
+
+
+# The same two writes in one statement, for the worker's loop (no thread hop, one commit).
+_LEDGER_INSERT = (
+    "INSERT INTO guard_llmcall (run_id, client_id, session_id, plan, feature, model, "
+    "input_tokens, output_tokens, cost_usd, reserved_usd, is_error, latency_ms, created_at) "
+    "VALUES (%s, %s, %s, '', %s, %s, %s, %s, %s, 0, %s, %s, now())"
+)
+_LEDGER_AND_RUN_USAGE = (
+    "WITH ledger AS ("
+    "INSERT INTO guard_llmcall (run_id, client_id, session_id, plan, feature, model, "
+    "input_tokens, output_tokens, cost_usd, reserved_usd, is_error, latency_ms, created_at) "
+    "VALUES (%s, %s, %s, '', %s, %s, %s, %s, %s, 0, %s, %s, now())) "
+    "UPDATE runs_run SET input_tokens = input_tokens + %s, "
+    "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s WHERE id = %s::uuid"
+)
+
+
+async def _arecord_call(event: ModelCallEvent) -> bool:
+    """``_record_call`` on the worker's loop over its pool; False elsewhere (use the ORM)."""
+    from backend.runs.checkpoints import postgres_dsn, process_pool
+    from backend.runs.worker_loop import is_process_loop
+
+    dsn = postgres_dsn() if is_process_loop() else None
+    if dsn is None:
+        return False
+    ledger = (
+        event.trace_id or "",
+        event.client_id,
+        event.session_id or "",
+        event.feature,
+        event.model,
+        event.input_tokens,
+        event.output_tokens,
+        event.cost_usd,
+        event.is_error,
+        int(event.latency_s * 1000),
+    )
+    pool = await process_pool(dsn)
+    async with pool.connection() as conn:
+        if event.trace_id:
+            usage = (event.input_tokens, event.output_tokens, event.cost_usd, event.trace_id)
+            await conn.execute(_LEDGER_AND_RUN_USAGE, (*ledger, *usage))
+        else:
+            await conn.execute(_LEDGER_INSERT, ledger)
+    return True
 
 
 def split_cost(event: ModelCallEvent, price: ModelPrice | None) -> tuple[Decimal, Decimal]:
@@ -105,7 +149,9 @@ class BackendAnalytics:
         from backend.analytics.events import capture_generation
 
         price = self._prices.get(event.model)
-        input_cost, output_cost = await sync_to_async(_record_call)(event, price)
+        if not await _arecord_call(event):
+            await sync_to_async(_record_call)(event)
+        input_cost, output_cost = split_cost(event, price)
         capture_generation(
             distinct_id=event.client_id,
             trace_id=event.trace_id,

@@ -99,7 +99,7 @@ class RunEmitter:
         if dsn is None:
             return
         pool = await process_pool(dsn)
-        async with pool.connection() as conn, conn.cursor() as cursor:
+        async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             await cursor.executemany(_INSERT, [_row(event) for event in events])
 
 

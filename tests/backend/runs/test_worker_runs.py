@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from backend.core import task_runner
+from backend.guard.models import LlmCall
 from backend.runs.emitter import NOT_STORED
 from backend.runs.eventlog import get_event_log, reset_for_tests
 from backend.runs.models import Run, RunEvent
@@ -59,6 +60,12 @@ def test_chat_run_on_a_real_worker(anon_client, celery_worker_factory, pool):
     run = Run.objects.get(pk=body["run_id"])
     assert run.status == "completed" and run.attempt == 1
     assert_store_matches_log(body["run_id"])
+    # The worker's ledger rows and the run's totals (one statement per model call).
+    calls = LlmCall.objects.filter(run_id=body["run_id"])
+    assert calls.count() >= 2
+    assert run.input_tokens == sum(c.input_tokens for c in calls) > 0
+    assert run.output_tokens == sum(c.output_tokens for c in calls) > 0
+    assert {c.client_id for c in calls} == {run.client_id}
 
 
 def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worker_factory):
