@@ -159,16 +159,11 @@ async def _finish(
 ) -> None:
     from backend.analytics.events import capture
 
-    ended = await sync_to_async(lease.run_end)(
+    run = await sync_to_async(_record_end)(
         run_id=ctx.run_id, worker_id=me, status=status, code=code, message=message, result=result
     )
-    if not ended:
+    if run is None:
         return  # cancelled while queued, or taken over: someone else reports the end
-    run = await sync_to_async(Run.objects.get)(pk=ctx.run_id)
-    if run.kind == Run.Kind.CHAT and run.session_id:
-        from backend.chat.services import webhook_schedule
-
-        await sync_to_async(webhook_schedule)(run=run)
     usage = {
         "input_tokens": run.input_tokens,
         "output_tokens": run.output_tokens,
@@ -203,3 +198,15 @@ async def _finish(
                 "code": code,
             },
         )
+
+
+def _record_end(*, run_id: str, worker_id: str, **outcome: Any) -> Run | None:
+    """The outcome, if we still hold the run (then the run as stored, webhook queued)."""
+    if not lease.run_end(run_id=run_id, worker_id=worker_id, **outcome):
+        return None
+    run = Run.objects.get(pk=run_id)
+    if run.kind == Run.Kind.CHAT and run.session_id:
+        from backend.chat.services import webhook_schedule
+
+        webhook_schedule(run=run)
+    return run
