@@ -51,14 +51,15 @@ MIDDLEWARE = [
     "backend.core.middleware.RequestContextMiddleware",
     "backend.core.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    # Django's own below, with their hooks on the event loop (backend/core/loop_middleware.py)
+    "backend.core.loop_middleware.SecurityMiddleware",
     "backend.core.middleware.StaticFilesMiddleware",  # WhiteNoise, async too
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.core.loop_middleware.SessionMiddleware",
+    "backend.core.loop_middleware.CommonMiddleware",
+    "backend.core.loop_middleware.CsrfViewMiddleware",
+    "backend.core.loop_middleware.AuthenticationMiddleware",
+    "backend.core.loop_middleware.MessageMiddleware",
+    "backend.core.loop_middleware.XFrameOptionsMiddleware",
     "backend.core.middleware.ErrorBodyMiddleware",
 ]
 
