@@ -2,7 +2,9 @@
 
 Targets must be https and resolve only to public addresses (plain http to localhost is
 allowed when DEBUG). The address check runs when the URL is set and again right before
-every delivery, so a name re-pointed at a private address (DNS rebinding) is refused.
+every delivery, so a name re-pointed at a private address (DNS rebinding) is refused, and
+the delivery connects to an address that check vetted (TLS still verifies the name), so
+the name cannot be re-pointed between the check and the connection either.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -59,28 +62,48 @@ def resolve(host: str, port: int) -> list[Any]:
     return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
 
 
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_global and not address.is_multicast
+
+
 def _local_allowed(host: str) -> bool:
     return bool(settings.DEBUG) and host in LOCAL_NAMES
 
 
-def check_target(url: str) -> None:
-    """Raise UnsafeTarget unless ``url`` may receive webhooks now."""
+def check_target(url: str) -> list[str]:
+    """Raise UnsafeTarget unless ``url`` may receive webhooks now; returns the vetted
+    addresses (none for local http in DEBUG, which connects by name)."""
     parsed = urlparse(url)
     host = (parsed.hostname or "").lower()
     if not host:
         raise UnsafeTarget("the URL has no host")
     if parsed.scheme == "http" and _local_allowed(host):
-        return
+        return []
     if parsed.scheme != "https":
         raise UnsafeTarget("webhook URLs must use https")
     try:
         infos = resolve(host, parsed.port or 443)
     except socket.gaierror as exc:
         raise UnsafeTarget(f"the host does not resolve: {exc}") from None
+    addresses = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
+        if not is_public(address):
             raise UnsafeTarget(f"the host resolves to a non-public address ({address})")
+        addresses.append(str(address))
+    if not addresses:
+        raise UnsafeTarget("the host does not resolve")
+    return addresses
+
+
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The request for ``url`` sent to ``address``: URL, Host header, TLS server name."""
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    ip = f"[{address}]" if ":" in address else address
+    netloc = f"{ip}:{parsed.port}" if parsed.port else ip
+    host_header = f"{host}:{parsed.port}" if parsed.port else host
+    return parsed._replace(netloc=netloc).geturl(), {"Host": host_header}, {"sni_hostname": host}
 
 
 def validate_url(url: str) -> str:
@@ -91,16 +114,26 @@ def validate_url(url: str) -> str:
     return url
 
 
-def deliver(*, url: str, secret: str, payload: dict[str, Any], timeout_s: float = 10) -> int:
+def deliver(
+    *,
+    url: str,
+    secret: str,
+    payload: dict[str, Any],
+    timeout_s: float = 10,
+    verify: ssl.SSLContext | bool = True,
+) -> int:
     """One delivery attempt; returns the HTTP status. Raises UnsafeTarget or httpx errors."""
-    check_target(url)  # again now: the name may point elsewhere than when it was set
+    addresses = check_target(url)  # again now: the name may point elsewhere than when set
     body = json.dumps(payload, separators=(",", ":"), default=str).encode()
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign(secret=secret, body=body, timestamp=int(time.time())),
         "User-Agent": "InsightStream-Webhooks/1",
     }
-    response = httpx.post(
-        url, content=body, headers=headers, timeout=timeout_s, follow_redirects=False
-    )
+    target, extensions = url, dict[str, Any]()
+    if addresses:  # connect to the vetted address, not to whatever the name says now
+        target, host_header, extensions = pinned(url, addresses[0])
+        headers.update(host_header)
+    with httpx.Client(timeout=timeout_s, follow_redirects=False, verify=verify) as client:
+        response = client.post(target, content=body, headers=headers, extensions=extensions)
     return response.status_code

@@ -1,9 +1,12 @@
+import ipaddress
 import json
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 
 from backend.chat import webhooks
 from backend.chat.models import ChatSession, WebhookDelivery
@@ -12,7 +15,7 @@ from backend.core.errors import ValidationError
 
 
 class Receiver:
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[tuple[dict, bytes]] = []
         statuses_left = list(statuses)
         receiver = self
@@ -29,6 +32,8 @@ class Receiver:
                 self.end_headers()
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     @property
@@ -134,3 +139,49 @@ def test_rebinding_to_private_address_is_refused_at_delivery(settings, monkeypat
     delivery.refresh_from_db()
     assert delivery.status == "failed"
     assert "non-public" in delivery.last_error
+
+
+def test_pinned_request_keeps_the_name_for_host_and_tls():
+    assert webhooks.pinned("https://hooks.example.com/x?a=1", "93.184.216.34") == (
+        "https://93.184.216.34/x?a=1",
+        {"Host": "hooks.example.com"},
+        {"sni_hostname": "hooks.example.com"},
+    )
+    assert webhooks.pinned("https://hooks.example.com:8443/x", "2606:2800:220:1::1") == (
+        "https://[2606:2800:220:1::1]:8443/x",
+        {"Host": "hooks.example.com:8443"},
+        {"sni_hostname": "hooks.example.com"},
+    )
+
+
+def test_delivery_connects_to_the_vetted_address_and_verifies_the_name(settings, monkeypatch):
+    # "hooks.example.test" exists in no DNS: the delivery reaches the receiver only through
+    # the address the check vetted (standing in 127.0.0.1 as a public one), with TLS
+    # checking the certificate against the name, not the address.
+    settings.DEBUG = False
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("hooks.example.test").configure_cert(server_tls)
+    receiver = Receiver(statuses=[204], tls=server_tls)
+    port = receiver.httpd.server_address[1]
+    vetted = []
+
+    def resolve(host, port_):
+        vetted.append(host)
+        return [(None, None, None, None, ("127.0.0.1", port_))]
+
+    monkeypatch.setattr(webhooks, "resolve", resolve)
+    monkeypatch.setattr(webhooks, "is_public", lambda a: a == ipaddress.ip_address("127.0.0.1"))
+    client_tls = ssl.create_default_context()
+    authority.configure_trust(client_tls)
+    status = webhooks.deliver(
+        url=f"https://hooks.example.test:{port}/hook",
+        secret="s",
+        payload={"type": "run.completed"},
+        verify=client_tls,
+    )
+    assert status == 204
+    assert vetted == ["hooks.example.test"]
+    headers, body = receiver.requests[-1]
+    assert headers["Host"] == f"hooks.example.test:{port}"
+    assert json.loads(body) == {"type": "run.completed"}
