@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
+from redis.exceptions import RedisError
 
 from backend.core.errors import ValidationError
 from backend.runs.eventlog import Event, get_event_log
@@ -19,6 +20,7 @@ from backend.runs.models import Run, RunEvent
 
 PING_INTERVAL_S = 15.0
 END_GRACE_S = 2.0
+READ_RETRY_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)  # ~16 s of Redis trouble is ridden out
 _RUN_CURSOR = re.compile(r"^\d{1,9}$")
 _SESSION_CURSOR = re.compile(r"^(\d{1,9})-(\d{1,9})$")
 
@@ -105,24 +107,38 @@ class Tail:
         verified = False  # the client's cursor is checked once; later reads follow ours
         check_finished = True  # at the start, and whenever the log has gone quiet
         settling = False
+        failures = 0
         while True:
-            # Once finished with nothing newer in the log, the store has the rest, if
-            # anything (a run can end without its terminal event reaching an expired log).
-            if check_finished and await _run_finished(self.run_id):
-                last = await log.alast_seq(run_id=self.run_id)
-                if last <= after:
-                    if last == 0 or settling:
-                        yield [event async for event in self._replay_from_store(after)]
-                        return
-                    # Ended, and the log is there without the end: the worker records the
-                    # outcome just before it logs the terminal event. Wait for it briefly.
-                    settling = True
-            events = await log.read(
-                run_id=self.run_id,
-                after_seq=after,
-                timeout_s=END_GRACE_S if settling else self.ping_interval_s,
-                verify=not verified,
-            )
+            try:
+                # Once finished with nothing newer in the log, the store has the rest, if
+                # anything (a run can end without its terminal event reaching an expired
+                # log).
+                if check_finished and await _run_finished(self.run_id):
+                    last = await log.alast_seq(run_id=self.run_id)
+                    if last <= after:
+                        if last == 0 or settling:
+                            yield [event async for event in self._replay_from_store(after)]
+                            return
+                        # Ended, and the log is there without the end: the worker records
+                        # the outcome just before it logs the terminal event. Wait briefly.
+                        settling = True
+                events = await log.read(
+                    run_id=self.run_id,
+                    after_seq=after,
+                    timeout_s=END_GRACE_S if settling else self.ping_interval_s,
+                    verify=not verified,
+                )
+            except RedisError:
+                # A dropped connection or a failover: the reader keeps its place and asks
+                # again (a ping keeps the client's connection alive meanwhile); past the
+                # retry budget the response ends and the client resumes by Last-Event-ID.
+                failures += 1
+                if failures > len(READ_RETRY_BACKOFF_S):
+                    raise
+                yield None
+                await asyncio.sleep(READ_RETRY_BACKOFF_S[failures - 1])
+                continue
+            failures = 0
             if events is None:
                 yield [event async for event in self._replay_from_store(after)]
                 return

@@ -8,11 +8,13 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from backend.clients.services import client_create
 from backend.runs.emitter import RunEmitter
 from backend.runs.eventlog import get_event_log, reset_for_tests
 from backend.runs.models import Run, RunEvent
+from backend.runs.sse import Tail
 from backend.runs.stream_auth import stream_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,3 +237,50 @@ def test_a_terminal_event_stores_what_a_dead_buffering_worker_had_not(owner):
     RunEmitter(run_id=str(run.id), attempt=1).emit("run.failed", {"error": {"code": "X"}})
     stored = list(RunEvent.objects.filter(run=run).order_by("seq").values_list("seq", "type"))
     assert stored == [(1, "run.started"), (2, "plan"), (4, "run.failed")]
+
+
+class FlakyLog:
+    """The event log, with its next ``failures`` reads failing as a dropped Redis would."""
+
+    def __init__(self, failures: int) -> None:
+        self.real = get_event_log()
+        self.failures = failures
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    async def read(self, **kwargs):
+        if self.failures:
+            self.failures -= 1
+            raise RedisConnectionError("Connection reset by peer")
+        return await self.real.read(**kwargs)
+
+
+async def test_a_redis_hiccup_mid_stream_is_ridden_out(owner, monkeypatch):
+    client_id, token = owner
+    run = await sync_to_async(make_run)(client_id)
+    await sync_to_async(emit_full_run)(run)
+    flaky = FlakyLog(failures=2)
+    monkeypatch.setattr("backend.runs.sse.get_event_log", lambda: flaky)
+    monkeypatch.setattr("backend.runs.sse.READ_RETRY_BACKOFF_S", (0.01, 0.01, 0.01))
+    _, raw = await read_stream(AsyncClient(), f"/api/runs/{run.id}/stream/", X_Client_Token=token)
+    assert flaky.failures == 0
+    assert [f["payload"]["seq"] for f in parse_sse(raw)] == list(range(1, 8))
+    assert raw.count(b": ping") == 2  # one while each retry waited
+
+
+async def test_redis_down_past_the_retry_budget_ends_the_stream(owner, monkeypatch):
+    client_id, _ = owner
+    run = await sync_to_async(make_run)(client_id)
+    await sync_to_async(emit_full_run)(run)
+    monkeypatch.setattr("backend.runs.sse.get_event_log", lambda: FlakyLog(failures=10))
+    monkeypatch.setattr("backend.runs.sse.READ_RETRY_BACKOFF_S", (0.01, 0.01))
+    batches: list = []
+
+    async def read_all() -> None:
+        async for batch in Tail(run_id=str(run.id), after_seq=0).batches():
+            batches.append(batch)
+
+    with pytest.raises(RedisConnectionError):
+        await read_all()
+    assert batches == [None, None]  # a ping per retry, then the error
