@@ -60,6 +60,7 @@ def _serve(*, host: str, port: int, embedded_jobs: bool) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=settings.ENV.GRACEFUL_SHUTDOWN_TIMEOUT_S,
+        timeout_keep_alive=settings.ENV.HTTP_KEEP_ALIVE_S,
     )
     task_runner.shutdown(wait=False)
 

@@ -46,6 +46,10 @@ class AppSettings(BaseSettings):
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["json", "console"] = "json"
     GRACEFUL_SHUTDOWN_TIMEOUT_S: int = Field(default=5, ge=0)
+    # Longer than clients' and proxies' idle keep-alive (httpx 5 s, browsers, load
+    # balancers ~60 s), so the client closes an idle connection, never the server just as
+    # the client reuses it ("server disconnected" under load).
+    HTTP_KEEP_ALIVE_S: int = Field(default=75, ge=1)
 
     # --- Identity
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -166,11 +166,13 @@ class Service:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-async def one_chat(client: httpx.AsyncClient, token: str) -> dict:
+async def one_chat(client: httpx.AsyncClient, token: str, result: dict) -> dict:
+    """One chat; ``result`` is filled in as it goes (``phase`` names where it failed)."""
     headers = {"X-Client-Token": token}
-    result: dict = {"ok": False, "events": 0}
+    result.update(ok=False, events=0, phase="session")
     session = (await client.post("/api/chat/sessions/", json={}, headers=headers)).json()
     t0 = time.perf_counter()
+    result["phase"] = "message"
     posted = await client.post(
         f"/api/chat/sessions/{session['id']}/messages/", json={"content": REQUEST}, headers=headers
     )
@@ -179,6 +181,7 @@ async def one_chat(client: httpx.AsyncClient, token: str) -> dict:
         return result
     result["post"] = time.perf_counter() - t0
     url = posted.json()["stream_url"]
+    result["phase"] = "stream"
     async with client.stream("GET", url, timeout=120) as response:
         async for line in response.aiter_lines():
             if not line.startswith("event: "):
@@ -209,10 +212,11 @@ async def level(base: str, concurrency: int, runs: int) -> tuple[list[dict], flo
         async def lane() -> None:
             while queue:
                 queue.pop()
+                result: dict = {}
                 try:
-                    results.append(await one_chat(client, token))
+                    results.append(await one_chat(client, token, result))
                 except Exception as exc:  # a benchmark records errors, it does not stop
-                    error = f"{type(exc).__name__}: {exc}"[:160]
+                    error = f"{type(exc).__name__} in {result.get('phase')}: {exc}"[:160]
                     results.append({"ok": False, "error": error, "events": 0})
 
         started = time.perf_counter()
