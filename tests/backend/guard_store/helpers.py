@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 
 from agents.guard import BudgetExceededError, CostGuard, Reservation
 from backend.guard_store import RedisBudgetStore
-from tests.agents.guard.support import PRICED, limits, meta, tokens_for
+from tests.agents.guard.support import PRICED, FakeClock, limits, meta, tokens_for
 
 RACE_LIMITS = limits(client="5", session="100")  # $0.10 calls: exactly 50 fit
 
@@ -19,8 +19,11 @@ async def race_attempts(*, redis_url: str, key_prefix: str, attempts: int) -> li
     pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=32, timeout=10)
     client = aioredis.Redis(connection_pool=pool)
     try:
+        # The tests' day (FakeClock's), not today's: the buckets they read are that day's.
         guard = CostGuard(
-            store=RedisBudgetStore(redis=client, key_prefix=key_prefix), limits=RACE_LIMITS
+            store=RedisBudgetStore(redis=client, key_prefix=key_prefix),
+            limits=RACE_LIMITS,
+            clock=FakeClock(),
         )
 
         async def one() -> Reservation | None:
