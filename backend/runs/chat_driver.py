@@ -211,13 +211,11 @@ def _save_answer(
 ) -> None:
     from backend.chat.models import ChatMessage
 
-    ChatMessage.objects.update_or_create(
-        id=message_id,
-        defaults={
-            "session_id": session_id,
-            "run_id": run_id,
-            "role": ChatMessage.Role.ASSISTANT,
-            "content": text,
-            "tool_results": tool_results,
-        },
+    # One upsert (a resumed run's answer replaces the interrupted attempt's).
+    fields = {"run_id": run_id, "role": ChatMessage.Role.ASSISTANT, "content": text}
+    ChatMessage.objects.bulk_create(
+        [ChatMessage(id=message_id, session_id=session_id, tool_results=tool_results, **fields)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["session_id", "tool_results", *fields],
     )

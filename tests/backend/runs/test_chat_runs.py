@@ -199,3 +199,18 @@ def test_cancel_mid_run_then_the_session_still_works(chat, env):
     env(OFFLINE_TOKEN_DELAY_MS=0)
     again = post(client, session["id"], "hashtags for espresso").json()
     assert wait_for(lambda: finished(again["run_id"]), timeout=30).status == "completed"
+
+
+def test_a_resumed_runs_answer_replaces_the_interrupted_one():
+    from backend.chat.models import ChatSession
+    from backend.runs.chat_driver import _save_answer, assistant_message_id
+
+    session = ChatSession.objects.create(client_id="c", model="offline")
+    run = Run.objects.create(kind="chat", client_id="c", model="offline", session_id=session.id)
+    message_id = assistant_message_id(str(run.id))
+    common = {"run_id": str(run.id), "session_id": str(session.id), "message_id": message_id}
+    _save_answer(**common, text="interrupted", tool_results=[])
+    _save_answer(**common, text="complete", tool_results=[{"name": "hashtags"}])
+    [message] = ChatMessage.objects.filter(session=session)
+    assert (str(message.id), message.role, message.content) == (message_id, "assistant", "complete")
+    assert message.tool_results == [{"name": "hashtags"}] and message.run_id == run.id
