@@ -93,12 +93,16 @@ def session_advance(*, session_id: str) -> str | None:
     Called after a message is queued and after every run ends. Two callers racing may
     both enqueue the same run; the executor's atomic claim lets only one execute it.
     """
-    with transaction.atomic():
-        runs = Run.objects.filter(session_id=session_id)
-        if runs.filter(status=Run.Status.RUNNING).exists():
-            return None
-        next_run = runs.filter(status=Run.Status.QUEUED).order_by("ordinal").first()
-    if next_run is None:
+    # One read (one snapshot): the session's unfinished runs, in order.
+    unfinished = list(
+        Run.objects.filter(
+            session_id=session_id, status__in=[Run.Status.RUNNING, Run.Status.QUEUED]
+        )
+        .order_by("ordinal")
+        .values_list("id", "status")
+    )
+    if not unfinished or any(status == Run.Status.RUNNING for _, status in unfinished):
         return None
-    run_enqueue(run_id=str(next_run.id))
-    return str(next_run.id)
+    next_id = str(unfinished[0][0])
+    run_enqueue(run_id=next_id)
+    return next_id
