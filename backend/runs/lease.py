@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Literal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from backend.runs.emitter import RunEmitter
@@ -28,17 +29,15 @@ def run_claim(*, run_id: str, worker_id: str, lease_s: float) -> tuple[ClaimOutc
         now = timezone.now()
         if run.status == Run.Status.RUNNING and run.lease_expires_at and run.lease_expires_at > now:
             return "busy", run
-        if run.session_id and (
-            Run.objects.filter(
-                session_id=run.session_id,
-                status=Run.Status.RUNNING,
-                lease_expires_at__gt=now,
+        if (
+            run.session_id
+            and Run.objects.filter(session_id=run.session_id)
+            .filter(
+                Q(status=Run.Status.RUNNING, lease_expires_at__gt=now)
+                | Q(status=Run.Status.QUEUED, ordinal__lt=run.ordinal)
             )
             .exclude(pk=run.pk)
             .exists()
-            or Run.objects.filter(
-                session_id=run.session_id, status=Run.Status.QUEUED, ordinal__lt=run.ordinal
-            ).exists()
         ):
             return "waiting", run  # strict order: it is started when the earlier run ends
         if run.cancel_requested:
