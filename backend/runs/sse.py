@@ -113,9 +113,10 @@ class Tail:
                 # Once finished with nothing newer in the log, the store has the rest, if
                 # anything (a run can end without its terminal event reaching an expired
                 # log).
-                if check_finished and await _run_finished(self.run_id):
+                # (The log first: while it has newer events, the database is not asked.)
+                if check_finished:
                     last = await log.alast_seq(run_id=self.run_id)
-                    if last <= after:
+                    if last <= after and await _run_finished(self.run_id):
                         if last == 0 or settling:
                             yield [event async for event in self._replay_from_store(after)]
                             return
