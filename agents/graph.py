@@ -145,7 +145,8 @@ class AgentGraph:
             "steps": steps + 1 if planned else steps,
         }
 
-    def route_after_plan(self, state: State) -> list[Send] | str:
+    async def route_after_plan(self, state: State) -> list[Send] | str:
+        # async: a sync path function is run on a thread at every step
         last = state["messages"][-1]
         if isinstance(last, AIMessage) and last.tool_calls:
             return [
