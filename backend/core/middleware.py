@@ -30,6 +30,15 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 Handler = Callable[[HttpRequest], Any]
 
 
+def _adopt_mode(middleware: Any, get_response: Handler) -> bool:
+    """Whether the chain below runs async; if so the middleware is marked a coroutine
+    function, so Django calls it on the event loop."""
+    is_async = iscoroutinefunction(get_response)
+    if is_async:
+        markcoroutinefunction(middleware)
+    return is_async
+
+
 class _Middleware:
     """Base for middleware that runs the same logic on both the sync and async paths."""
 
@@ -38,9 +47,7 @@ class _Middleware:
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        self.is_async = _adopt_mode(self, get_response)
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
@@ -187,9 +194,7 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
 
     def __init__(self, get_response: Handler) -> None:
         super().__init__(get_response)
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        self.is_async = _adopt_mode(self, get_response)
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
