@@ -70,12 +70,8 @@ def _record_call(event: ModelCallEvent) -> None:
         )
 
 
-# The same two writes in one statement, for the worker's loop (no thread hop, one commit).
-_LEDGER_INSERT = (
-    "INSERT INTO guard_llmcall (run_id, client_id, session_id, plan, feature, model, "
-    "input_tokens, output_tokens, cost_usd, reserved_usd, is_error, latency_ms, created_at) "
-    "VALUES (%s, %s, %s, '', %s, %s, %s, %s, %s, 0, %s, %s, now())"
-)
+# The same two writes in one statement, for the worker's loop (no thread hop, one commit);
+# for a call outside a run the UPDATE matches nothing (``id = NULL``).
 _LEDGER_AND_RUN_USAGE = (
     "WITH ledger AS ("
     "INSERT INTO guard_llmcall (run_id, client_id, session_id, plan, feature, model, "
@@ -106,13 +102,10 @@ async def _arecord_call(event: ModelCallEvent) -> bool:
         event.is_error,
         int(event.latency_s * 1000),
     )
+    usage = (event.input_tokens, event.output_tokens, event.cost_usd, event.trace_id or None)
     pool = await process_pool(dsn)
     async with pool.connection() as conn:
-        if event.trace_id:
-            usage = (event.input_tokens, event.output_tokens, event.cost_usd, event.trace_id)
-            await conn.execute(_LEDGER_AND_RUN_USAGE, (*ledger, *usage))
-        else:
-            await conn.execute(_LEDGER_INSERT, ledger)
+        await conn.execute(_LEDGER_AND_RUN_USAGE, (*ledger, *usage))
     return True
 
 

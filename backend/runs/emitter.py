@@ -73,8 +73,7 @@ class RunEmitter:
         dsn = postgres_dsn() if is_process_loop() else None
         if dsn is None:
             return await sync_to_async(self.emit)(type, data)
-        log = get_event_log()
-        event = await log.aappend(
+        event = await get_event_log().aappend(
             run_id=self.run_id, type=type, attempt=self.attempt, data=data or {}
         )
         if type in NOT_STORED:

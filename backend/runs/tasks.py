@@ -9,16 +9,19 @@ from django.conf import settings
 
 from backend.runs import lease
 
+# A run and each of its long tool calls: redelivered if the worker dies, no Celery result
+# (outcomes live in PostgreSQL and in the tool-call store), and time limits as a backstop to
+# the deadline the run enforces inside (asyncio.timeout).
+RUN_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "soft_time_limit": settings.ENV.RUN_DEADLINE_S + 30,
+    "time_limit": settings.ENV.RUN_DEADLINE_S + 60,
+}
 
-@shared_task(
-    name="backend.runs.tasks.run_execute",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    # The run enforces its own deadline inside (asyncio.timeout); these are the backstop.
-    soft_time_limit=settings.ENV.RUN_DEADLINE_S + 30,
-    time_limit=settings.ENV.RUN_DEADLINE_S + 60,
-)
+
+@shared_task(name="backend.runs.tasks.run_execute", **RUN_TASK_OPTIONS)
 def run_execute(run_id: str) -> None:
     from backend.core.task_runner import uses_celery
     from backend.runs.executor import execute_run
@@ -33,15 +36,7 @@ def run_execute(run_id: str) -> None:
         asyncio.run(execute_run(run_id=run_id))
 
 
-@shared_task(
-    name="backend.runs.tasks.tool_execute",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # The outcome is stored under the run and tool_call_id (tool_calls.ToolCallStore).
-    ignore_result=True,
-    soft_time_limit=settings.ENV.RUN_DEADLINE_S + 30,
-    time_limit=settings.ENV.RUN_DEADLINE_S + 60,
-)
+@shared_task(name="backend.runs.tasks.tool_execute", **RUN_TASK_OPTIONS)
 def tool_execute(run_id: str, call_id: str, name: str, args: dict, attempt: int) -> None:
     """One long tool call of a run, on the ``long`` queue (see ``backend.runs.tool_calls``)."""
     from backend.runs.tool_calls import tool_call_execute

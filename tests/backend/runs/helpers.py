@@ -6,7 +6,10 @@ import asyncio
 import json
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.test import AsyncClient
+
+from backend.runs.eventlog import Event, get_event_log
 
 
 def parse_sse(raw: bytes) -> list[dict[str, Any]]:
@@ -42,3 +45,8 @@ async def collect(url: str, *, until: int = 1, timeout: float = 30, **headers: s
 
     await asyncio.wait_for(read(), timeout=timeout)
     return parse_sse(buffer)
+
+
+def logged_events(run_id: str) -> list[Event]:
+    """Everything the run's event log holds now (no waiting)."""
+    return async_to_sync(get_event_log().read)(run_id=run_id, after_seq=0, timeout_s=0.05) or []

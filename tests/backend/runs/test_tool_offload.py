@@ -16,11 +16,11 @@ from asgiref.sync import async_to_sync
 
 from backend.core import task_runner
 from backend.guard.models import LlmCall
-from backend.runs.eventlog import get_event_log, reset_for_tests
+from backend.runs.eventlog import reset_for_tests
 from backend.runs.models import Run
 from backend.runs.tasks import runs_reap
 from backend.runs.tool_calls import ToolCallStore
-from tests.backend.runs.helpers import collect
+from tests.backend.runs.helpers import collect, logged_events
 from tests.conftest import wait_for
 from tests.fakes.openai_server import Reply, ToolCallReply
 
@@ -84,10 +84,6 @@ def post(client, content: str, model: str | None = None) -> dict[str, Any]:
     )
     assert response.status_code == 202, response.content
     return response.json()
-
-
-def events(run_id: str):
-    return async_to_sync(get_event_log().read)(run_id=run_id, after_seq=0, timeout_s=0.05) or []
 
 
 def stored_result(run_id: str, call_id: str) -> dict[str, Any] | None:
@@ -161,7 +157,7 @@ def test_runs_do_not_deadlock_when_every_run_slot_waits_on_a_tool(
     for body in bodies:
         run = Run.objects.get(pk=body["run_id"])
         assert run.status == "completed", (run.error_code, run.error_message)
-        log = events(body["run_id"])
+        log = logged_events(body["run_id"])
         assert not [e for e in log if e.type == "tool.failed"]
         calls = [e.data["call_id"] for e in log if e.type == "tool.completed"]
         assert len(calls) == 2
@@ -186,7 +182,7 @@ def test_run_worker_killed_mid_tool_resumes_with_the_same_tool_result(
     runs.kill()
     killed_at = time.monotonic()
     gate.set()
-    call_id = next(e.data["call_id"] for e in events(run_id) if e.type == "tool.started")
+    call_id = next(e.data["call_id"] for e in logged_events(run_id) if e.type == "tool.started")
     wait_for(lambda: stored_result(run_id, call_id), timeout=30)
 
     celery_worker_factory(queues="default", pool="threads", extra_env=worker_env)
@@ -196,7 +192,7 @@ def test_run_worker_killed_mid_tool_resumes_with_the_same_tool_result(
 
     assert run.attempt == 2
     assert tool_requests(server) == 1
-    log = events(run_id)
+    log = logged_events(run_id)
     assert [e.seq for e in log] == list(range(1, len(log) + 1))
     [completed] = [e for e in log if e.type == "tool.completed"]
     assert (
@@ -231,6 +227,6 @@ def test_whole_worker_killed_mid_tool_runs_the_call_again_once(
 
     assert run.attempt == 2
     assert tool_requests(server) == 2
-    log = events(run_id)
+    log = logged_events(run_id)
     assert len([e for e in log if e.type == "tool.completed"]) == 1
     assert log[-1].type == "run.completed"

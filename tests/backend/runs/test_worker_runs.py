@@ -6,15 +6,14 @@ import asyncio
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from backend.core import task_runner
 from backend.guard.models import LlmCall
 from backend.runs.emitter import NOT_STORED
-from backend.runs.eventlog import get_event_log, reset_for_tests
+from backend.runs.eventlog import reset_for_tests
 from backend.runs.models import Run, RunEvent
 from backend.runs.tasks import runs_reap
-from tests.backend.runs.helpers import collect
+from tests.backend.runs.helpers import collect, logged_events
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -38,13 +37,9 @@ def post(client, session_id, content=REQUEST):
     return response.json()
 
 
-def events(run_id: str):
-    return async_to_sync(get_event_log().read)(run_id=run_id, after_seq=0, timeout_s=0.05) or []
-
-
 def assert_store_matches_log(run_id: str) -> None:
     """The durable copy has every logged event but the deltas (replays after expiry)."""
-    logged = [(e.seq, e.type) for e in events(run_id) if e.type not in NOT_STORED]
+    logged = [(e.seq, e.type) for e in logged_events(run_id) if e.type not in NOT_STORED]
     stored = list(RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "type"))
     assert stored == logged
 
@@ -78,7 +73,7 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worke
     session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
     body = post(anon_client, session["id"])
     run_id = body["run_id"]
-    wait_for(lambda: any(e.type == "message.delta" for e in events(run_id)), timeout=60)
+    wait_for(lambda: any(e.type == "message.delta" for e in logged_events(run_id)), timeout=60)
     first.kill()
     killed_at = time.monotonic()
     assert Run.objects.get(pk=run_id).status == "running"
@@ -92,7 +87,7 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worke
     run = wait_for(lambda: Run.objects.filter(pk=run_id, status="completed").first(), timeout=60)
     assert run.attempt == 2
 
-    log = events(run_id)
+    log = logged_events(run_id)
     assert [e.seq for e in log] == list(range(1, len(log) + 1))
     completed_calls = [e.data["call_id"] for e in log if e.type == "tool.completed"]
     assert completed_calls and len(completed_calls) == len(set(completed_calls))
