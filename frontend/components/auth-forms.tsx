@@ -18,7 +18,7 @@ export const PASSWORD_HINT = "At least 8 characters; not a common password and n
 export function RegisterForm({ onSignedIn }: { onSignedIn: (account: Account) => Promise<void> | void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const { errors, busy, submit, inputRef } = useFormSubmit(CREDENTIAL_LABELS);
+  const { errors, busy, submit, bind } = useFormSubmit(CREDENTIAL_LABELS);
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -42,27 +42,19 @@ export function RegisterForm({ onSignedIn }: { onSignedIn: (account: Account) =>
       </p>
       <FormField
         id="register-email"
-        name="email"
         label="Email"
         type="email"
         autoComplete="email"
-        value={email}
-        onChange={(event) => setEmail(event.target.value)}
-        error={errors.fields.email}
-        inputRef={inputRef("email")}
+        {...bind("email", email, setEmail)}
         required
       />
       <FormField
         id="register-password"
-        name="password"
         label="Password"
         type="password"
         autoComplete="new-password"
-        value={password}
-        onChange={(event) => setPassword(event.target.value)}
         hint={PASSWORD_HINT}
-        error={errors.fields.password}
-        inputRef={inputRef("password")}
+        {...bind("password", password, setPassword)}
         required
       />
       <FormErrorsView errors={errors} />
@@ -77,7 +69,7 @@ export function LoginForm({ onSignedIn }: { onSignedIn: (account: Account) => Pr
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [forgot, setForgot] = useState(false);
-  const { errors, busy, submit, inputRef } = useFormSubmit(CREDENTIAL_LABELS);
+  const { errors, busy, submit, bind } = useFormSubmit(CREDENTIAL_LABELS);
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -93,26 +85,18 @@ export function LoginForm({ onSignedIn }: { onSignedIn: (account: Account) => Pr
         <h2 id="login-heading">Log in</h2>
         <FormField
           id="login-email"
-          name="email"
           label="Email"
           type="email"
           autoComplete="username"
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={errors.fields.email}
-          inputRef={inputRef("email")}
+          {...bind("email", email, setEmail)}
           required
         />
         <FormField
           id="login-password"
-          name="password"
           label="Password"
           type="password"
           autoComplete="current-password"
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={errors.fields.password}
-          inputRef={inputRef("password")}
+          {...bind("password", password, setPassword)}
           required
         />
         <FormErrorsView errors={errors} />
@@ -138,7 +122,7 @@ export function LoginForm({ onSignedIn }: { onSignedIn: (account: Account) => Pr
 export function PasswordResetRequest({ initialEmail = "" }: { initialEmail?: string }) {
   const [email, setEmail] = useState(initialEmail);
   const [sentTo, setSentTo] = useState<string | null>(null);
-  const { errors, busy, submit, inputRef } = useFormSubmit({ email: "Email" });
+  const { errors, busy, submit, bind } = useFormSubmit({ email: "Email" });
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -159,14 +143,10 @@ export function PasswordResetRequest({ initialEmail = "" }: { initialEmail?: str
       <h3 id="forgot-heading">Reset your password</h3>
       <FormField
         id="forgot-email"
-        name="email"
         label="Email for the reset link"
         type="email"
         autoComplete="email"
-        value={email}
-        onChange={(event) => setEmail(event.target.value)}
-        error={errors.fields.email}
-        inputRef={inputRef("email")}
+        {...bind("email", email, setEmail)}
         required
       />
       <FormErrorsView errors={errors} />

@@ -20,7 +20,7 @@ export function ResetPasswordScreen() {
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
   const [done, setDone] = useState(false);
-  const { errors, busy, submit, inputRef, fail } = useFormSubmit(LABELS);
+  const { errors, busy, submit, fail, bind } = useFormSubmit(LABELS);
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -72,27 +72,19 @@ export function ResetPasswordScreen() {
       <form className="card stack-form" onSubmit={onSubmit} noValidate data-testid="reset-password-form">
         <FormField
           id="reset-password"
-          name="password"
           label={LABELS.password}
           type="password"
           autoComplete="new-password"
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
           hint={PASSWORD_HINT}
-          error={errors.fields.password}
-          inputRef={inputRef("password")}
+          {...bind("password", password, setPassword)}
           required
         />
         <FormField
           id="reset-confirm"
-          name="confirm"
           label={LABELS.confirm}
           type="password"
           autoComplete="new-password"
-          value={confirm}
-          onChange={(event) => setConfirm(event.target.value)}
-          error={errors.fields.confirm}
-          inputRef={inputRef("confirm")}
+          {...bind("confirm", confirm, setConfirm)}
           required
         />
         <FormErrorsView errors={errors} />

@@ -3,7 +3,7 @@
  * A form's submission state: busy while the request runs, the backend's errors split by
  * field (lib/form-errors.ts), and the focus moved to the first field with an error.
  */
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useRef, useState, type ChangeEvent } from "react";
 import { NO_ERRORS, firstInvalid, formErrors, type FormErrors } from "@/lib/form-errors";
 
 export function useFormSubmit<F extends string>(labels: Record<F, string>) {
@@ -45,5 +45,14 @@ export function useFormSubmit<F extends string>(labels: Record<F, string>) {
     if (first) inputs.current[first]?.focus();
   }, []);
 
-  return { errors, busy, submit, inputRef, fail };
+  /** The wiring a FormField for `name` needs: value, change handler, its error, its ref. */
+  const bind = (name: F, value: string, setValue: (value: string) => void) => ({
+    name,
+    value,
+    onChange: (event: ChangeEvent<HTMLInputElement>) => setValue(event.target.value),
+    error: errors.fields[name],
+    inputRef: inputRef(name),
+  });
+
+  return { errors, busy, submit, inputRef, fail, bind };
 }
