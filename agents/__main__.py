@@ -64,7 +64,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--input-price", type=Decimal, help="USD per million input tokens")
     parser.add_argument("--output-price", type=Decimal, help="USD per million output tokens")
     parser.add_argument("--max-steps", type=int, default=6)
-    parser.add_argument("--channel", default=SAMPLE_CHANNEL_ID, help="Channel for channel tools")
+    parser.add_argument(
+        "--channel", default=SAMPLE_CHANNEL_ID, help="The own channel (primary) for channel tools"
+    )
     parser.add_argument(
         "--delay-ms",
         type=float,
@@ -111,10 +113,12 @@ async def main(argv: list[str]) -> int:
         catalogue=prices.get,
     )
     context = Context(
-        deps=AgentDeps(models=factory, data=InMemoryAgentData()),
+        deps=AgentDeps(
+            models=factory,
+            data=InMemoryAgentData(own_channel_ids=[args.channel] if args.channel else None),
+        ),
         model_id=model_id,
         max_steps=args.max_steps,
-        channel_id=args.channel,
         client_id="cli",
         run_id=f"cli-{uuid.uuid4().hex[:8]}",
     )

@@ -19,6 +19,7 @@ from agents.guard.interface import CallMeta
 if TYPE_CHECKING:
     from agents.tools.base import AgentTool, ToolContext
     from agents.videos import Video
+    from agents.workspace import Workspace
 
 
 class ChatModelSource(Protocol):
@@ -39,6 +40,10 @@ class AgentData(Protocol):
 
     async def videos_for_channel(self, channel_id: str) -> list[Video]:
         """A channel's uploads (any order); empty when the channel is unknown."""
+        ...
+
+    async def workspace(self) -> Workspace:
+        """The client's channels with their roles (own first), bounded; read once per run."""
         ...
 
     async def corpus_videos(self, query: str) -> list[Video]:
@@ -98,8 +103,6 @@ class Context:
     run_id: str | None = None
     ip_hash: str | None = None
     api_key_id: str | None = None
-    # The creator's own channel, used when a request says "my channel".
-    channel_id: str | None = None
 
     def call_meta(self, *, feature: str) -> CallMeta:
         return CallMeta(

@@ -34,6 +34,7 @@ from agents.prompts import (
     QUOTED_DATA_RULE,
     RESPOND_SYSTEM_PROMPT,
     quoted_tool_result,
+    workspace_fields,
 )
 from agents.state import (
     InputState,
@@ -114,8 +115,13 @@ class AgentGraph:
         writer = get_stream_writer()
         writer({"type": "step.started", "node": "plan", "step": steps + 1})
         started = time.monotonic()
+        workspace = await context.deps.data.workspace()
         system = SystemMessage(
-            AGENT_SYSTEM_PROMPT.format(today=_today(context), quoted_data_rule=QUOTED_DATA_RULE)
+            AGENT_SYSTEM_PROMPT.format(
+                today=_today(context),
+                quoted_data_rule=QUOTED_DATA_RULE,
+                **workspace_fields(workspace),
+            )
         )
         prompt = trim_history(
             system=system, messages=state["messages"], budget=context.history_token_budget

@@ -13,6 +13,7 @@ from agents.context import SavedFactoid
 from agents.tools._sources import SAMPLE_CORPUS, ChannelSnapshot
 from agents.tools._text import content_words
 from agents.videos import Video
+from agents.workspace import Workspace, WorkspaceChannel, ordered
 
 SAMPLE_CHANNEL_ID = "UCespresso01"
 SAMPLE_NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -176,8 +177,14 @@ class InMemoryAgentData:
         *,
         source: str = SAMPLE_CORPUS,
         observed_at: datetime | None = None,
+        own_channel_ids: Iterable[str] | None = None,
     ) -> None:
         self.videos = list(videos) if videos is not None else sample_videos()
+        # The creator's own channels, the first one primary: by default the sample
+        # channel, or for videos passed in the first channel among them.
+        first = self.videos[0].channel_id if self.videos else None
+        default_own = [SAMPLE_CHANNEL_ID] if videos is None else [first] if first else []
+        self.own_channel_ids = list(own_channel_ids or default_own)
         self.factoids: list[SavedFactoid] = []
         self.corpus_source = source
         self.observed_at = observed_at if videos is not None else observed_at or SAMPLE_NOW
@@ -186,6 +193,25 @@ class InMemoryAgentData:
         if not any(v.channel_id == channel_id for v in self.videos):
             return None
         return ChannelSnapshot(source=self.corpus_source, observed_at=self.observed_at)
+
+    async def workspace(self) -> Workspace:
+        channels: dict[str, list[Video]] = {}
+        for video in self.videos:
+            channels.setdefault(video.channel_id, []).append(video)
+        found = [
+            WorkspaceChannel(
+                channel_id=channel_id,
+                ref=channel_id,
+                title=videos[0].channel_title,
+                role="own" if channel_id in self.own_channel_ids else "competitor",
+                primary=bool(self.own_channel_ids) and channel_id == self.own_channel_ids[0],
+                video_count=len(videos),
+                observed_at=self.observed_at,
+                source=self.corpus_source,
+            )
+            for channel_id, videos in channels.items()
+        ]
+        return Workspace(channels=ordered(found), total=len(found))
 
     async def videos_for_channel(self, channel_id: str) -> list[Video]:
         return [v for v in self.videos if v.channel_id == channel_id]

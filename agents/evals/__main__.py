@@ -20,7 +20,7 @@ from agents.evals.dataset import CASES
 from agents.evals.scorers import SCORERS
 from agents.graph import compile_graph
 from agents.models import ModelFactory, ModelSettings
-from agents.sample_data import SAMPLE_CHANNEL_ID, SAMPLE_NOW, InMemoryAgentData
+from agents.sample_data import SAMPLE_NOW, InMemoryAgentData
 
 
 def _guard() -> Any:
@@ -39,7 +39,6 @@ async def run_case(request: str) -> dict[str, Any]:
     factory = ModelFactory(settings=ModelSettings(), guard=_guard(), catalogue=lambda _: None)
     context = Context(
         deps=AgentDeps(models=factory, data=InMemoryAgentData(), now=lambda: SAMPLE_NOW),
-        channel_id=SAMPLE_CHANNEL_ID,
         client_id="eval",
         run_id="eval",
     )

@@ -11,6 +11,7 @@ from agents.tools.content_ideas import content_ideas
 from agents.tools.factoid import factoid
 from agents.tools.hashtags import hashtags
 from agents.tools.keyword_research import keyword_research
+from agents.tools.list_channels import list_channels
 from agents.tools.upload_streak import upload_streak
 from agents.tools.viral_score import viral_score
 
@@ -22,6 +23,7 @@ ALL_TOOLS: tuple[AgentTool[Any, Any], ...] = (
     channel_outliers,
     upload_streak,
     viral_score,
+    list_channels,
 )
 TOOLS_BY_NAME: Mapping[str, AgentTool[Any, Any]] = {tool.name: tool for tool in ALL_TOOLS}
 

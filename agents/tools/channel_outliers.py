@@ -14,17 +14,16 @@ from agents.analytics.outliers import (
     ScoredVideo,
     score_outliers,
 )
-from agents.tools._channel import load_channel
+from agents.tools._channel import channel_field, load_channel
 from agents.tools._sources import AsOfBasis, resolve_as_of
 from agents.tools.base import ToolContext, agent_tool
+from agents.workspace import Role
 
 SCORES_SOURCE = "computed by agents/analytics/outliers.py from the statistics above"
 
 
 class ChannelOutliersArgs(BaseModel):
-    channel_id: str | None = Field(
-        default=None, description="YouTube channel id (UC...); omit for the creator's own."
-    )
+    channel: str | None = channel_field()
     as_of: datetime | None = Field(
         default=None,
         description="When the statistics were read; omit to use the channel's snapshot time.",
@@ -69,6 +68,7 @@ class OutlierVideo(BaseModel):
 class ChannelOutliersOutput(BaseModel):
     channel_id: str
     channel_title: str
+    channel_role: Role
     as_of: datetime
     as_of_basis: AsOfBasis
     source: str = Field(description="Where the views, likes and comments come from.")
@@ -105,7 +105,7 @@ async def channel_outliers(args: ChannelOutliersArgs, ctx: ToolContext) -> Chann
     interquartile fences, with each group's quartiles, thresholds and median views. Use
     for channel analysis, best/worst performers, what blew up or flopped."""
     ctx.progress(done=0, total=2, message="Loading the channel's videos")
-    channel = await load_channel(channel_id=args.channel_id, ctx=ctx)
+    channel = await load_channel(channel=args.channel, ctx=ctx)
     as_of, basis = resolve_as_of(
         requested=args.as_of, snapshot=channel.snapshot, now=ctx.context.deps.now()
     )
@@ -136,6 +136,7 @@ async def channel_outliers(args: ChannelOutliersArgs, ctx: ToolContext) -> Chann
     return ChannelOutliersOutput(
         channel_id=channel.channel_id,
         channel_title=channel.channel_title,
+        channel_role=channel.channel.role,
         as_of=report.as_of,
         as_of_basis=basis,
         source=report.source,

@@ -8,15 +8,14 @@ from pydantic import BaseModel, Field
 
 from agents.analytics.streak import StreakReport
 from agents.analytics.streak import upload_streak as streak_report
-from agents.tools._channel import load_channel
+from agents.tools._channel import channel_field, load_channel
 from agents.tools._sources import AsOfBasis, resolve_as_of
 from agents.tools.base import ToolContext, agent_tool
+from agents.workspace import Role
 
 
 class UploadStreakArgs(BaseModel):
-    channel_id: str | None = Field(
-        default=None, description="YouTube channel id (UC...); omit for the creator's own."
-    )
+    channel: str | None = channel_field()
     as_of: datetime | None = Field(
         default=None,
         description="The moment to measure at; omit to use the channel's snapshot time.",
@@ -35,6 +34,7 @@ class UploadStreakOutput(StreakReport):
 
     channel_id: str
     channel_title: str
+    channel_role: Role
     as_of_basis: AsOfBasis
     source: str = Field(description="Where the upload dates, durations and views come from.")
     shorts_max_seconds: int
@@ -49,7 +49,7 @@ async def upload_streak(args: UploadStreakArgs, ctx: ToolContext) -> UploadStrea
     week, Shorts vs long-form counts and median views per weekday and hour. Use for
     consistency, upload schedule, posting frequency or streaks."""
     ctx.progress(done=0, total=2, message="Loading the channel's uploads")
-    channel = await load_channel(channel_id=args.channel_id, ctx=ctx)
+    channel = await load_channel(channel=args.channel, ctx=ctx)
     as_of, basis = resolve_as_of(
         requested=args.as_of, snapshot=channel.snapshot, now=ctx.context.deps.now()
     )
@@ -63,6 +63,7 @@ async def upload_streak(args: UploadStreakArgs, ctx: ToolContext) -> UploadStrea
         uploads_per_week_total_weeks=len(report.uploads_per_week),
         channel_id=channel.channel_id,
         channel_title=channel.channel_title,
+        channel_role=channel.channel.role,
         as_of_basis=basis,
         source=channel.snapshot.source,
         shorts_max_seconds=args.shorts_max_seconds,

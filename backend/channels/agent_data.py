@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from agents.analytics.video import Video
 from agents.context import SavedFactoid
 from agents.tools._sources import IMPORTED_CSV, YOUTUBE_DATA_API, ChannelSnapshot
+from agents.workspace import Workspace
 from backend.channels import selectors
 from backend.channels.models import Channel
 from backend.core.errors import NotFoundError
@@ -23,6 +24,15 @@ class BackendAgentData:
         self.client_id = client_id
         # The model the factoid tool's text came from, recorded on the factoid.
         self.model_id = model_id
+        self._workspace: Workspace | None = None
+
+    async def workspace(self) -> Workspace:
+        """Read once per run (this object lives as long as the run's context)."""
+        if self._workspace is None:
+            self._workspace = await sync_to_async(selectors.workspace_for_client)(
+                client_id=self.client_id
+            )
+        return self._workspace
 
     async def videos_for_channel(self, channel_id: str) -> list[Video]:
         def load() -> list[Video]:

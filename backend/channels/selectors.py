@@ -4,12 +4,41 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 
 from agents.analytics.video import Video as AnalyticsVideo
+from agents.tools._sources import IMPORTED_CSV, YOUTUBE_DATA_API
+from agents.workspace import Workspace, WorkspaceChannel, ordered
 from backend.channels.models import Channel, Video
 from backend.core.errors import NotFoundError
 
 
 def channel_list(*, client_id: str) -> QuerySet[Channel]:
     return Channel.objects.filter(client_id=client_id).order_by("title")
+
+
+WORKSPACE_MAX_CHANNELS = 500
+
+
+def workspace_for_client(*, client_id: str, limit: int = WORKSPACE_MAX_CHANNELS) -> Workspace:
+    """The client's channels as the agent sees them: own first (primary first), bounded."""
+    channels = Channel.objects.filter(client_id=client_id).order_by(
+        "-is_primary", "role", "title", "id"
+    )
+    total = channels.count()
+    found = [
+        WorkspaceChannel(
+            channel_id=c.external_id,
+            ref=str(c.id),
+            title=c.title,
+            display_name=c.display_name or None,
+            handle=c.handle or None,
+            role="own" if c.role == Channel.Role.OWN else "competitor",
+            primary=c.is_primary,
+            video_count=c.video_count,
+            observed_at=c.fetched_at,
+            source=YOUTUBE_DATA_API if c.source == Channel.Source.YOUTUBE else IMPORTED_CSV,
+        )
+        for c in channels[:limit]
+    ]
+    return Workspace(channels=ordered(found), total=total)
 
 
 def channel_get_for_client(*, channel_id: str, client_id: str) -> Channel:

@@ -14,6 +14,16 @@ from backend.core.errors import ValidationError
 MAX_REJECTED_LISTED = 200
 
 
+def _first_channel_is_own(channel: Channel) -> None:
+    """The first channel a client adds is its primary own channel (for a CSV with several,
+    the file's first); later ones are competitors until the client says otherwise."""
+    others = Channel.objects.filter(client_id=channel.client_id).exclude(pk=channel.pk)
+    if not others.filter(role=Channel.Role.OWN).exists():
+        channel.role = Channel.Role.OWN
+        channel.is_primary = not others.filter(is_primary=True).exists()
+        channel.save(update_fields=["role", "is_primary"])
+
+
 def channel_upsert_videos(
     *,
     client_id: str,
@@ -30,6 +40,8 @@ def channel_upsert_videos(
             external_id=external_id,
             defaults={"title": title, "source": source, "fetched_at": observed_at},
         )
+        if created:
+            _first_channel_is_own(channel)
         rows = [
             Video(
                 channel=channel,

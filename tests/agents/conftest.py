@@ -19,7 +19,7 @@ from agents.guard.interface import (
     Reservation,
 )
 from agents.models import ModelFactory, ModelSettings
-from agents.sample_data import SAMPLE_CHANNEL_ID, SAMPLE_NOW, InMemoryAgentData
+from agents.sample_data import SAMPLE_NOW, InMemoryAgentData
 from agents.videos import Video
 
 TEST_MODEL_PRICE = ModelPrice(
@@ -143,7 +143,6 @@ def make_context(
             data=data or InMemoryAgentData(),
             now=lambda: SAMPLE_NOW,
         ),
-        channel_id=SAMPLE_CHANNEL_ID,
         client_id="client-1",
         run_id="run-1",
         session_id="session-1",

@@ -295,7 +295,7 @@ async def test_custom_tool_set_can_be_injected() -> None:
 
     assert [r["name"] for r in state["tool_results"]] == ["hashtags"]  # ideas tool not offered
     assert state["tool_results"][0]["output"] == {"echoed": "espresso"}
-    assert len(ALL_TOOLS) == 7
+    assert "content_ideas" in {tool.name for tool in ALL_TOOLS}  # it exists, just not here
 
 
 async def test_a_tool_executor_runs_the_call_elsewhere_with_the_same_events() -> None:
