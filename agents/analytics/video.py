@@ -25,6 +25,8 @@ class Video:
     views: int
     likes: int
     comments: int
+    # The best thumbnail the source gave; None when it gave none.
+    thumbnail_url: str | None = None
 
 
 __all__ = ["Video"]

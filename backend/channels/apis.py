@@ -107,6 +107,7 @@ class VideoOutputSerializer(serializers.ModelSerializer):
             "views",
             "likes",
             "comments",
+            "thumbnail_url",
         ]
 
 

@@ -71,6 +71,7 @@ def as_analytics_video(video: Video, *, channel: Channel) -> AnalyticsVideo:
         views=video.views,
         likes=video.likes,
         comments=video.comments,
+        thumbnail_url=video.thumbnail_url or None,
     )
 
 

@@ -54,6 +54,7 @@ def channel_upsert_videos(
                 views=v.views,
                 likes=v.likes,
                 comments=v.comments,
+                thumbnail_url=(v.thumbnail_url or "")[:500],
             )
             for v in videos
         ]
@@ -71,6 +72,7 @@ def channel_upsert_videos(
                 "views",
                 "likes",
                 "comments",
+                "thumbnail_url",
             ],
         )
         channel.title = title
