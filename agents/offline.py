@@ -23,6 +23,7 @@ from langchain_core.messages import (
     AIMessageChunk,
     BaseMessage,
     HumanMessage,
+    SystemMessage,
     ToolMessage,
 )
 from langchain_core.messages.tool import tool_call, tool_call_chunk
@@ -38,6 +39,7 @@ from agents.offline_writer import (
     thanks_answer,
     unknown_answer,
 )
+from agents.prompts import WORKSPACE_LABEL
 
 OFFLINE_METADATA = {"offline": True, "model_name": "offline", "model_provider": "offline"}
 
@@ -45,6 +47,25 @@ OFFLINE_METADATA = {"offline": True, "model_name": "offline", "model_provider": 
 def approximate_tokens(text: str) -> int:
     """About four characters per token, the usual rule of thumb for English."""
     return math.ceil(len(text) / 4) if text else 0
+
+
+def _workspace(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """The creator's channels as the system prompt lists them (one JSON object a line in
+    the workspace's quoted-data block): what a real model reads, read the same way."""
+    for message in messages:
+        if not isinstance(message, SystemMessage) or WORKSPACE_LABEL not in message.text:
+            continue
+        block = message.text.split(f"<<<QUOTED DATA ({WORKSPACE_LABEL}", 1)[1]
+        channels = []
+        for line in block.split("QUOTED DATA>>>", 1)[0].splitlines()[1:]:
+            try:
+                value = json.loads(line.removeprefix("- "))
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict) and value.get("channel"):
+                channels.append(value)
+        return channels
+    return []
 
 
 def _latest_request(messages: Sequence[BaseMessage]) -> tuple[str, list[ToolMessage]]:
@@ -92,7 +113,7 @@ class OfflineChatModel(BaseChatModel):
         if results:
             return AIMessage(content=answer_from_tool_results(results))
         available = {tool["function"]["name"] for tool in tools if "function" in tool}
-        calls = plan_calls(request, available=available)
+        calls = plan_calls(request, available=available, workspace=_workspace(messages))
         if calls:
             # Ids differ between runs of a thread (same request twice) but not between
             # repeats of the same conversation, so replays stay deterministic.

@@ -7,6 +7,7 @@ exists so the product works end to end without an API key.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,26 @@ INTENT_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:upload|uploading|posting) (?:schedule|frequency|cadence)\b",
         r"\bcadence\b",
         r"\bfell off\b",
+    ),
+    "competitor_gap": (
+        r"\bcompare (?:me|my channel|us|myself|mine)\b",
+        r"\bcompetitors?\b",
+        r"\bcompetition (?:is|are) doing\b",
+        r"\bdoing better than (?:me|us|my channel)\b",
+        r"\b(?:content|topic) gaps?\b",
+        r"\bgaps? in my\b",
+        r"\bwhat (?:am i|are we) missing\b",
+    ),
+    "video_search": (
+        r"\bsearch (?:youtube |for )",
+        r"\bfind (?:me )?(?:some )?videos\b",
+        r"\bvideos (?:about|on) .+ (?:on youtube|out there)\b",
+        r"\blook up videos\b",
+    ),
+    "list_channels": (
+        r"\b(?:list|show|which are|what are) (?:all )?(?:my |the )?channels\b",
+        r"\bwhich channels\b",
+        r"\bmy workspace\b",
     ),
     "viral_score": (
         r"\bviral\b(?!.*\bwent viral\b)",
@@ -198,24 +219,102 @@ def extract_platform(request: str) -> str | None:
     return None
 
 
-def plan_calls(request: str, *, available: set[str]) -> list[PlannedCall]:
-    """The tool calls for ``request``; empty when it should be answered directly."""
-    topic = extract_topic(request)
-    channel = _CHANNEL_ID.search(request)
+# "my videos", "our uploads", "how often I post": the creator's own channel. ("show me"
+# is not a possessive.)
+_MINE = re.compile(r"\b(?:my|mine|our|ours)\b|\bi (?:upload|post|publish)", re.IGNORECASE)
+# Channel tools called once per named channel, at most this many channels a request.
+MAX_NAMED_CHANNELS = 3
+
+
+def named_channels(request: str, workspace: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Workspace channels the request names (title, name or handle as whole words), in
+    the order they appear; a longer name wins over one it contains ("Frizz Shorts" over
+    "Frizz")."""
+    lowered = request.casefold()
+    found: list[tuple[int, int, str]] = []
+    for channel in workspace:
+        names = {str(channel.get(key) or "") for key in ("name", "title", "handle")}
+        handle = str(channel.get("handle") or "")
+        names.add(handle.lstrip("@"))
+        for name in sorted((n for n in names if len(n) >= 3), key=len, reverse=True):
+            match = re.search(rf"(?<![\w@]){re.escape(name.casefold())}(?!\w)", lowered)
+            if match:
+                found.append((match.start(), match.end(), str(channel["channel"])))
+                break
+    found.sort(key=lambda item: (item[0], -(item[1] - item[0])))
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, channel_id in found:
+        overlaps = any(start < e and s < end for s, e, _ in chosen)
+        if not overlaps and all(c != channel_id for _, _, c in chosen):
+            chosen.append((start, end, channel_id))
+    return [channel_id for _, _, channel_id in chosen][:MAX_NAMED_CHANNELS]
+
+
+def _own_ids(workspace: Sequence[Mapping[str, Any]]) -> set[str]:
+    return {str(c["channel"]) for c in workspace if c.get("role") == "own"}
+
+
+def plan_calls(
+    request: str, *, available: set[str], workspace: Sequence[Mapping[str, Any]] = ()
+) -> list[PlannedCall]:
+    """The tool calls for ``request``; empty when it should be answered directly.
+
+    ``workspace`` is the creator's channels as the system prompt lists them: "my …" is the
+    primary own channel (``"mine"``), a channel the request names is that channel, and
+    "compare me with X" is ``competitor_gap`` between them plus the outliers of both."""
     platform = extract_platform(request)
+    named = named_channels(request, workspace)
+    if not named:
+        match = _CHANNEL_ID.search(request)
+        named = [match.group(1)] if match else []
+    own = _own_ids(workspace)
+    competitors = [c for c in named if c not in own]
+    wants_mine = bool(_MINE.search(request))
+    topic = extract_topic(_without_names(request, workspace))
     calls: list[PlannedCall] = []
-    for name in detect_intents(request):
+    intents = detect_intents(request)
+    for name in intents:
         if name not in available:
             continue
-        args: dict[str, Any]
         if name in ("content_ideas", "keyword_research", "factoid"):
-            args = {"topic": topic}
+            calls.append(PlannedCall(name=name, args={"topic": topic}))
         elif name == "hashtags":
-            args = {"topic": topic, "platform": platform or "youtube"}
+            calls.append(
+                PlannedCall(name=name, args={"topic": topic, "platform": platform or "youtube"})
+            )
+        elif name == "video_search":
+            calls.append(PlannedCall(name=name, args={"query": topic}))
+        elif name == "list_channels":
+            calls.append(PlannedCall(name=name, args={}))
+        elif name == "competitor_gap":
+            args: dict[str, Any] = {"channel": "mine"}
+            if competitors:
+                args["competitors"] = competitors
+            calls.append(PlannedCall(name=name, args=args))
         elif name in ("channel_outliers", "upload_streak"):
-            args = {"channel_id": channel.group(1)} if channel else {}
+            targets = list(named)
+            if wants_mine and not any(t in own for t in targets):
+                targets.insert(0, "mine")
+            calls.extend(PlannedCall(name=name, args={"channel": t}) for t in targets or ["mine"])
         else:  # viral_score
             text = extract_quoted_text(request) or topic
-            args = {"text": text, "platform": platform}
-        calls.append(PlannedCall(name=name, args=args))
+            calls.append(PlannedCall(name=name, args={"text": text, "platform": platform}))
+    # "compare me with X": the outliers of both sides too, unless already asked for.
+    comparing = "competitor_gap" in intents and "channel_outliers" not in intents
+    if comparing and competitors and "channel_outliers" in available:
+        calls.extend(
+            PlannedCall(name="channel_outliers", args={"channel": t})
+            for t in ["mine", *competitors]
+        )
     return calls
+
+
+def _without_names(request: str, workspace: Sequence[Mapping[str, Any]]) -> str:
+    """The request with channel names blanked, so a name is not mistaken for a topic."""
+    text = request
+    for channel in workspace:
+        for key in ("name", "title", "handle"):
+            name = str(channel.get(key) or "")
+            if len(name) >= 3:
+                text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+    return text
