@@ -1,4 +1,5 @@
-"""Who is asking: client token, cookie or API key → an ``Identity``; plus the IP hash."""
+"""Who is asking: client token, cookie or API key → an ``Identity``; plus the abuse key
+(the salted hash of the caller's network address)."""
 
 from __future__ import annotations
 
@@ -75,8 +76,32 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
+# An IPv6 subscriber is normally given a whole /64 and picks addresses in it at will.
+_IPV6_NETWORK_MASK = ((1 << 64) - 1) << 64
+
+
+def network_address(ip: str) -> str:
+    """The address an abuse key stands for: IPv4 as is (IPv4-mapped IPv6 too), an IPv6
+    address's /64. Anything that does not parse is kept as it is (one odd key, not many)."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Address(int(address) & _IPV6_NETWORK_MASK)
+        return f"{network}/64"
+    return str(address)
+
+
 def ip_hash(request: HttpRequest) -> str:
-    """Salted hash of IP + user agent: a rate-limit and abuse key; raw IPs are never stored."""
-    material = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}"
+    """Salted HMAC of the network address (see ``network_address``): the rate-limit and
+    abuse key behind client minting, the per-IP budget and the sign-up and login throttles.
+
+    Only the address goes in: anything the caller chooses freely (the User-Agent, say)
+    would let it mint a fresh key per request. Raw addresses are never stored.
+    """
+    material = f"net|{network_address(client_ip(request))}"
     key = hashlib.sha256(f"ip-hash|{settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]

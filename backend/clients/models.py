@@ -21,7 +21,9 @@ class Client(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ANONYMOUS)
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.ANONYMOUS)
-    # Salted hash of IP + user agent at creation: an abuse key, never an identity.
+    # Salted hash of the network address at creation (clients/identity.py:ip_hash): an
+    # abuse key, never an identity. Hashes stored by earlier versions also mixed in the
+    # User-Agent; they simply match no new request.
     created_ip_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -30,20 +30,25 @@ def credits_key(account_id: object) -> str:
 def _lookup(client_id: str) -> tuple[CallerProfile, Decimal] | None:
     """(profile, credits the ledger says were drawn) for the account owning the client."""
     from backend.accounts.models import Account
+    from backend.accounts.selectors import budget_plan
     from backend.payments.selectors import credit_totals
 
     try:
-        row = Account.objects.filter(client_id=client_id).values("id", "plan").first()
+        row = (
+            Account.objects.filter(client_id=client_id)
+            .values("id", "plan", "email_verified_at")
+            .first()
+        )
     except (ValueError, DjangoValidationError):
         return None  # not a client id at all (the CLI's "anonymous", say): no account
     if row is None:
         return None
+    # An unverified free account is budgeted as an anonymous visitor (accounts.selectors).
+    plan = budget_plan(plan=row["plan"], email_verified=row["email_verified_at"] is not None)
     credited, balance = credit_totals(account_id=row["id"])
     if credited <= 0 or balance <= 0:
-        return CallerProfile(plan=row["plan"]), Decimal(0)
-    profile = CallerProfile(
-        plan=row["plan"], credits_key=credits_key(row["id"]), credits_usd=credited
-    )
+        return CallerProfile(plan=plan), Decimal(0)
+    profile = CallerProfile(plan=plan, credits_key=credits_key(row["id"]), credits_usd=credited)
     return profile, credited - balance
 
 

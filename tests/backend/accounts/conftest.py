@@ -28,13 +28,26 @@ def signed_in(tokens: dict[str, Any]) -> APIClient:
 
 @pytest.fixture
 def make_account(db):
-    """Create an account through the service: returns (account, tokens as a dict)."""
+    """Create an account through the service: returns (account, tokens as a dict).
+
+    The email counts as verified unless ``verified=False`` (an unverified free account is
+    budgeted as an anonymous visitor; tests of that ask for one)."""
+    from django.utils import timezone
+
     from backend.accounts.services.auth import account_register
 
-    def make(email: str = "ada@example.com", password: str = PASSWORD, **kwargs: Any):
+    def make(
+        email: str = "ada@example.com",
+        password: str = PASSWORD,
+        verified: bool = True,
+        **kwargs: Any,
+    ):
         account, pair = account_register(
             email=email, password=password, ip_hash=f"test-{email}", **kwargs
         )
+        if verified:
+            account.email_verified_at = timezone.now()
+            account.save(update_fields=["email_verified_at"])
         return account, pair.as_dict()
 
     return make

@@ -91,7 +91,10 @@ def test_register_creates_an_account_with_tokens_and_a_client_of_its_own(api_cli
     assert body["account"]["email"] == "ada@example.com"
     assert body["account"]["plan"] == "free"
     assert body["account"]["email_verified"] is False
-    assert body["account"]["limits"]["daily_usd"] == "1"
+    # Until the address is verified the account has an anonymous visitor's budgets.
+    assert body["account"]["limits"]["plan"] == "anonymous"
+    assert body["account"]["limits"]["until_email_verified"] is True
+    assert body["account"]["limits"]["daily_usd"] == "0.05"
     assert set(body["tokens"]) == {"access", "refresh", "access_expires_at", "refresh_expires_at"}
     account = Account.objects.get()
     assert account.client.kind == "account"

@@ -48,7 +48,9 @@ def test_signing_up_mails_a_verification_link_that_works_once(api_client, env):
     assert anonymous.post("/api/accounts/verify-email/", query, format="json").status_code == 400
 
 
-def test_verification_can_be_sent_again_until_verified(account_client):
+def test_verification_can_be_sent_again_until_verified(make_account):
+    _, tokens = make_account(verified=False)
+    account_client = signed_in(tokens)
     task_runner.drain()
     before = len(mail.outbox)
     assert account_client.post("/api/accounts/verify-email/resend/").status_code == 202
