@@ -30,6 +30,11 @@ Decisions, per field:
   Empty -> no tags.
 - **video_id** must be non-empty and unique in the file; a repeated id rejects the
   later row.
+- **thumbnail** is read from the first of ``thumbnail_url``, ``thumbnail_link`` (as in
+  the trending exports) or ``thumbnail`` the header has, if any. Only an absolute
+  http(s) URL of at most 500 characters is kept; anything else is dropped (no
+  thumbnail), recorded in ``defaulted`` and counted in ``defaulted_counts`` under the
+  column's name, never a rejected row. An empty cell is simply no thumbnail.
 - ``favouriteCount``, ``definition`` and ``caption`` are not used.
 
 A bad row never aborts the import: it lands in ``rejected`` with its row number (1 =
@@ -67,6 +72,8 @@ REQUIRED_COLUMNS = (
     "commentCount",
     "duration",
 )
+THUMBNAIL_COLUMNS = ("thumbnail_url", "thumbnail_link", "thumbnail")
+MAX_URL_CHARS = 500  # what the stored thumbnail URL holds
 MAX_TAGS_CHARS = 20_000  # YouTube caps tags at 500 characters; far above that is not tags.
 DERIVED_ID_PREFIX = "title:"
 _WHITESPACE = re.compile(r"\s+")
@@ -176,6 +183,17 @@ def _tags(raw: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def web_url(value: str) -> str | None:
+    """``value`` when it is an absolute http(s) URL that fits the column, else ``None``."""
+    text = value.strip()
+    if len(text) > MAX_URL_CHARS or any(ch.isspace() for ch in text):
+        return None
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
+        return None
+    return text
+
+
 def _channel(row: Mapping[str, str | None]) -> tuple[str, bool, str]:
     title = (row.get("channelTitle") or "").strip()
     given = (row.get("channelId") or "").strip()
@@ -194,6 +212,7 @@ def parse_uploads_csv(*, lines: Iterable[str], source: str) -> UploadsImport:
     if missing:
         raise CsvFormatError(f"{source}: missing column(s) {', '.join(missing)}")
     reader.fieldnames = header
+    thumbnail_column = next((c for c in THUMBNAIL_COLUMNS if c in header), None)
 
     channels: dict[str, tuple[bool, str, list[Video]]] = {}
     rejected: list[RejectedRow] = []
@@ -262,6 +281,18 @@ def parse_uploads_csv(*, lines: Iterable[str], source: str) -> UploadsImport:
                     )
                 )
             tags = _tags(row["tags"])
+            thumbnail_raw = (row.get(thumbnail_column) or "") if thumbnail_column else ""
+            thumbnail = web_url(thumbnail_raw) if thumbnail_raw.strip() else None
+            if thumbnail_column and thumbnail_raw.strip() and thumbnail is None:
+                row_defaults.append(
+                    DefaultedValue(
+                        row_number=row_number,
+                        video_id=video_id,
+                        field=thumbnail_column,
+                        value=None,
+                        reason="not an http(s) URL; dropped (no thumbnail)",
+                    )
+                )
         except _RowError as exc:
             rejected.append(
                 RejectedRow(
@@ -289,6 +320,7 @@ def parse_uploads_csv(*, lines: Iterable[str], source: str) -> UploadsImport:
             views=views,
             likes=stats["likeCount"],
             comments=stats["commentCount"],
+            thumbnail_url=thumbnail,
         )
         channels.setdefault(channel_id, (derived, channel_title, []))[2].append(video)
 
@@ -330,4 +362,5 @@ __all__ = [
     "load_uploads_csv",
     "parse_uploads_csv",
     "parse_uploads_csv_text",
+    "web_url",
 ]

@@ -5,9 +5,20 @@ from backend.channels.models import Channel, Video
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("title", "external_id", "source", "video_count", "fetched_at", "client_id")
-    list_filter = ("source",)
-    search_fields = ("title", "external_id")
+    list_display = (
+        "title",
+        "display_name",
+        "handle",
+        "role",
+        "is_primary",
+        "external_id",
+        "source",
+        "video_count",
+        "fetched_at",
+        "client_id",
+    )
+    list_filter = ("source", "role", "is_primary")
+    search_fields = ("title", "display_name", "handle", "external_id")
 
 
 @admin.register(Video)

@@ -21,9 +21,40 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 class ChannelOutputSerializer(serializers.ModelSerializer):
+    display_name = serializers.SerializerMethodField()
+    name = serializers.SerializerMethodField()
+    handle = serializers.SerializerMethodField()
+    primary = serializers.BooleanField(source="is_primary")
+
     class Meta:
         model = Channel
-        fields = ["id", "external_id", "title", "source", "video_count", "fetched_at"]
+        fields = [
+            "id",
+            "external_id",
+            "title",
+            "display_name",
+            "name",
+            "handle",
+            "role",
+            "primary",
+            "source",
+            "video_count",
+            "fetched_at",
+        ]
+
+    def get_display_name(self, channel: Channel) -> str | None:
+        return channel.display_name or None
+
+    def get_name(self, channel: Channel) -> str:
+        return channel.display_name or channel.title
+
+    def get_handle(self, channel: Channel) -> str | None:
+        return channel.handle or None
+
+
+class ChannelListPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
 
 class ChannelListApi(APIView):
@@ -58,11 +89,68 @@ class ChannelListApi(APIView):
 
     @extend_schema(responses={200: ChannelOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
+        """Your channels: own first (the primary first), then competitors, by name."""
+        paginator = ChannelListPagination()
         page = paginator.paginate_queryset(
             selectors.channel_list(client_id=identity_of(request).client_id), request, view=self
         )
         return paginator.get_paginated_response(ChannelOutputSerializer(page, many=True).data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true``/``false`` only (DRF's own also takes "yes", "on", 1 ...)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        raise AssertionError("unreachable")
+
+
+class ChannelDetailApi(APIView):
+    """Change a channel's role, primary or display name; delete it with its videos."""
+
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Channel.Role.choices, required=False)
+        primary = StrictBooleanField(required=False)
+        display_name = serializers.CharField(
+            max_length=services.DISPLAY_NAME_MAX_CHARS,
+            required=False,
+            allow_blank=True,
+            allow_null=True,
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            given = self.initial_data if isinstance(self.initial_data, dict) else {}
+            unknown = sorted(set(given) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
+            return attrs
+
+    @extend_schema(request=InputSerializer, responses={200: ChannelOutputSerializer})
+    def patch(self, request: Request, channel_id: str) -> Response:
+        channel = selectors.channel_get_for_client(
+            channel_id=channel_id, client_id=identity_of(request).client_id
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        updated = services.channel_update(
+            channel=channel,
+            role=values.get("role"),
+            primary=values.get("primary"),
+            # Absent: unchanged; null or "": cleared.
+            display_name=(values["display_name"] or "") if "display_name" in values else None,
+        )
+        return Response(ChannelOutputSerializer(updated).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, channel_id: str) -> Response:
+        channel = selectors.channel_get_for_client(
+            channel_id=channel_id, client_id=identity_of(request).client_id
+        )
+        services.channel_delete(channel=channel)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ChannelImportApi(APIView):

@@ -81,11 +81,15 @@ async def drive_channel_fetch(ctx: RunContext) -> dict[str, Any]:
         source=Channel.Source.YOUTUBE,
         observed_at=timezone.now(),
         videos=[video.to_video() for video in videos],
+        handle=info.handle,
     )
     output = {
         "id": str(channel.id),
         "external_id": channel.external_id,
         "title": channel.title,
+        "handle": channel.handle or None,
+        "role": channel.role,
+        "primary": channel.is_primary,
         "status": "created" if created else "updated",
         "video_count": channel.video_count,
         "fetched_at": channel.fetched_at.isoformat(),

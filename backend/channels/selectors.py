@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Lower, NullIf
 
 from agents.analytics.video import Video as AnalyticsVideo
 from agents.tools._sources import IMPORTED_CSV, YOUTUBE_DATA_API
@@ -10,8 +11,22 @@ from backend.channels.models import Channel, Video
 from backend.core.errors import NotFoundError
 
 
+def _workspace_order(channels: QuerySet[Channel]) -> QuerySet[Channel]:
+    """Own channels first (the primary first), then competitors; by name (the display
+    name, else the title, case-insensitively) within each."""
+    return channels.annotate(
+        name=Coalesce(NullIf(F("display_name"), Value("")), F("title")),
+        own_first=Case(
+            When(role=Channel.Role.OWN, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+    ).order_by("-is_primary", "own_first", Lower("name"), "id")
+
+
 def channel_list(*, client_id: str) -> QuerySet[Channel]:
-    return Channel.objects.filter(client_id=client_id).order_by("title")
+    """The client's channels in workspace order (``name`` annotated)."""
+    return _workspace_order(Channel.objects.filter(client_id=client_id))
 
 
 WORKSPACE_MAX_CHANNELS = 500
@@ -19,9 +34,9 @@ WORKSPACE_MAX_CHANNELS = 500
 
 def workspace_for_client(*, client_id: str, limit: int = WORKSPACE_MAX_CHANNELS) -> Workspace:
     """The client's channels as the agent sees them: own first (primary first), bounded."""
-    channels = Channel.objects.filter(client_id=client_id).order_by(
-        "-is_primary", "role", "title", "id"
-    )
+    # Ordered in the database as ``ordered`` sorts, so a cut at ``limit`` drops
+    # competitors before own channels.
+    channels = _workspace_order(Channel.objects.filter(client_id=client_id))
     total = channels.count()
     found = [
         WorkspaceChannel(

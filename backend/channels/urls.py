@@ -6,6 +6,7 @@ urlpatterns = [
     path("videos/search/", apis.VideoSearchApi.as_view(), name="video-search"),
     path("channels/", apis.ChannelListApi.as_view(), name="channel-list"),
     path("channels/import/", apis.ChannelImportApi.as_view(), name="channel-import"),
+    path("channels/<str:channel_id>/", apis.ChannelDetailApi.as_view(), name="channel-detail"),
     path(
         "channels/<str:channel_id>/videos/", apis.ChannelVideosApi.as_view(), name="channel-videos"
     ),

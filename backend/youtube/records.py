@@ -12,6 +12,9 @@ Parsing rules (the API's own conventions):
   placeholder for live streams and premieres and becomes ``None`` (unknown).
 - ``publishedAt`` is RFC 3339 and becomes an aware UTC datetime.
 - A channel's subscriber count is ``None`` when the channel hides it.
+- ``snippet.thumbnails`` holds up to five sizes; the largest one sent is kept (maxres,
+  standard, high, medium, default), and only an http(s) URL, else ``None``.
+- ``snippet.customUrl`` is the channel's handle; it is kept with its leading ``@``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from agents.analytics.csv_import import web_url
 from agents.analytics.durations import parse_duration
 from agents.analytics.video import Video
 from backend.youtube.errors import YouTubeError
@@ -58,6 +62,7 @@ class VideoData:
     comments: int | None  # None: comments turned off
     category_id: str | None = None
     live_broadcast_content: str | None = None  # "none", "live", "upcoming"
+    thumbnail_url: str | None = None  # the largest of snippet.thumbnails
 
     @property
     def hidden_stats(self) -> tuple[str, ...]:
@@ -78,6 +83,7 @@ class VideoData:
             views=self.views or 0,
             likes=self.likes or 0,
             comments=self.comments or 0,
+            thumbnail_url=self.thumbnail_url,
         )
 
 
@@ -99,6 +105,29 @@ def parse_timestamp(value: Any, *, field: str) -> datetime:
     if parsed.tzinfo is None:
         raise MalformedResponse(f"{field} has no timezone: {value!r}")
     return parsed.astimezone(UTC)
+
+
+THUMBNAIL_SIZES = ("maxres", "standard", "high", "medium", "default")
+
+
+def best_thumbnail(thumbnails: Any) -> str | None:
+    """The largest thumbnail the API sent (see the module docstring)."""
+    if not isinstance(thumbnails, dict):
+        return None
+    for size in THUMBNAIL_SIZES:
+        entry = thumbnails.get(size)
+        url = entry.get("url") if isinstance(entry, dict) else None
+        url = web_url(url) if isinstance(url, str) else None
+        if url:
+            return url
+    return None
+
+
+def parse_handle(value: Any) -> str | None:
+    """``snippet.customUrl`` as an ``@handle`` (the API sends it lower-cased, with ``@``)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return "@" + value.strip().removeprefix("@")
 
 
 def parse_video(item: dict[str, Any]) -> VideoData:
@@ -130,6 +159,7 @@ def parse_video(item: dict[str, Any]) -> VideoData:
         comments=parse_count(stats.get("commentCount"), field="statistics.commentCount"),
         category_id=snippet.get("categoryId"),
         live_broadcast_content=snippet.get("liveBroadcastContent"),
+        thumbnail_url=best_thumbnail(snippet.get("thumbnails")),
     )
 
 
@@ -146,7 +176,7 @@ def parse_channel(item: dict[str, Any]) -> ChannelInfo:
         channel_id=channel_id,
         title=str(snippet.get("title", "")),
         description=str(snippet.get("description", "")),
-        handle=snippet.get("customUrl"),
+        handle=parse_handle(snippet.get("customUrl")),
         published_at=parse_timestamp(published, field="snippet.publishedAt") if published else None,
         uploads_playlist_id=str(uploads),
         view_count=parse_count(stats.get("viewCount"), field="statistics.viewCount"),
@@ -161,8 +191,10 @@ __all__ = [
     "ChannelInfo",
     "MalformedResponse",
     "VideoData",
+    "best_thumbnail",
     "parse_channel",
     "parse_count",
+    "parse_handle",
     "parse_timestamp",
     "parse_video",
 ]

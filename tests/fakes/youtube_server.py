@@ -15,6 +15,12 @@ names as in ``api/youtube.v3.discovery.json``) from ``<shared>/data/youtube``:
   file has no durations, so those videos say ``P0D`` (unknown). Likes are omitted
   when ratings are disabled and comment counts when comments are, as the API does.
 
+Videos carry ``snippet.thumbnails`` at YouTube's ``i.ytimg.com`` addresses: every size
+(default, medium, high, standard, maxres) for the channel uploads; for the trending
+videos the file's ``thumbnail_link`` as ``default`` plus medium and high (no standard or
+maxres, as for older uploads). Channels carry ``snippet.customUrl`` (the handle,
+lower-cased, with ``@``) and ``snippet.thumbnails``.
+
 Like the API: statistics are strings, empty fields are omitted, ``items`` is absent
 when nothing matches in ``channels.list``, ``maxResults`` is 0..50 (default 5), page
 tokens are opaque, ``part`` is required and filters the parts returned. Quota: each
@@ -88,6 +94,29 @@ def _etag(payload: Any) -> str:
     ).hexdigest()[:27]
 
 
+THUMBNAIL_FILES = {
+    "default": ("default.jpg", 120, 90),
+    "medium": ("mqdefault.jpg", 320, 180),
+    "high": ("hqdefault.jpg", 480, 360),
+    "standard": ("sddefault.jpg", 640, 480),
+    "maxres": ("maxresdefault.jpg", 1280, 720),
+}
+
+
+def fake_thumbnails(
+    video_id: str, *, sizes: tuple[str, ...] = tuple(THUMBNAIL_FILES), default_url: str = ""
+) -> dict[str, dict[str, Any]]:
+    """``snippet.thumbnails`` as the API sends it, for the given sizes."""
+    thumbnails = {}
+    for size in sizes:
+        name, width, height = THUMBNAIL_FILES[size]
+        url = f"https://i.ytimg.com/vi/{video_id}/{name}"
+        if size == "default" and default_url:
+            url = default_url
+        thumbnails[size] = {"url": url, "width": width, "height": height}
+    return thumbnails
+
+
 def _stats(views: str, likes: str, comments: str) -> dict[str, str]:
     stats = {"viewCount": views, "likeCount": likes, "favoriteCount": "0", "commentCount": comments}
     return {k: v for k, v in stats.items() if v != ""}
@@ -104,6 +133,7 @@ def _video(
     published_at: str,
     duration: str,
     stats: dict[str, str],
+    thumbnails: dict[str, dict[str, Any]],
     category_id: str = "28",
 ) -> dict[str, Any]:
     snippet: dict[str, Any] = {
@@ -111,6 +141,7 @@ def _video(
         "channelId": channel_id,
         "title": title,
         "description": description,
+        "thumbnails": thumbnails,
         "channelTitle": channel_title,
         "categoryId": category_id,
         "liveBroadcastContent": "none",
@@ -154,6 +185,7 @@ def load_dataset(data_dir: Path) -> Dataset:
                     published_at=row["publishedAt"],
                     duration=row["duration"],
                     stats=_stats(row["viewCount"], row["likeCount"], row["commentCount"]),
+                    thumbnails=fake_thumbnails(row["video_id"]),
                 )
     for channel in channels.values():
         channel.video_ids.sort(key=lambda v: videos[v]["snippet"]["publishedAt"], reverse=True)
@@ -182,6 +214,11 @@ def load_dataset(data_dir: Path) -> Dataset:
                     row["views"],
                     "" if row["ratings_disabled"] == "True" else row["likes"],
                     "" if row["comments_disabled"] == "True" else row["comment_count"],
+                ),
+                thumbnails=fake_thumbnails(
+                    video_id,
+                    sizes=("default", "medium", "high"),
+                    default_url=row.get("thumbnail_link", ""),
                 ),
                 category_id=row["category_id"],
             ),
@@ -336,6 +373,14 @@ class YouTubeServer:
                 "description": f"{channel.title} (served by the local fake).",
                 "customUrl": channel.handle.casefold(),
                 "publishedAt": min(v["snippet"]["publishedAt"] for v in videos),
+                "thumbnails": {
+                    size: {"url": f"https://yt3.ggpht.example/{channel.channel_id}/{px}", **dims}
+                    for size, px, dims in (
+                        ("default", "s88", {"width": 88, "height": 88}),
+                        ("medium", "s240", {"width": 240, "height": 240}),
+                        ("high", "s800", {"width": 800, "height": 800}),
+                    )
+                },
             },
             "contentDetails": {
                 "relatedPlaylists": {"likes": "", "uploads": channel.uploads_playlist_id}
@@ -446,6 +491,7 @@ class YouTubeServer:
                             "channelId",
                             "title",
                             "description",
+                            "thumbnails",
                             "channelTitle",
                         )
                     },
@@ -574,4 +620,5 @@ __all__ = [
     "YouTubeServer",
     "fake_channel_id",
     "fake_handle",
+    "fake_thumbnails",
 ]

@@ -2,8 +2,9 @@
 
 Everything the API keeps per client is keyed by ``client_id``; moving those rows is what
 makes the history, channels, votes and tool results the account's. Where both already
-have a row that must be unique, the account's wins (its vote on a factoid, its channel
-snapshot unless the anonymous one is newer, its chat id). Today's spend moves too, so
+have a row that must be unique, the account's wins (its vote on a factoid, its role,
+primary and name for a channel — whose statistics come from the newer snapshot —, its
+chat id). Today's spend moves too, so
 signing up never resets a day's budget.
 """
 
@@ -67,17 +68,10 @@ def _move_sessions(*, source: str, target: str) -> int:
 
 
 def _move_channels(*, source: str, target: str) -> int:
-    from backend.channels.models import Channel
+    from backend.channels.services import channels_attach
 
-    kept = {c.external_id: c for c in Channel.objects.filter(client_id=target)}
-    for channel in Channel.objects.filter(client_id=source, external_id__in=list(kept)):
-        # The same channel on both sides: keep the newer snapshot of its statistics.
-        existing = kept[channel.external_id]
-        if channel.fetched_at > existing.fetched_at:
-            existing.delete()
-        else:
-            channel.delete()
-    return Channel.objects.filter(client_id=source).update(client_id=target)
+    # The account's roles, primary and display names win; see channels_attach.
+    return channels_attach(from_client_id=source, to_client_id=target)
 
 
 def _move_votes(*, source: str, target: str) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -184,3 +185,52 @@ def test_float_counts_and_bom() -> None:
     assert (video.views, video.likes) == (1200, 3)
     bad = parse_uploads_csv_text(text=_csv([_row(viewCount="1.5")]))
     assert bad.rejected[0].field == "viewCount"
+
+
+@pytest.mark.parametrize("column", ["thumbnail_link", "thumbnail_url", "thumbnail"])
+def test_a_thumbnail_column_is_read_and_only_web_urls_are_kept(column: str) -> None:
+    header = [*HEADER, column]
+    rows = [
+        _row(video_id="a", **{column: "https://i.ytimg.com/vi/a/default.jpg"}),
+        _row(video_id="b", **{column: "http://i.ytimg.com/vi/b/hqdefault.jpg"}),
+        _row(video_id="c", **{column: ""}),
+        _row(video_id="d", **{column: "javascript:alert(1)"}),
+        _row(video_id="e", **{column: "i.ytimg.com/vi/e/default.jpg"}),
+        _row(video_id="f", **{column: "https://i.ytimg.com/" + "x" * 500}),
+    ]
+    result = parse_uploads_csv_text(text=_csv(rows, header))
+    thumbs = {v.video_id: v.thumbnail_url for v in result.channels[0].videos}
+    assert thumbs == {
+        "a": "https://i.ytimg.com/vi/a/default.jpg",
+        "b": "http://i.ytimg.com/vi/b/hqdefault.jpg",
+        "c": None,
+        "d": None,
+        "e": None,
+        "f": None,
+    }
+    # Dropped values are defaults, not rejections; an empty cell is just no thumbnail.
+    assert result.rejected == []
+    assert result.defaulted_counts == {column: 3}
+    assert [(d.video_id, d.field) for d in result.defaulted] == [
+        ("d", column),
+        ("e", column),
+        ("f", column),
+    ]
+
+
+def test_without_a_thumbnail_column_videos_have_none() -> None:
+    result = parse_uploads_csv_text(text=_csv([_row()]))
+    assert result.channels[0].videos[0].thumbnail_url is None
+    assert result.defaulted_counts == {}
+
+
+def test_the_trending_exports_thumbnail_links_are_web_urls(shared_data: Path) -> None:
+    """``thumbnail_link`` as the trending export writes it passes the URL check."""
+    trending = shared_data / "youtube/trending_us_2017_11/USvideos.csv"
+    with trending.open(encoding="utf-8", newline="") as handle:
+        links = [row["thumbnail_link"] for row in itertools.islice(csv.DictReader(handle), 200)]
+    header = [*HEADER, "thumbnail_link"]
+    rows = [_row(video_id=f"v{i}", thumbnail_link=link) for i, link in enumerate(links)]
+    result = parse_uploads_csv_text(text=_csv(rows, header))
+    assert [v.thumbnail_url for v in result.channels[0].videos] == links
+    assert all(link.startswith("https://i.ytimg.com/") for link in links)

@@ -154,7 +154,9 @@ def test_the_same_channel_on_both_sides_keeps_the_newer_snapshot(make_account):
     )
     kept = Channel.objects.get(client_id=str(account.client_id), external_id="UC1")
     assert kept.title == "new"
-    assert not Channel.objects.filter(pk=older.pk).exists()
+    # The account's row stays (its id, role and name) and takes the newer statistics.
+    assert kept.pk == older.pk
+    assert Channel.objects.filter(external_id="UC1").count() == 1
 
 
 def test_chat_ids_stay_unique_per_client_after_attaching(make_account):

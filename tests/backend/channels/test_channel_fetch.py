@@ -37,8 +37,21 @@ def test_add_channel_by_handle_streams_progress_and_stores_videos(anon_client, y
     assert result["video_count"] == 125 and result["source"] == "YouTube Data API"
     channel = Channel.objects.get(pk=result["id"])
     assert channel.source == "youtube" and channel.videos.count() == 125
+    # The first channel a client adds is its primary own one; the handle is customUrl.
+    assert (result["role"], result["primary"], result["handle"]) == (
+        "own",
+        True,
+        "@techworldwithnana",
+    )
+    assert channel.handle == "@techworldwithnana"
     listing = anon_client.get("/api/channels/").json()
     assert listing["results"][0]["title"] == "TechWorld with Nana"
+    assert listing["results"][0]["handle"] == "@techworldwithnana"
+    # Each video keeps the largest thumbnail the API sent (maxres, for these uploads).
+    videos = anon_client.get(f"/api/channels/{channel.id}/videos/?page_size=500").json()
+    assert {v["thumbnail_url"] for v in videos["results"]} == {
+        f"https://i.ytimg.com/vi/{v['video_id']}/maxresdefault.jpg" for v in videos["results"]
+    }
 
 
 def test_unknown_handle_fails_the_run_with_not_found(anon_client, youtube):

@@ -47,7 +47,12 @@ def test_full_channel_fetch_pages_through_every_upload(
     )
 
     assert info.title == title
+    assert info.handle == "@" + re.sub(r"[^A-Za-z0-9_.\-]", "", title).casefold()
     assert info.video_count == videos
+    # The fake sends every size for these uploads; the largest is kept.
+    assert {v.thumbnail_url for v in fetched} == {
+        f"https://i.ytimg.com/vi/{v.video_id}/maxresdefault.jpg" for v in fetched
+    }
     assert info.subscriber_count is None  # the fake reports it hidden
     assert {v.video_id for v in fetched} == set(expected)
     assert len(fetched) == videos
@@ -154,6 +159,10 @@ def test_most_popular_is_one_page_of_the_trending_chart(rig: Rig) -> None:
     assert (request.params["chart"], request.params["regionCode"]) == ("mostPopular", "US")
     # The trending file has no durations: the fake says P0D, the client says unknown.
     assert {v.duration_seconds for v in popular} == {None}
+    # No standard or maxres size for these: "high" is the largest sent.
+    assert [v.thumbnail_url for v in popular] == [
+        f"https://i.ytimg.com/vi/{v.video_id}/hqdefault.jpg" for v in popular
+    ]
 
 
 def test_hidden_likes_and_comments_stay_none_and_count_zero_in_video(rig: Rig) -> None:

@@ -103,3 +103,69 @@ def test_hidden_subscriber_count_is_none() -> None:
     assert channel.subscriber_count is None
     assert channel.video_count == 3
     assert channel.uploads_playlist_id == "UUxyz"
+
+
+def thumbnails(*sizes: str, url: str = "https://i.ytimg.com/vi/abc123/{}.jpg") -> dict[str, Any]:
+    return {size: {"url": url.format(size), "width": 1, "height": 1} for size in sizes}
+
+
+@pytest.mark.parametrize(
+    ("sizes", "kept"),
+    [
+        (("default", "medium", "high", "standard", "maxres"), "maxres"),
+        (("default", "medium", "high", "standard"), "standard"),
+        (("default", "medium", "high"), "high"),
+        (("medium", "default"), "medium"),
+        (("default",), "default"),
+    ],
+)
+def test_the_largest_thumbnail_is_kept(sizes: tuple[str, ...], kept: str) -> None:
+    snippet = {**api_video()["snippet"], "thumbnails": thumbnails(*sizes)}
+    video = parse_video(api_video(snippet=snippet))
+    assert video.thumbnail_url == f"https://i.ytimg.com/vi/abc123/{kept}.jpg"
+    assert video.to_video().thumbnail_url == video.thumbnail_url
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        {},
+        [],
+        {"maxres": {"url": "javascript:alert(1)"}},
+        {"maxres": {"url": "//i.ytimg.com/vi/x/maxres.jpg"}},
+        {"maxres": {"url": "ftp://i.ytimg.com/x.jpg"}},
+        {"maxres": {"url": "https://"}},
+        {"maxres": {"url": 12}},
+        {"maxres": "https://i.ytimg.com/x.jpg"},
+        {"maxres": {"url": "https://i.ytimg.com/" + "x" * 500}},
+    ],
+)
+def test_a_thumbnail_that_is_no_web_url_is_dropped(value: Any) -> None:
+    snippet = {**api_video()["snippet"], "thumbnails": value}
+    assert parse_video(api_video(snippet=snippet)).thumbnail_url is None
+
+
+def test_a_bad_largest_thumbnail_falls_back_to_the_next_size() -> None:
+    sizes = {
+        "maxres": {"url": "data:image/png;base64,AAAA"},
+        "high": {"url": "http://i.ytimg.com/vi/abc123/hqdefault.jpg"},
+    }
+    snippet = {**api_video()["snippet"], "thumbnails": sizes}
+    video = parse_video(api_video(snippet=snippet))
+    assert video.thumbnail_url == "http://i.ytimg.com/vi/abc123/hqdefault.jpg"
+
+
+@pytest.mark.parametrize(
+    ("custom_url", "handle"),
+    [("@frizz", "@frizz"), ("frizz", "@frizz"), (" @frizz ", "@frizz"), ("", None), (None, None)],
+)
+def test_the_channel_handle_is_its_custom_url_with_an_at(
+    custom_url: str | None, handle: str | None
+) -> None:
+    item = {
+        "id": "UCxyz",
+        "snippet": {"title": "T", "customUrl": custom_url},
+        "contentDetails": {"relatedPlaylists": {"uploads": "UUxyz"}},
+    }
+    assert parse_channel(item).handle == handle
