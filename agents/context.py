@@ -53,7 +53,8 @@ class AgentData(Protocol):
     async def save_factoid(
         self, *, topic: str, text: str, source_video_ids: tuple[str, ...]
     ) -> SavedFactoid:
-        """Persist a generated factoid so it shows up in the factoid feed."""
+        """Persist a generated factoid, private to the client (it is built from their own
+        data, so it never goes to the public feed)."""
         ...
 
 

@@ -27,8 +27,9 @@ class _ModelFactoid(BaseModel):
 @agent_tool(args=FactoidArgs, output=FactoidOutput)
 async def factoid(args: FactoidArgs, ctx: ToolContext) -> FactoidOutput:
     """Write one short, surprising, true factoid about a topic, grounded in measured facts
-    from the video corpus, and save it to the factoid feed. Use for fun facts, trivia,
-    "did you know" openers or a stat for an intro."""
+    from the creator's own video corpus. It is saved privately to the creator's history
+    (never published to the public factoid feed). Use for fun facts, trivia, "did you
+    know" openers or a stat for an intro."""
     ctx.progress(done=0, total=3, message="Collecting videos on the topic")
     corpus = await ctx.context.deps.data.corpus_videos(args.topic)
     if not corpus:

@@ -7,8 +7,18 @@ from backend.factoids.models import Factoid, FactoidFeedback
 
 @admin.register(Factoid)
 class FactoidAdmin(admin.ModelAdmin):
-    list_display = ("text", "subject", "model", "source", "up", "down", "hidden", "created_at")
-    list_filter = ("hidden", "source", "subject")
+    list_display = (
+        "text",
+        "subject",
+        "model",
+        "source",
+        "visibility",
+        "up",
+        "down",
+        "hidden",
+        "created_at",
+    )
+    list_filter = ("hidden", "visibility", "source", "subject")
     search_fields = ("text", "subject")
     readonly_fields = ("uuid", "text_hash", "up", "down", "run", "created_at")
     actions = ("hide_factoids", "unhide_factoids")

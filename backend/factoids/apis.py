@@ -54,6 +54,8 @@ class FactoidListApi(APIView):
         ordering = serializers.ChoiceField(
             choices=["-created_at", "-score"], required=False, default="-created_at"
         )
+        # "private": your own private factoids (the agent's, from your channels) instead.
+        mine = serializers.ChoiceField(choices=["private"], required=False)
 
     @extend_schema(
         parameters=[FilterSerializer], responses={200: FactoidOutputSerializer(many=True)}
@@ -67,6 +69,7 @@ class FactoidListApi(APIView):
             subject=services.subject_clean(subject) if subject is not None else None,
             min_score=filters.validated_data.get("min_score"),
             ordering=filters.validated_data["ordering"],
+            private=filters.validated_data.get("mine") == "private",
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(factoids, request, view=self)

@@ -1,25 +1,38 @@
 import uuid
 
 from django.db import models
+from django.db.models import Q
 
 
 class Factoid(models.Model):
-    """A short, true fact on a subject: generated for the feed or saved by the agent."""
+    """A short, true fact on a subject: generated for the feed or saved by the agent.
+
+    The agent's factoids are built from the client's own channel data, so they are
+    private to that client (``client_id``): never in the feed, votes, the subject choice
+    or another client's duplicate check. Feed generations are public.
+    """
 
     class Source(models.TextChoices):
         FEED = "feed", "Generated for the feed"
         CHAT = "chat", "Saved by the agent in a chat"
 
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "In the public feed"
+        PRIVATE = "private", "Private to the client who saved it"
+
     uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     subject = models.CharField(max_length=100, db_index=True)
     text = models.CharField(max_length=400)
-    # SHA-256 of the normalised text: exact duplicates on a subject are refused by the
-    # unique constraint even when two generations race.
+    # SHA-256 of the normalised text (see the unique constraint below).
     text_hash = models.CharField(max_length=64)
     model = models.CharField(max_length=200)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.FEED)
     source_video_ids = models.JSONField(default=list, blank=True)
+    # Who made it; for a private factoid also the only client who may see it.
     client_id = models.CharField(max_length=64, blank=True, db_index=True)
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC, db_index=True
+    )
     run = models.ForeignKey(
         "runs.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="factoids"
     )
@@ -30,7 +43,15 @@ class Factoid(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["subject", "text_hash"], name="uniq_factoid_text")
+            # Exact duplicates in the feed are refused even when two generations race.
+            # Private factoids are deduplicated per owner in the service instead: a
+            # constraint across clients would let one client's private text block (and so
+            # reveal) another's.
+            models.UniqueConstraint(
+                fields=["subject", "text_hash"],
+                condition=Q(visibility="public"),
+                name="uniq_public_factoid_text",
+            )
         ]
         ordering = ["-created_at", "-id"]
 

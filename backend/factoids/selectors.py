@@ -13,6 +13,13 @@ from backend.runs.models import Run
 
 Ordering = Literal["-created_at", "-score"]
 PENDING_STATUSES = (Run.Status.QUEUED, Run.Status.RUNNING)
+PUBLIC = Factoid.Visibility.PUBLIC
+PRIVATE = Factoid.Visibility.PRIVATE
+
+
+def public_factoids() -> QuerySet[Factoid]:
+    """What anyone may see or be influenced by: the feed's factoids, hidden ones included."""
+    return Factoid.objects.filter(visibility=PUBLIC)
 
 
 def factoid_list(
@@ -21,12 +28,19 @@ def factoid_list(
     subject: str | None = None,
     min_score: int | None = None,
     ordering: Ordering = "-created_at",
+    private: bool = False,
 ) -> QuerySet[Factoid]:
-    """The visible feed with each factoid's score and the caller's own vote (1, -1 or None)."""
+    """The visible feed with each factoid's score and the caller's own vote (1, -1 or None);
+    ``private``: instead the caller's own private factoids (saved by the agent in chat)."""
     own_vote = FactoidVote.objects.filter(factoid=OuterRef("pk"), client_id=client_id).values(
         "value"
     )[:1]
-    factoids = Factoid.objects.filter(hidden=False).annotate(
+    listed = (
+        Factoid.objects.filter(visibility=PRIVATE, client_id=client_id)
+        if private
+        else public_factoids().filter(hidden=False)
+    )
+    factoids = listed.annotate(
         score_value=F("up") - F("down"),
         own_vote=Subquery(own_vote, output_field=IntegerField()),
     )
@@ -40,9 +54,9 @@ def factoid_list(
 
 
 def factoid_get_visible(*, factoid_uuid: str) -> Factoid:
-    """A factoid readers can see; unknown, malformed and hidden ones are all 404."""
+    """A factoid readers can vote on; unknown, malformed, hidden and private ones are 404."""
     try:
-        factoid = Factoid.objects.filter(uuid=factoid_uuid, hidden=False).first()
+        factoid = public_factoids().filter(uuid=factoid_uuid, hidden=False).first()
     except (DjangoValidationError, ValueError):
         factoid = None
     if factoid is None:
@@ -90,13 +104,21 @@ def factoid_for_run(*, run_id: str) -> Factoid | None:
 
 
 def factoid_texts(*, subject: str) -> list[str]:
-    """Every stored text on the subject, hidden ones too: a hidden fact must not return."""
-    return list(Factoid.objects.filter(subject=subject).values_list("text", flat=True))
+    """Every feed text on the subject, hidden ones too: a hidden fact must not return.
+    (Private texts stay out: they would reach the prompt of another client's generation.)"""
+    return list(public_factoids().filter(subject=subject).values_list("text", flat=True))
 
 
-def factoid_find_duplicate(*, subject: str, text: str) -> Factoid | None:
-    """A stored factoid on the subject with the same normalised text, or one nearly equal."""
-    factoids = Factoid.objects.filter(subject=subject)
+def factoid_find_duplicate(
+    *, subject: str, text: str, private_to: str | None = None
+) -> Factoid | None:
+    """A stored factoid on the subject with the same normalised text, or one nearly equal:
+    among the feed's, or with ``private_to`` among that client's private ones only."""
+    factoids = (
+        Factoid.objects.filter(visibility=PRIVATE, client_id=private_to, subject=subject)
+        if private_to is not None
+        else public_factoids().filter(subject=subject)
+    )
     exact = factoids.filter(text_hash=text_hash(text)).first()
     if exact is not None:
         return exact
@@ -107,9 +129,10 @@ def factoid_find_duplicate(*, subject: str, text: str) -> Factoid | None:
 
 
 def factoid_least_covered_subject() -> str:
-    """The curated subject with the fewest factoids (ties: the list's order)."""
+    """The curated subject with the fewest feed factoids (ties: the list's order)."""
     counts = dict(
-        Factoid.objects.filter(subject__in=curated.SUBJECTS)
+        public_factoids()
+        .filter(subject__in=curated.SUBJECTS)
         .values_list("subject")
         .annotate(n=Count("id"))
         .values_list("subject", "n")

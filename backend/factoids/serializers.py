@@ -23,6 +23,7 @@ class FactoidOutputSerializer(serializers.ModelSerializer):
             "text",
             "model",
             "source",
+            "visibility",
             "created_at",
             "up",
             "down",

@@ -102,11 +102,16 @@ def factoid_store(
     client_id: str = "",
     run_id: str | None = None,
     source_video_ids: Sequence[str] = (),
+    private: bool = False,
 ) -> Factoid:
-    """Store a sanitised factoid; ``DuplicateFactoid`` when the subject already has it."""
-    existing = selectors.factoid_find_duplicate(subject=subject, text=text)
+    """Store a sanitised factoid; ``DuplicateFactoid`` when the subject already has it (in
+    the feed, or for a ``private`` one among the same client's private factoids)."""
+    existing = selectors.factoid_find_duplicate(
+        subject=subject, text=text, private_to=client_id if private else None
+    )
     if existing is not None:
         raise DuplicateFactoid(existing)
+    visibility = Factoid.Visibility.PRIVATE if private else Factoid.Visibility.PUBLIC
     try:
         with transaction.atomic():
             return Factoid.objects.create(
@@ -118,18 +123,20 @@ def factoid_store(
                 client_id=client_id,
                 run_id=run_id,
                 source_video_ids=list(source_video_ids),
+                visibility=visibility,
             )
-    except IntegrityError:  # the same text stored by a concurrent generation
+    except IntegrityError:  # the same text stored by a concurrent feed generation
         raise DuplicateFactoid(
-            Factoid.objects.get(subject=subject, text_hash=text_hash(text))
+            selectors.public_factoids().get(subject=subject, text_hash=text_hash(text))
         ) from None
 
 
 def factoid_save_from_chat(
     *, client_id: str, topic: str, text: str, model: str, source_video_ids: Sequence[str] = ()
 ) -> Factoid:
-    """The agent's factoid tool: into the feed as source ``chat``; an existing equal factoid
-    on the topic is the one kept."""
+    """The agent's factoid tool (source ``chat``): built from the client's own channel
+    data, so stored private to that client, never in the feed; an equal private factoid of
+    theirs on the topic is the one kept."""
     clean_text = sanitise(text)
     if not clean_text:
         raise ValueError("The factoid is empty once markup is removed.")
@@ -142,6 +149,7 @@ def factoid_save_from_chat(
             source=Factoid.Source.CHAT,
             client_id=client_id,
             source_video_ids=source_video_ids,
+            private=True,
         )
     except DuplicateFactoid as duplicate:
         return duplicate.existing

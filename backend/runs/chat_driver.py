@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
@@ -19,6 +22,8 @@ from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
 from backend.runs.executor import RunContext, RunFailed
 from backend.runs.models import Run
+
+logger = structlog.get_logger(__name__)
 
 # Custom stream payloads the graph writes that are already DESIGN.md events. ("usage"
 # comes from the guard's settled figures instead, via the factory's analytics hook.)
@@ -52,8 +57,17 @@ async def drive_chat(ctx: RunContext) -> dict[str, Any]:
     if run.attempt > 1:
         await ctx.emit("message.reset", {"message_id": message_id})
     agent_runtime.register(ctx)
+    # The tool calls' outcomes as streamed (with their args), for the transcript and, if
+    # the run does not finish, for the client's history.
+    tool_results: list[dict[str, Any]] = []
     try:
-        return await _run_graph(ctx, prices=prices, message_id=message_id)
+        return await _run_graph(
+            ctx, prices=prices, message_id=message_id, tool_results=tool_results
+        )
+    except (Exception, asyncio.CancelledError):
+        # Results the person already saw stay in their history when the run fails later.
+        await _record_history(run, run_id=ctx.run_id, results=tool_results)
+        raise
     finally:
         agent_runtime.unregister(ctx)
 
@@ -86,7 +100,9 @@ def chat_context(
     )
 
 
-async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[str, Any]:
+async def _run_graph(
+    ctx: RunContext, *, prices: dict, message_id: str, tool_results: list[dict[str, Any]]
+) -> dict[str, Any]:
     from backend.runs.tool_calls import tool_executor_for
 
     run = ctx.run
@@ -98,7 +114,6 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
         window_s=settings.ENV.RUN_DELTA_COALESCE_MS / 1000,
         emit=ctx.emit,
     )
-    tool_results: list[dict[str, Any]] = []
     started_args: dict[str, Any] = {}
     planned_once = False
     config: RunnableConfig = {"configurable": {"thread_id": str(run.session_id or run.id)}}
@@ -152,8 +167,25 @@ async def _run_graph(ctx: RunContext, *, prices: dict, message_id: str) -> dict[
         message_id=message_id,
         text=text,
         tool_results=tool_results,
+        client_id=run.client_id,
+        # From the checkpointed state: also the calls a killed earlier attempt finished.
+        history=state.values.get("tool_results", []),
     )
     return {"message_id": message_id}
+
+
+async def _record_history(run: Run, *, run_id: str, results: list[dict[str, Any]]) -> None:
+    from backend.tools.services import history_record_chat
+
+    try:
+        await sync_to_async(history_record_chat)(
+            client_id=run.client_id,
+            run_id=run_id,
+            session_id=str(run.session_id) if run.session_id else None,
+            results=results,
+        )
+    except Exception:
+        logger.warning("history_record_failed", run_id=run_id, exc_info=True)
 
 
 async def _graph_input(graph: Any, config: RunnableConfig, *, run_id: str, content: str) -> Any:
@@ -207,9 +239,17 @@ def _final_text(messages: list[Any]) -> str:
 
 
 def _save_answer(
-    *, run_id: str, session_id: str, message_id: str, text: str, tool_results: list[dict]
+    *,
+    run_id: str,
+    session_id: str,
+    message_id: str,
+    text: str,
+    tool_results: list[dict],
+    client_id: str = "",
+    history: Sequence[Any] = (),
 ) -> None:
     from backend.chat.models import ChatMessage
+    from backend.tools.services import history_record_chat
 
     # One upsert (a resumed run's answer replaces the interrupted attempt's).
     fields = {"run_id": run_id, "role": ChatMessage.Role.ASSISTANT, "content": text}
@@ -219,3 +259,8 @@ def _save_answer(
         unique_fields=["id"],
         update_fields=["session_id", "tool_results", *fields],
     )
+    # The run's successful tool calls in the client's history: one more statement here.
+    if history:
+        history_record_chat(
+            client_id=client_id, run_id=run_id, session_id=session_id, results=history
+        )

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from agents.tools import TOOLS_BY_NAME
 from backend.clients.identity import Identity
 from backend.tools import selectors, services
+from backend.tools.models import HistoryEntry
 
 
 def identity_of(request: Request) -> Identity:
@@ -47,23 +48,66 @@ def tool_api(name: str) -> Any:
     return ToolRunApi.as_view(tool_name=name)
 
 
+class HistoryPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class HistoryOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HistoryEntry
+        ref_name = "HistoryEntryOutput"
+        fields = [
+            "id",
+            "tool",
+            "source",
+            "input",
+            "result",
+            "run_id",
+            "session_id",
+            "call_id",
+            "created_at",
+        ]
+
+
 class HistoryListApi(APIView):
+    """Your generated results, newest first: REST tool calls (``api``) and every successful
+    tool call of your chat runs (``chat``)."""
+
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "HistoryListFilter"
+
         tool = serializers.ChoiceField(choices=sorted(TOOLS_BY_NAME), required=False)
+        # (DRF takes declared fields off the class; the stubs see Field.source.)
+        source = serializers.ChoiceField(  # type: ignore[assignment]
+            choices=HistoryEntry.Source.values, required=False
+        )
+        page = serializers.IntegerField(min_value=1, required=False)
+        page_size = serializers.IntegerField(
+            min_value=1, max_value=HistoryPagination.max_page_size, required=False
+        )
 
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        tool = serializers.CharField()
-        input = serializers.JSONField()
-        result = serializers.JSONField()
-        created_at = serializers.DateTimeField()
-
+    @extend_schema(
+        parameters=[FilterSerializer], responses={200: HistoryOutputSerializer(many=True)}
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         entries = selectors.history_list(
-            client_id=identity_of(request).client_id, tool=filters.validated_data.get("tool")
+            client_id=identity_of(request).client_id,
+            tool=filters.validated_data.get("tool"),
+            source=filters.validated_data.get("source"),
         )
-        paginator = PageNumberPagination()
+        paginator = HistoryPagination()
         page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+        return paginator.get_paginated_response(HistoryOutputSerializer(page, many=True).data)
+
+
+class HistoryDetailApi(APIView):
+    @extend_schema(responses={200: HistoryOutputSerializer})
+    def get(self, request: Request, entry_id: int) -> Response:
+        entry = selectors.history_get_for_client(
+            entry_id=entry_id, client_id=identity_of(request).client_id
+        )
+        return Response(HistoryOutputSerializer(entry).data)

@@ -1,10 +1,12 @@
 """Run an agent tool for the REST API: the same function the agent calls, so the two can
-never disagree; the result is saved to the client's history."""
+never disagree; the result is saved to the client's history. A chat run's tool results
+are recorded there too (``history_record_chat``), once per call."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pydantic
@@ -107,6 +109,42 @@ def tool_run(
     except ToolFailure as exc:
         raise _from_tool_failure(exc) from None
     HistoryEntry.objects.create(
-        client_id=identity.client_id, tool=name, input=raw_args, result=result
+        client_id=identity.client_id,
+        tool=name,
+        input=raw_args,
+        result=result,
+        source=HistoryEntry.Source.API,
     )
     return result
+
+
+def history_record_chat(
+    *,
+    client_id: str,
+    run_id: str,
+    session_id: str | None,
+    results: Iterable[Mapping[str, Any]],
+) -> int:
+    """Record a chat run's successful tool calls in one statement: ``agents.state.
+    ToolResult``s, or ``tool.completed`` event data with the call's ``args`` (failed calls
+    are skipped). A call already recorded for the run (a resumed attempt reporting it
+    again) is left as it is. Returns how many successful calls were offered."""
+    entries = [
+        HistoryEntry(
+            client_id=client_id,
+            tool=str(result["name"]),
+            input=dict(result.get("args") or {}),
+            result=result["output"],
+            source=HistoryEntry.Source.CHAT,
+            run_id=run_id,
+            session_id=session_id,
+            call_id=str(result["call_id"]),
+        )
+        for result in results
+        if result.get("ok", True)
+        and isinstance(result.get("output"), dict)
+        and result.get("call_id")
+    ]
+    if entries:
+        HistoryEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    return len(entries)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("tools/hashtags/", apis.tool_api("hashtags"), name="tool-hashtags"),
     path("tools/viral-score/", apis.tool_api("viral_score"), name="tool-viral-score"),
     path("history/", apis.HistoryListApi.as_view(), name="history"),
+    path("history/<int:entry_id>/", apis.HistoryDetailApi.as_view(), name="history-detail"),
 ]

@@ -128,7 +128,13 @@ def _export(account: Account) -> dict[str, Any]:
             for channel in channels
         ],
         "factoids_created": _rows(
-            Factoid.objects.filter(client_id=client_id), "uuid", "subject", "text", "created_at"
+            Factoid.objects.filter(client_id=client_id),
+            "uuid",
+            "subject",
+            "text",
+            "source",
+            "visibility",
+            "created_at",
         ),
         "factoid_votes": [
             {"factoid": vote["factoid__uuid"], "vote": "up" if vote["value"] == 1 else "down"}
@@ -193,7 +199,8 @@ def account_delete(*, account: Account, password: str) -> None:
     """Delete the account and everything stored under it: sessions with their runs, event
     logs and checkpoint threads, other runs, channels, history, votes and feedback, keys.
 
-    Factoids it generated stay in the public feed without an author; the spend ledger
+    Factoids it generated stay in the public feed without an author (its private ones,
+    saved by the agent from its channels, are deleted); the spend ledger
     keeps its amounts without the client. Payment records stay (bookkeeping) without the
     account. A PostHog person deletion request records every id it was known by.
     """
@@ -259,6 +266,8 @@ def _delete_client_rows(*, client_id: str) -> None:
         )
         vote.delete()
     FactoidFeedback.objects.filter(client_id=client_id).delete()
+    # Private factoids were built from the client's channels: they go with the account.
+    Factoid.objects.filter(client_id=client_id, visibility=Factoid.Visibility.PRIVATE).delete()
     Factoid.objects.filter(client_id=client_id).update(client_id="")
     HistoryEntry.objects.filter(client_id=client_id).delete()
     Channel.objects.filter(client_id=client_id).delete()

@@ -84,6 +84,7 @@ def test_list_is_paginated_newest_first_with_scores_and_own_vote(anon_client, fa
         "text": factoid.text,
         "model": "offline",
         "source": "feed",
+        "visibility": "public",
         "created_at": item["created_at"],
         "up": 3,
         "down": 1,

@@ -258,7 +258,7 @@ async def test_request_status_while_running(anon_client, real_model):
 # --- the agent's factoid tool -----------------------------------------------------------
 
 
-def test_the_agents_save_factoid_puts_it_in_the_feed(anon_client):
+def test_the_agents_save_factoid_keeps_it_private_to_the_client(anon_client):
     from backend.channels.agent_data import BackendAgentData
 
     data = BackendAgentData(client_id=anon_client.client_id, model_id="offline")
@@ -274,6 +274,8 @@ def test_the_agents_save_factoid_puts_it_in_the_feed(anon_client):
     )
     assert again.factoid_id == saved.factoid_id  # the same fact is kept once
     assert saved.text == "Did you know? Espresso means pressed out."
-    [item] = anon_client.get("/api/factoids/?subject=home espresso").json()["results"]
+    assert anon_client.get("/api/factoids/?subject=home espresso").json()["results"] == []
+    mine = "/api/factoids/?mine=private&subject=home espresso"
+    [item] = anon_client.get(mine).json()["results"]
     assert (item["uuid"], item["source"], item["model"]) == (saved.factoid_id, "chat", "offline")
     assert Factoid.objects.get().source_video_ids == ["v1", "v2"]
