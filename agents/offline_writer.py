@@ -19,7 +19,8 @@ OFFLINE_NOTE = (
 
 CAPABILITIES = (
     "I can suggest **video ideas**, do **keyword research**, find **hashtags**, write a "
-    "**factoid** for your intro, spot **outlier videos** on a channel, check your "
+    "**factoid** for your intro, spot **outlier videos** on a channel, find **content "
+    "gaps** (what your competitors' breakout videos cover and yours don't), check your "
     "**upload streak**, and give a title or hook a **viral score**."
 )
 
@@ -56,6 +57,12 @@ def _content_ideas(out: dict[str, Any]) -> list[str]:
         lines.append(
             f"{index}. **{concept['title']}** — SEO {concept['seo_score']}/100. "
             f"Hook: {description.get('hook', '')} Tags: {', '.join(concept.get('tags', []))}"
+            + (
+                f" Builds on the content gap “{concept['seed_topic']}”, proof: "
+                + ", ".join(f"[{v}](https://www.youtube.com/watch?v={v})" for v in concept["cites"])
+                if concept.get("seed_topic") and concept.get("cites")
+                else ""
+            )
         )
     if out.get("fallback"):
         reason = out.get("fallback_reason")
@@ -146,6 +153,38 @@ def _channel_outliers(out: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _link_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _competitor_gap(out: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Content gaps for **{out.get('channel_title', out.get('channel_id', ''))}** against "
+        f"{out.get('channels_analysed', 0)} competitor channel(s): "
+        f"{out.get('outlier_videos', 0)} of their {out.get('mature_videos', 0)} videos at least "
+        f"{out.get('min_age_days', 7)} days old reached {out.get('min_multiple', 3):g}x their "
+        "channel's median views."
+    ]
+    for channel in out.get("competitors", []):
+        if channel.get("status") == "skipped":
+            lines.append(f"- Skipped {channel['channel_title']}: {channel['skip_reason']}.")
+    gaps = out.get("gaps", [])
+    if not gaps:
+        lines.append(f"No content gap found: {out.get('reason') or 'nothing qualified'}.")
+        return lines
+    lines.append("")
+    for index, gap in enumerate(gaps[:5], start=1):
+        proof = gap["proof_videos"][0]
+        lines.append(
+            f"{index}. **{gap['topic']}** — score {gap['score']}/100: {gap['proof_count']} "
+            f"outlier(s) on {gap['proof_channels']} channel(s), none on yours. E.g. "
+            f"[“{_link_text(proof['title'])}”]({proof['url']}) ({proof['channel_title']}, "
+            f"{proof['views']:,} views, {proof['multiple']:.1f}x its channel's median)"
+        )
+    lines += ["", f"_{out.get('score_formula', '')}._"]
+    return lines
+
+
 def _upload_streak(out: dict[str, Any]) -> list[str]:
     gap = out.get("average_days_between_uploads")
     measured = [s for s in out.get("by_weekday", []) if s.get("median_views") is not None]
@@ -183,6 +222,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "hashtags": ("Hashtags", _hashtags),
     "factoid": ("Factoid", _factoid),
     "channel_outliers": ("Channel outliers", _channel_outliers),
+    "competitor_gap": ("Content gaps", _competitor_gap),
     "upload_streak": ("Upload consistency", _upload_streak),
     "viral_score": ("Viral score", _viral_score),
 }
@@ -255,20 +295,34 @@ def _topic_words(topic: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", topic.lower()) if len(w) > 2]
 
 
+def _gap_topics(request: str) -> list[str]:
+    """The numbered items of the "content gap topics" block. Gap topics are words from
+    competitors' titles: they fill a template as text and are never read as a request."""
+    block = re.search(
+        r"<<<QUOTED DATA \(content gap topics;[^\n]*\n(.*?)\nQUOTED DATA>>>", request, re.DOTALL
+    )
+    items = re.findall(r"^- \d+\. (.+)$", block.group(1), re.MULTILINE) if block else []
+    return [item.strip() for item in items]
+
+
 def content_ideas_json(request: str) -> str:
     topic = _labelled_line(request, "Topic") or "your channel"
     keywords = [k.strip() for k in (_labelled_line(request, "Target keywords") or "").split(",")]
-    tags = list(dict.fromkeys([topic.lower(), *(k for k in keywords if k)]))[:6]
-    ideas = [
-        {
-            "title": title.format(n=7, topic=topic, Topic=topic[:1].upper() + topic[1:]),
-            "hook": hook.format(topic=topic),
+    gaps = _gap_topics(request)
+    ideas = []
+    for index, (title, hook, main, cta) in enumerate(_IDEA_TEMPLATES):
+        # With content gaps, idea i builds on gap i (in turn) and says so.
+        subject = gaps[index % len(gaps)] if gaps else topic
+        idea: dict[str, Any] = {
+            "title": title.format(n=7, topic=subject, Topic=subject[:1].upper() + subject[1:]),
+            "hook": hook.format(topic=subject),
             "main_content": main,
             "cta": cta,
-            "tags": tags,
+            "tags": list(dict.fromkeys([subject.lower(), *(k for k in keywords if k)]))[:6],
         }
-        for title, hook, main, cta in _IDEA_TEMPLATES
-    ]
+        if gaps:
+            idea["seed"] = index % len(gaps) + 1
+        ideas.append(idea)
     return json.dumps({"ideas": ideas})
 
 

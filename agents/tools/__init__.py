@@ -7,6 +7,7 @@ from typing import Any
 
 from agents.tools.base import AgentTool, ToolContext, ToolFailure
 from agents.tools.channel_outliers import channel_outliers
+from agents.tools.competitor_gap import competitor_gap
 from agents.tools.content_ideas import content_ideas
 from agents.tools.factoid import factoid
 from agents.tools.hashtags import hashtags
@@ -24,6 +25,7 @@ ALL_TOOLS: tuple[AgentTool[Any, Any], ...] = (
     upload_streak,
     viral_score,
     list_channels,
+    competitor_gap,
 )
 TOOLS_BY_NAME: Mapping[str, AgentTool[Any, Any]] = {tool.name: tool for tool in ALL_TOOLS}
 

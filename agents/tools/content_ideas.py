@@ -1,7 +1,18 @@
 """Three video concepts for a topic, each with a measured SEO score; a template fallback
-of the same shape when the model cannot deliver valid JSON twice."""
+of the same shape when the model cannot deliver valid JSON twice.
+
+Optional ``seeds`` are content gaps (``competitor_gap``: a topic and its proof videos).
+The model sees their topics as quoted data, numbered, and says which one each idea builds
+on; each concept then ``cites`` that seed's proof video ids, so an answer can point at
+the competitors' videos the idea comes from. A reply that names no valid seed is matched
+by the seed topic's words in the idea's title or tags; failing that the idea cites
+nothing rather than a guess.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Annotated
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -26,8 +37,44 @@ SEO_METHOD = (
 )
 
 
+MAX_SEEDS = 5
+SEEDS_SYSTEM_RULE = (
+    'When content gaps are given, build each idea on one of them and add "seed": the '
+    "number of the gap it builds on."
+)
+SEEDS_REQUEST = """
+Content gaps to build on: {count} (topics where competitors' videos beat their channel's
+median views and the creator has no video; give each idea's gap number as "seed"):
+{quoted_seeds}"""
+_WORDS = re.compile(r"[\w']+")
+
+
+class IdeaSeed(BaseModel):
+    topic: str = Field(min_length=1, max_length=200, description="The gap's topic.")
+    proof_video_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The gap's proof videos, which the ideas built on it cite.",
+    )
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return " ".join(value.split())
+
+
 class ContentIdeasArgs(BaseModel):
     topic: str = Field(description="The channel's niche or the subject to find ideas for.")
+    seeds: list[IdeaSeed] | None = Field(
+        default=None,
+        max_length=MAX_SEEDS,
+        description=(
+            "Content gaps to build the ideas on: from competitor_gap, each gap's topic and "
+            "proof_video_ids. Each idea then cites the proof videos of its gap."
+        ),
+    )
 
 
 class Description(BaseModel):
@@ -42,6 +89,10 @@ class Concept(BaseModel):
     keywords_in_title: list[str]
     description: Description
     tags: list[str] = Field(min_length=1)
+    seed_topic: str | None = Field(default=None, description="The content gap it builds on.")
+    cites: list[str] = Field(
+        default_factory=list, description="Video ids it builds on: its seed's proof videos."
+    )
 
 
 class ContentIdeasOutput(BaseModel):
@@ -55,6 +106,7 @@ class ContentIdeasOutput(BaseModel):
     fallback: bool = Field(description="True: template concepts, the model's reply was unusable.")
     fallback_reason: str | None
     inspired_by_video_ids: list[str]
+    seeds: list[IdeaSeed] = Field(default_factory=list)
 
 
 class _ModelIdea(BaseModel):
@@ -63,6 +115,8 @@ class _ModelIdea(BaseModel):
     main_content: str = Field(min_length=1)
     cta: str = Field(min_length=1)
     tags: list[str]
+    # The number of the content gap the idea builds on; anything else is ignored.
+    seed: int | str | None = None
 
     @field_validator("title", "hook", "main_content", "cta")
     @classmethod
@@ -119,20 +173,50 @@ def _concept(
     )
 
 
-def _fallback(topic: str, keywords: list[str]) -> list[Concept]:
-    capitalised = topic[:1].upper() + topic[1:]
-    tags = list(dict.fromkeys([topic, *keywords]))[:6]
-    return [
-        _concept(
-            title=title.format(topic=topic, Topic=capitalised),
-            hook=hook.format(topic=topic),
-            main=main.format(topic=topic),
+def _fallback(topic: str, keywords: list[str], seeds: list[IdeaSeed]) -> list[Concept]:
+    """The templates on the topic, or with seeds on each seed's topic in turn."""
+    concepts = []
+    for index, (title, hook, main, cta) in enumerate(_FALLBACK):
+        seed = seeds[index % len(seeds)] if seeds else None
+        subject = seed.topic if seed else topic
+        capitalised = subject[:1].upper() + subject[1:]
+        concept = _concept(
+            title=title.format(topic=subject, Topic=capitalised),
+            hook=hook.format(topic=subject),
+            main=main.format(topic=subject),
             cta=cta,
-            tags=tags,
+            tags=list(dict.fromkeys([subject, *keywords]))[:6],
             keywords=keywords,
         )
-        for title, hook, main, cta in _FALLBACK
-    ]
+        concepts.append(_cited(concept, seed))
+    return concepts
+
+
+def _cited(concept: Concept, seed: IdeaSeed | None) -> Concept:
+    if seed is None:
+        return concept
+    return concept.model_copy(
+        update={"seed_topic": seed.topic, "cites": list(dict.fromkeys(seed.proof_video_ids))}
+    )
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip("'") for w in _WORDS.findall(text.casefold())}
+
+
+def _seed_of(idea: _ModelIdea, seeds: list[IdeaSeed]) -> IdeaSeed | None:
+    """The seed the model named; else the first whose topic words all occur in the idea's
+    title or tags; else none (an idea is never credited to a gap by guesswork)."""
+    if not seeds:
+        return None
+    try:
+        number = int(str(idea.seed).strip().lstrip("#")) if idea.seed is not None else 0
+    except ValueError:
+        number = 0
+    if 1 <= number <= len(seeds):
+        return seeds[number - 1]
+    text = _words(" ".join([idea.title, *idea.tags]))
+    return next((seed for seed in seeds if _words(seed.topic) <= text), None)
 
 
 async def _model_ideas(
@@ -164,7 +248,8 @@ async def content_ideas(args: ContentIdeasArgs, ctx: ToolContext) -> ContentIdea
     """Suggest exactly 3 video concepts for a topic or niche: a title with its SEO score
     (0-100, for the topic and keywords measured on videos about it), a description (hook,
     main content, call to action) and tags. Use when a creator asks what to make next,
-    for video ideas, topics or a series."""
+    for video ideas, topics or a series. Given seeds (content gaps from competitor_gap),
+    the ideas build on them and each cites its gap's proof videos."""
     if not args.topic.strip():
         raise ToolFailure("The topic is empty.", code="VALIDATION_ERROR")
     ctx.progress(done=0, total=3, message="Looking at existing videos on the topic")
@@ -176,25 +261,39 @@ async def content_ideas(args: ContentIdeasArgs, ctx: ToolContext) -> ContentIdea
     )
     keywords = [topic, *(r.term for r in related)]
     ctx.progress(done=1, total=3, message="Asking for ideas")
+    seeds = args.seeds or []
     request = CONTENT_IDEAS_REQUEST.format(
         topic=args.topic,
         keywords=", ".join(keywords),
         quoted_titles=quoted_data((video.title for video in corpus[:15]), label="video titles"),
     )
     system = CONTENT_IDEAS_PROMPT.format(quoted_data_rule=QUOTED_DATA_RULE)
+    if seeds:
+        # Gap topics are words from competitors' titles and tags: quoted data.
+        request += SEEDS_REQUEST.format(
+            count=len(seeds),
+            quoted_seeds=quoted_data(
+                (f"{n}. {seed.topic}" for n, seed in enumerate(seeds, start=1)),
+                label="content gap topics",
+            ),
+        )
+        system += "\n\n" + SEEDS_SYSTEM_RULE
     ideas, reason = await _model_ideas(ctx, system=system, request=request)
     ctx.progress(done=2, total=3, message="Scoring the titles")
     if ideas is None:
-        concepts = _fallback(args.topic.strip(), keywords)
+        concepts = _fallback(args.topic.strip(), keywords, seeds)
     else:
         concepts = [
-            _concept(
-                title=idea.title,
-                hook=idea.hook,
-                main=idea.main_content,
-                cta=idea.cta,
-                tags=idea.tags,
-                keywords=keywords,
+            _cited(
+                _concept(
+                    title=idea.title,
+                    hook=idea.hook,
+                    main=idea.main_content,
+                    cta=idea.cta,
+                    tags=idea.tags,
+                    keywords=keywords,
+                ),
+                _seed_of(idea, seeds),
             )
             for idea in ideas.ideas[:IDEA_COUNT]
         ]
@@ -211,4 +310,5 @@ async def content_ideas(args: ContentIdeasArgs, ctx: ToolContext) -> ContentIdea
         fallback=ideas is None,
         fallback_reason=None if ideas is not None else reason,
         inspired_by_video_ids=[video.video_id for video in corpus[:15]],
+        seeds=seeds,
     )
