@@ -5,6 +5,14 @@ import { api } from "@/lib/api";
 import type { ImportResult } from "@/lib/api/schemas";
 import { ErrorBanner } from "@/components/error-banner";
 
+/** "Alpha (your primary channel)", "Beta (competitor)": what each imported channel became. */
+export function importedChannelLabel(channel: ImportResult["channels"][number]): string {
+  if (channel.primary) return `${channel.title} (your primary channel)`;
+  if (channel.role === "own") return `${channel.title} (yours)`;
+  if (channel.role === "competitor") return `${channel.title} (competitor)`;
+  return channel.title;
+}
+
 export function ChannelImport({ onImported }: { onImported: (result: ImportResult) => void }) {
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
@@ -41,7 +49,7 @@ export function ChannelImport({ onImported }: { onImported: (result: ImportResul
         <div role="status" className="small" data-testid="import-result">
           <p>
             Imported {result.imported_rows} of {result.rows_read} rows into{" "}
-            {result.channels.map((channel) => channel.title).join(", ") || "no channel"}.
+            {result.channels.map(importedChannelLabel).join(", ") || "no channel"}.
             {result.rejected_rows > 0 && ` ${result.rejected_rows} rows rejected.`}
           </p>
           {result.rejected.length > 0 && (

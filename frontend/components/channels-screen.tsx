@@ -1,14 +1,17 @@
 "use client";
-/** Channel analytics: pick, import or add a channel; `?id=<channel id>` selects one. */
-import Link from "next/link";
+/**
+ * Channel analytics: pick, import or add a channel; `?id=<channel id>` selects one. The
+ * list is the workspace: own channels (the primary first), then competitors.
+ */
 import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
 import { api } from "@/lib/api";
-import type { Channel, ImportResult } from "@/lib/api/schemas";
-import { formatDate } from "@/lib/format";
+import { ApiError } from "@/lib/api/errors";
+import type { Channel, ChannelChange, ImportResult } from "@/lib/api/schemas";
 import { ChannelAdd } from "@/components/channel-add";
 import { ChannelAnalytics } from "@/components/channel-analytics";
 import { ChannelImport } from "@/components/channel-import";
+import { ChannelList } from "@/components/channel-list";
 import { ErrorBanner } from "@/components/error-banner";
 
 export function ChannelsScreen() {
@@ -54,28 +57,55 @@ export function ChannelsScreen() {
     [load, open],
   );
 
+  // A role or primary change can move other channels too (the old primary, a promoted
+  // one), so the list is read again after every change; a channel gone meanwhile as well.
+  const onChange = useCallback(
+    async (id: string, change: ChannelChange) => {
+      try {
+        await api.updateChannel(id, change);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === "NOT_FOUND") void load();
+        throw err;
+      }
+      await load();
+    },
+    [load],
+  );
+
+  const onDelete = useCallback(
+    async (id: string) => {
+      try {
+        await api.deleteChannel(id);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === "NOT_FOUND")) throw err;
+      }
+      if (id === selected) router.push("/channels");
+      await load();
+    },
+    [load, router, selected],
+  );
+
+  const own = (channels ?? []).filter((channel) => channel.role === "own");
+  const competitors = (channels ?? []).filter((channel) => channel.role === "competitor");
+
   return (
     <div className="channels-layout">
       <aside className="channels-side" aria-label="Channels">
         <h2>Your channels</h2>
         {error ? <ErrorBanner error={error} onRetry={() => void load()} /> : null}
         {channels && channels.length === 0 && <p className="muted small">No channels yet: import or add one.</p>}
-        <ul className="channel-list">
-          {(channels ?? []).map((channel) => (
-            <li key={channel.id} data-testid="channel-item">
-              <Link
-                href={`/channels?id=${encodeURIComponent(channel.id)}`}
-                aria-current={channel.id === selected ? "page" : undefined}
-              >
-                {channel.title}
-              </Link>
-              <span className="small muted">
-                {" "}
-                {channel.video_count} videos · {formatDate(channel.fetched_at)}
-              </span>
-            </li>
-          ))}
-        </ul>
+        {own.length > 0 && (
+          <ChannelList channels={own} selectedId={selected} onChange={onChange} onDelete={onDelete} />
+        )}
+        {competitors.length > 0 && (
+          <>
+            <h3 className="channel-group">Competitors</h3>
+            <ChannelList channels={competitors} selectedId={selected} onChange={onChange} onDelete={onDelete} />
+          </>
+        )}
+        {channels && channels.length > 0 && own.length === 0 && (
+          <p className="muted small">None is marked as yours: set one to “own” so the assistant knows.</p>
+        )}
         <ChannelImport onImported={onImported} />
         <ChannelAdd onAdded={onAdded} />
       </aside>

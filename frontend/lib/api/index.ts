@@ -14,6 +14,7 @@ import {
   signedInSchema,
   channelAddSchema,
   channelPageSchema,
+  channelSchema,
   clientSchema,
   configSchema,
   emptySchema,
@@ -33,6 +34,7 @@ import {
   uploadStreakSchema,
   videoPageSchema,
 } from "./schemas";
+import type { ChannelChange } from "./schemas";
 
 const id = encodeURIComponent;
 
@@ -87,6 +89,10 @@ export const api = {
     apiJson(factoidRequestSchema, `/api/factoids/requests/${id(requestId)}/`),
 
   channels: () => apiJson(channelPageSchema, "/api/channels/?page_size=100"),
+  updateChannel: (channelId: string, change: ChannelChange) =>
+    apiJson(channelSchema, `/api/channels/${id(channelId)}/`, { method: "PATCH", json: change }),
+  deleteChannel: (channelId: string) =>
+    apiJson(emptySchema, `/api/channels/${id(channelId)}/`, { method: "DELETE" }),
   addChannel: (ref: { handle: string } | { channel_id: string }) =>
     apiJson(channelAddSchema, "/api/channels/", { method: "POST", json: ref }),
   importChannels: (file: File) => {

@@ -144,16 +144,26 @@ export type FactoidRequest = z.infer<typeof factoidRequestSchema>;
 
 export const feedbackSchema = z.object({ id: z.number(), text: z.string() });
 
-// /api/channels/
+// /api/channels/ — the channel workspace: each channel own or competitor, one own
+// channel primary; `name` is the display name, else the title (GET, PATCH /api/channels/{id}/).
+export const channelRoleSchema = z.enum(["own", "competitor"]);
+export type ChannelRole = z.infer<typeof channelRoleSchema>;
 export const channelSchema = z.object({
   id: z.string(),
   external_id: z.string().optional(),
   title: z.string(),
+  display_name: z.string().nullable(),
+  name: z.string(),
+  handle: z.string().nullable(),
+  role: channelRoleSchema,
+  primary: z.boolean(),
   source: z.string().optional(),
   video_count: z.number(),
   fetched_at: z.string().nullable(),
 });
 export type Channel = z.infer<typeof channelSchema>;
+/** PATCH /api/channels/{id}/ (`primary: false` is refused: make another one primary). */
+export type ChannelChange = { role?: ChannelRole; primary?: true; display_name?: string | null };
 export const channelPageSchema = page(channelSchema);
 
 export const channelAddSchema = z.object({
@@ -168,6 +178,8 @@ export const importSchema = z.object({
     z.object({
       id: z.string(),
       title: z.string(),
+      role: channelRoleSchema.optional(),
+      primary: z.boolean().optional(),
       status: z.string(),
       imported_rows: z.number(),
       video_count: z.number(),
