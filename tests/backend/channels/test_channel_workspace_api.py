@@ -563,3 +563,21 @@ def test_a_refresh_without_a_handle_keeps_the_one_stored():
     assert upsert(handle="@x").handle == "@x"
     assert upsert().handle == "@x"  # a CSV import knows no handle
     assert upsert(handle="@renamed").handle == "@renamed"
+
+
+def test_the_agents_workspace_is_cut_after_the_own_channels_not_before():
+    from backend.channels.selectors import workspace_for_client
+
+    make_channel("w", "Main", role="own", primary=True)
+    make_channel("w", "Zed shorts", role="own", age=1)
+    make_channel("w", "Alpha rival", age=2)
+    make_channel("w", "Beta rival", age=3)
+    workspace = workspace_for_client(client_id="w", limit=2)
+    assert [c.title for c in workspace.channels] == ["Main", "Zed shorts"]
+    assert workspace.total == 4
+    assert [c.title for c in workspace_for_client(client_id="w").channels] == [
+        "Main",
+        "Zed shorts",
+        "Alpha rival",
+        "Beta rival",
+    ]
