@@ -216,6 +216,37 @@ def _viral_score(out: dict[str, Any]) -> list[str]:
     return lines
 
 
+VIDEO_SEARCH_LISTED = 5
+
+
+def _video_search(out: dict[str, Any]) -> list[str]:
+    def count(value: Any, noun: str) -> str:
+        return f"{noun} hidden" if value is None else f"{_number(value)} {noun}"
+
+    def plain(text: Any) -> str:  # a title is third-party text: no Markdown from it
+        return re.sub(r"[\\`*_\[\]<>|#]", "", str(text)).strip()
+
+    results = out.get("results", [])
+    where = "YouTube" if out.get("scope") == "youtube" else "your stored channels"
+    lines = [
+        f"Videos for **{plain(out.get('query', ''))}** on {where} "
+        f"({out.get('result_count', len(results))} found; {out.get('scope_reason', '')}):"
+    ]
+    for index, video in enumerate(results[:VIDEO_SEARCH_LISTED], start=1):
+        published = str(video.get("published_at") or "")[:10] or "date unknown"
+        lines.append(
+            f"{index}. [{plain(video['title'])}]({video['url']}) — "
+            f"{plain(video.get('channel_title', ''))}, {count(video.get('views'), 'views')}, "
+            f"{count(video.get('likes'), 'likes')}, {count(video.get('comments'), 'comments')}, "
+            f"published {published}"
+        )
+    if not results:
+        lines.append("No videos matched.")
+    elif len(results) > VIDEO_SEARCH_LISTED:
+        lines.append(f"…and {len(results) - VIDEO_SEARCH_LISTED} more in the result card.")
+    return lines
+
+
 _SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "content_ideas": ("Content ideas", _content_ideas),
     "keyword_research": ("Keyword research", _keyword_research),
@@ -225,6 +256,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "competitor_gap": ("Content gaps", _competitor_gap),
     "upload_streak": ("Upload consistency", _upload_streak),
     "viral_score": ("Viral score", _viral_score),
+    "video_search": ("Video search", _video_search),
 }
 
 

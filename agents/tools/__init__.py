@@ -14,6 +14,7 @@ from agents.tools.hashtags import hashtags
 from agents.tools.keyword_research import keyword_research
 from agents.tools.list_channels import list_channels
 from agents.tools.upload_streak import upload_streak
+from agents.tools.video_search import video_search
 from agents.tools.viral_score import viral_score
 
 ALL_TOOLS: tuple[AgentTool[Any, Any], ...] = (
@@ -25,6 +26,7 @@ ALL_TOOLS: tuple[AgentTool[Any, Any], ...] = (
     upload_streak,
     viral_score,
     list_channels,
+    video_search,
     competitor_gap,
 )
 TOOLS_BY_NAME: Mapping[str, AgentTool[Any, Any]] = {tool.name: tool for tool in ALL_TOOLS}

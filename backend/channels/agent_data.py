@@ -7,15 +7,20 @@ from asgiref.sync import sync_to_async
 from agents.analytics.video import Video
 from agents.context import SavedFactoid
 from agents.tools._sources import IMPORTED_CSV, YOUTUBE_DATA_API, ChannelSnapshot
+from agents.tools._video_search import FoundVideo
+from agents.tools.base import ToolFailure
 from agents.workspace import Workspace
-from backend.channels import selectors
+from backend.channels import selectors, video_search
 from backend.channels.models import Channel
-from backend.core.errors import NotFoundError
+from backend.core.errors import NotFoundError, from_exception
+
+# Search failures the tool tells apart (auto falls back to the workspace on the first two).
+SEARCH_FAILURE_CODES = frozenset({"UPSTREAM_UNAVAILABLE", "RATE_LIMITED", "VALIDATION_ERROR"})
 
 
 class BackendAgentData:
-    """Channels and videos the client imported or fetched; factoids the agent writes go to
-    the factoid feed (source ``chat``)."""
+    """Channels and videos the client imported or fetched; factoids the agent writes are
+    stored private to the client (source ``chat``), never in the public feed."""
 
     # The corpus is the client's imported and fetched channels.
     corpus_source = "your imported and fetched channels"
@@ -63,6 +68,31 @@ class BackendAgentData:
 
     async def corpus_videos(self, query: str) -> list[Video]:
         return await sync_to_async(selectors.corpus_videos)(client_id=self.client_id, query=query)
+
+    # -- video search (agents.tools._video_search.SearchesVideos) ----------------------
+
+    workspace_search_source = video_search.WORKSPACE_SOURCE
+
+    async def youtube_search_available(self) -> bool:
+        return video_search.youtube_search_available()
+
+    async def search_youtube(self, *, query: str, max_results: int) -> list[FoundVideo]:
+        """The same search as ``GET /api/videos/search/`` (its cache and daily cap)."""
+        try:
+            return await sync_to_async(video_search.video_search_youtube)(
+                client_id=self.client_id, query=query, max_results=max_results
+            )
+        except Exception as exc:
+            error = from_exception(exc)
+            if error is None:
+                raise
+            code = error.code if error.code in SEARCH_FAILURE_CODES else "UPSTREAM_ERROR"
+            raise ToolFailure(error.message, code=code) from None
+
+    async def search_workspace(self, *, query: str, max_results: int) -> list[FoundVideo]:
+        return await sync_to_async(video_search.video_search_workspace)(
+            client_id=self.client_id, query=query, max_results=max_results
+        )
 
     async def save_factoid(
         self, *, topic: str, text: str, source_video_ids: tuple[str, ...]

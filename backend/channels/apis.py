@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from agents.tools import TOOLS_BY_NAME
 from backend.channels import selectors, services
 from backend.channels.models import Channel, Video
-from backend.core.errors import ValidationError
+from backend.core.errors import NotFoundError, ValidationError
 from backend.tools.apis import identity_of
 from backend.tools.services import tool_run
 
@@ -252,43 +252,110 @@ class ChannelUploadStreakApi(ChannelAnalyticsApi):
 
 
 class VideoSearchApi(APIView):
-    """Search YouTube (cached, capped per client per day); statistics are fetched fresh."""
+    """Search YouTube (cached, capped per client per day; statistics fetched fresh), or with
+    ``scope=workspace`` your stored channels' videos by title and tags. The agent's
+    ``video_search`` tool runs the same service (``backend/channels/video_search.py``)."""
 
     class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VideoSearchFilter"
+
         q = serializers.CharField(max_length=200)
         max_results = serializers.IntegerField(min_value=1, max_value=50, default=25)
+        scope = serializers.ChoiceField(choices=["youtube", "workspace"], default="youtube")
 
+    class ResultSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VideoSearchResult"
+
+        video_id = serializers.CharField()
+        channel_id = serializers.CharField()
+        channel_title = serializers.CharField()
+        title = serializers.CharField()
+        published_at = serializers.DateTimeField(allow_null=True)
+        duration_seconds = serializers.IntegerField(allow_null=True)
+        views = serializers.IntegerField(allow_null=True)
+        likes = serializers.IntegerField(allow_null=True)
+        comments = serializers.IntegerField(allow_null=True)
+        thumbnail_url = serializers.CharField(allow_null=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: dict})
     def get(self, request: Request) -> Response:
-        from django.conf import settings
-
-        from backend.core.errors import UpstreamUnavailableError
-        from backend.youtube.factory import youtube_client
+        from backend.channels import video_search
 
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        if not settings.ENV.YOUTUBE_API_KEYS:
-            raise UpstreamUnavailableError("No YouTube API key is configured for search.")
-        videos = youtube_client().search(
-            q=filters.validated_data["q"],
+        scope = filters.validated_data["scope"]
+        search = (
+            video_search.video_search_workspace
+            if scope == "workspace"
+            else video_search.video_search_youtube
+        )
+        found = search(
             client_id=identity_of(request).client_id,
+            query=filters.validated_data["q"],
             max_results=filters.validated_data["max_results"],
+        )
+        source = (
+            video_search.WORKSPACE_SOURCE if scope == "workspace" else video_search.YOUTUBE_SOURCE
         )
         return Response(
             {
-                "source": "YouTube Data API",
-                "results": [
-                    {
-                        "video_id": v.video_id,
-                        "channel_id": v.channel_id,
-                        "channel_title": v.channel_title,
-                        "title": v.title,
-                        "published_at": v.published_at.isoformat(),
-                        "duration_seconds": v.duration_seconds,
-                        "views": v.views,
-                        "likes": v.likes,
-                        "comments": v.comments,
-                    }
-                    for v in videos
-                ],
+                "source": source,
+                "scope": scope,
+                "query": filters.validated_data["q"],
+                "results": self.ResultSerializer(found, many=True).data,
             }
         )
+
+
+class ChannelCompetitorGapApi(APIView):
+    """GET content gaps of a channel against competitors: the agent's ``competitor_gap``
+    tool, so the numbers are the chat's. The path's channel is the base, normally the
+    client's own, but any of its channels may be ("what do the others do that this one
+    does not?"); ``competitors`` (repeatable, channel ids) default to every competitor-role
+    channel of the client other than the base."""
+
+    class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CompetitorGapFilter"
+
+        competitors = serializers.ListField(
+            child=serializers.CharField(max_length=300), required=False, max_length=50
+        )
+        min_multiple = serializers.FloatField(required=False, min_value=1.5, max_value=50)
+        min_age_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=50)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: dict})
+    def get(self, request: Request, channel_id: str) -> Response:
+        identity = identity_of(request)
+        channel = selectors.channel_get_for_client(
+            channel_id=channel_id, client_id=identity.client_id
+        )
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        raw_args: dict[str, Any] = {"channel": str(channel.id)}
+        if "competitors" in values:
+            competitors = []
+            for ref in values["competitors"]:
+                try:
+                    found = selectors.channel_get_for_client(
+                        channel_id=ref, client_id=identity.client_id
+                    )
+                except NotFoundError:
+                    raise NotFoundError(
+                        f"competitors: no such channel {ref!r}.",
+                        details={"fields": {"competitors": [f"no such channel {ref!r}"]}},
+                    ) from None
+                competitors.append(found)
+            if any(c.pk == channel.pk for c in competitors):
+                raise ValidationError.for_field(
+                    "competitors", f"{channel.title!r} is the channel being compared"
+                )
+            raw_args["competitors"] = [str(c.id) for c in competitors]
+        for name in ("min_multiple", "min_age_days", "limit"):
+            if name in values:
+                raw_args[name] = values[name]
+        return Response(tool_run(name="competitor_gap", raw_args=raw_args, identity=identity))

@@ -104,3 +104,29 @@ def corpus_videos(*, client_id: str, query: str, limit: int = 5000) -> list[Anal
             condition |= Q(title__icontains=word) | Q(description__icontains=word)
         videos = videos.filter(condition)
     return [as_analytics_video(v, channel=v.channel) for v in videos[:limit]]
+
+
+def video_search_stored(
+    *, client_id: str, words: list[str], limit: int, candidates: int = 2000
+) -> list[AnalyticsVideo]:
+    """The client's stored videos whose title or tags contain a query word: the most words
+    matched first, then the most viewed (``candidates`` bounds the rows read)."""
+    words = [word.lower() for word in words if word][:8]
+    if not words:
+        return []
+    condition = Q()
+    for word in words:
+        condition |= Q(title__icontains=word) | Q(tags__icontains=word)
+    rows = (
+        Video.objects.filter(channel__client_id=client_id)
+        .filter(condition)
+        .select_related("channel")
+        .order_by("-views", "video_id")[:candidates]
+    )
+
+    def matched(video: Video) -> int:
+        text = f"{video.title} {' '.join(str(tag) for tag in video.tags)}".lower()
+        return sum(word in text for word in words)
+
+    ranked = sorted(rows, key=lambda v: (-matched(v), -v.views, v.video_id))
+    return [as_analytics_video(v, channel=v.channel) for v in ranked[:limit]]

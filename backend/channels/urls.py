@@ -20,4 +20,9 @@ urlpatterns = [
         apis.ChannelUploadStreakApi.as_view(),
         name="channel-upload-streak",
     ),
+    path(
+        "channels/<str:channel_id>/competitor-gap/",
+        apis.ChannelCompetitorGapApi.as_view(),
+        name="channel-competitor-gap",
+    ),
 ]
