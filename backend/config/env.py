@@ -131,6 +131,15 @@ class AppSettings(BaseSettings):
     YOUTUBE_API_BASE_URL: str = "https://www.googleapis.com/youtube/v3"
     YOUTUBE_SEARCH_DAILY_CAP: int = Field(default=20, ge=0)
     YOUTUBE_SEARCH_CACHE_TTL_S: int = Field(default=6 * 3600, ge=0)
+    # keyword_research's YouTube search sample (backend/channels/search_sample.py).
+    YOUTUBE_KEYWORD_SAMPLE_SIZE: int = Field(default=3, ge=0, le=10)
+    YOUTUBE_KEYWORD_SAMPLE_RESULTS: int = Field(default=25, ge=5, le=50)
+    YOUTUBE_KEYWORD_CLIENT_DAILY_CAP: int = Field(default=9, ge=0)
+    YOUTUBE_KEYWORD_IP_DAILY_CAP: int = Field(default=30, ge=0)
+    YOUTUBE_KEYWORD_GLOBAL_DAILY_CAP: int = Field(default=60, ge=0)
+    YOUTUBE_KEYWORD_CACHE_TTL_S: int = Field(default=24 * 3600, ge=1)
+    YOUTUBE_KEYWORD_TIME_BUDGET_S: float = Field(default=8.0, gt=0, le=60)
+    YOUTUBE_KEYWORD_REQUEST_TIMEOUT_S: float = Field(default=3.0, gt=0, le=30)
 
     # --- Analytics, evaluation, billing
     POSTHOG_API_KEY: str | None = None
