@@ -70,21 +70,51 @@ def _content_ideas(out: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _keyword_line(keyword: dict[str, Any]) -> str:
-    volume = keyword["search_volume"]
-    if volume["value"] is None:
-        return f"- `{keyword['keyword']}` — no data: {volume.get('reason') or 'not measured'}"
-    relevance = keyword["relevance"]["value"]
-    return (
-        f"- `{keyword['keyword']}` — about {_number(volume['value'])} views/month per matching "
-        f"video, competition {_number(keyword['competition']['value'])}/100, relevance "
-        f"{_number(100 * relevance if relevance is not None else None)}% "
-        f"({keyword['matching_videos']} videos)"
+def _figure(metric: dict[str, Any] | None, reasons: dict[str, None], text: str) -> str:
+    """``text`` with the metric's value, or "n/a" (its reason goes to the footnotes)."""
+    if not metric or metric.get("value") is None:
+        if metric and metric.get("reason"):
+            reasons[metric["reason"]] = None
+        return text.format("n/a")
+    return text.format(_number(metric["value"]))
+
+
+def _keyword_line(keyword: dict[str, Any], reasons: dict[str, None]) -> str:
+    # Results stored before the rename call the demand proxy ``search_volume``.
+    demand = keyword.get("demand_proxy") or keyword.get("search_volume")
+    relevance = keyword.get("relevance") or {}
+    share = relevance.get("value")
+    line = (
+        f"- `{keyword['keyword']}` — "
+        + _figure(demand, reasons, "{} views/month per matching video (proxy)")
+        + ", "
+        + _figure(keyword.get("competition"), reasons, "competition {}/100")
+        + ", "
+        + _figure(
+            {**relevance, "value": 100 * share} if share is not None else relevance,
+            reasons,
+            "relevance {}%",
+        )
+        + f" ({keyword.get('matching_videos', 0)} videos)"
     )
+    youtube = keyword.get("youtube") or {}
+    if youtube.get("status") == "sampled":
+        line += (
+            "; YouTube: "
+            + _figure(youtube.get("result_count_estimate"), reasons, "about {} results (estimate)")
+            + ", "
+            + _figure(youtube.get("search_competition"), reasons, "search competition {}/100")
+            + ", "
+            + _figure(youtube.get("search_demand"), reasons, "top results earn {} views/day")
+        )
+    return line
 
 
 def _keyword_research(out: dict[str, Any]) -> list[str]:
     lines = [f"Keywords for **{out.get('topic', '')}**, measured on {out.get('source', '')}:"]
+    if out.get("corpus_note"):
+        lines += ["", f"_{out['corpus_note']}_"]
+    reasons: dict[str, None] = {}  # insertion-ordered set
     for title, key in (
         ("Primary", "primary"),
         ("Long-tail", "long_tail"),
@@ -95,8 +125,26 @@ def _keyword_research(out: dict[str, Any]) -> list[str]:
         if entries:
             # Blank lines: a heading or note right after a paragraph or list joins it.
             lines += ["", f"**{title}**"]
-            lines += [_keyword_line(entry) for entry in entries]
-    lines += ["", "_Volumes are views met by existing videos, a proxy, not search counts._"]
+            lines += [_keyword_line(entry, reasons) for entry in entries]
+    youtube = out.get("youtube") or {}
+    if youtube.get("sampled"):
+        lines += [
+            "",
+            f"_YouTube search sampled for {', '.join(youtube['sampled'])} "
+            f"({youtube.get('from_cache', 0)} from the cache, "
+            f"{youtube.get('units_spent', 0)} quota units); the other keywords were not "
+            "sampled._",
+        ]
+    elif youtube.get("note"):
+        lines += ["", f"_YouTube search: {youtube['note']}_"]
+    if reasons:
+        lines += ["", "_Why some figures are n/a:_"]
+        lines += [f"- {reason}" for reason in list(reasons)[:6]]
+    lines += [
+        "",
+        "_Views per month and per day are views met by existing videos, a proxy, not "
+        "search counts._",
+    ]
     return lines
 
 
@@ -105,11 +153,20 @@ def _hashtags(out: dict[str, Any]) -> list[str]:
         f"Hashtags for **{out.get('topic', '')}** on {out.get('platform', 'youtube')} "
         f"({out.get('videos_analyzed', 0)} videos from {out.get('source', '')}):"
     ]
+    if out.get("corpus_note"):
+        lines += ["", f"_{out['corpus_note']}_", ""]
     for tag in out.get("hashtags", []):
         if tag.get("suggested"):
             lines.append(f"- {tag['tag']} — suggested, not measured")
         elif tag.get("found_in") == "text":
             lines.append(f"- {tag['tag']} — {tag['usage_count']}x in your text")
+        elif tag.get("average_views") is None:
+            channels = tag.get("channels_using")
+            lines.append(
+                f"- {tag['tag']} — used by {tag['usage_count']} videos"
+                + (f" on {channels} channel(s)" if channels is not None else "")
+                + (f"; {tag['reason']}" if tag.get("reason") else "")
+            )
         else:
             lines.append(
                 f"- {tag['tag']} — used by {tag['usage_count']} videos, "

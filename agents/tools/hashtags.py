@@ -1,4 +1,11 @@
-"""Hashtags measured on real text and videos, plus clearly marked model suggestions."""
+"""Hashtags measured on real text and videos, plus clearly marked model suggestions.
+
+The videos are the corpus the keyword tool uses (the client's own and competitor
+channels), with the same minimum sample: averages need at least
+``MIN_MATCHING_VIDEOS`` videos using the tag (``agents.analytics.hashtags``). Every
+hashtag of a given ``text`` is reported, whatever ``count`` is: ``count`` bounds the
+corpus's tags and the model's suggestions, never what the creator wrote.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,26 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agents.analytics.hashtags import extract_hashtags, hashtag_stats
+from agents.analytics.keywords import MIN_MATCHING_VIDEOS, Sample, sample_of
 from agents.prompts import (
     HASHTAG_SUGGESTIONS_PROMPT,
     HASHTAG_SUGGESTIONS_REQUEST,
     QUOTED_DATA_RULE,
     quoted_data,
 )
+from agents.tools._corpus import channel_roles, corpus_note
 from agents.tools._sources import corpus_source
 from agents.tools.base import ToolContext, agent_tool
 
 MAX_VIDEO_IDS = 5
 GIVEN_TEXT = "the text given to the tool"
+METHODS = {
+    "usage_count": "videos in the corpus using the tag in their title or description "
+    "(a video counts once), or its occurrences in the given text",
+    "average_views": f"mean views of those videos; null below {MIN_MATCHING_VIDEOS} videos",
+    "average_engagement_rate": "mean (likes + comments) / views of those videos; null below "
+    f"{MIN_MATCHING_VIDEOS} videos",
+}
 
 
 class HashtagsArgs(BaseModel):
@@ -39,8 +55,15 @@ class Hashtag(BaseModel):
     usage_count: int | None = Field(
         description="Videos using it (found_in=videos) or occurrences in the given text."
     )
+    channels_using: int | None = Field(
+        default=None, description="Channels with a video using it (found_in=videos)."
+    )
     average_views: float | None
     average_engagement_rate: float | None = Field(description="(likes + comments) / views.")
+    sample: Sample | None = Field(
+        default=None, description="The videos and channels the averages were computed on."
+    )
+    reason: str | None = Field(default=None, description="Why the averages are null.")
     video_ids: list[str] = Field(default_factory=list, description=f"Up to {MAX_VIDEO_IDS}.")
     text_occurrences: int | None = Field(
         default=None, description="Times it occurs in the given text, when a text was given."
@@ -53,6 +76,11 @@ class HashtagsOutput(BaseModel):
     platform: str
     videos_analyzed: int
     source: str
+    corpus: Sample = Field(description="The corpus: videos and channels, own and competitor.")
+    corpus_note: str | None = Field(
+        description="What is missing from the corpus, and how to add it, when something is."
+    )
+    methods: dict[str, str]
     hashtags: list[Hashtag] = Field(description="Measured first (most used first), then suggested.")
     suggestions_note: str | None = Field(
         description="Why there are no model suggestions, when there are none."
@@ -91,13 +119,16 @@ def _valid_suggestion(raw: object) -> str | None:
 
 @agent_tool(args=HashtagsArgs, output=HashtagsOutput)
 async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
-    """Hashtags for a video: the ones videos on the topic actually use, with how many use
-    each and those videos' average views and engagement (plus any hashtags in a text you
-    pass), then a few model suggestions marked "suggested" with no numbers. Use when a
-    creator asks for hashtags or # tags."""
+    """Hashtags for a video: the ones videos on the creator's own and competitor channels
+    about the topic actually use, with how many videos and channels use each and those
+    videos' average views and engagement (null with a reason when under 5 videos use it),
+    plus every hashtag in a text you pass, then a few model suggestions marked
+    "suggested" with no numbers. Use when a creator asks for hashtags or # tags."""
     ctx.progress(done=0, total=3, message="Collecting videos on the topic")
     data = ctx.context.deps.data
     corpus = await data.corpus_videos(args.topic)
+    workspace = await data.workspace()
+    corpus_sample = sample_of(corpus, channel_roles(workspace))
     source = corpus_source(data)
     ctx.progress(done=1, total=3, message=f"Reading hashtags of {len(corpus)} videos")
     measured = [
@@ -106,8 +137,11 @@ async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
             suggested=False,
             found_in="videos",
             usage_count=stat.count,
+            channels_using=stat.channels,
             average_views=stat.average_views,
             average_engagement_rate=stat.average_engagement_rate,
+            sample=Sample(videos=stat.count, channels=stat.channels),
+            reason=stat.reason,
             video_ids=stat.video_ids[:MAX_VIDEO_IDS],
             source=f"{source}: titles and descriptions of {len(corpus)} videos",
         )
@@ -166,6 +200,15 @@ async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
         platform=args.platform,
         videos_analyzed=len(corpus),
         source=source,
+        corpus=corpus_sample,
+        corpus_note=corpus_note(
+            workspace=workspace,
+            corpus=corpus_sample,
+            topic=args.topic,
+            what="hashtags",
+            few_channels="comparing with what others in the niche use needs",
+        ),
+        methods=METHODS,
         hashtags=measured + suggested[: args.count],
         suggestions_note=note,
     )

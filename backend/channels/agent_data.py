@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from asgiref.sync import sync_to_async
 
 from agents.analytics.video import Video
 from agents.context import SavedFactoid
+from agents.tools._search import SearchSampling
 from agents.tools._sources import IMPORTED_CSV, YOUTUBE_DATA_API, ChannelSnapshot
 from agents.tools._video_search import FoundVideo
 from agents.tools.base import ToolFailure
@@ -93,6 +96,16 @@ class BackendAgentData:
         return await sync_to_async(video_search.video_search_workspace)(
             client_id=self.client_id, query=query, max_results=max_results
         )
+
+    # -- keyword search sample (agents.tools._search.SamplesSearch) --------------------
+
+    async def sample_search(
+        self, keywords: Sequence[str], *, client_id: str, ip_hash: str | None
+    ) -> SearchSampling:
+        """keyword_research's YouTube sample: cached, capped, within a time budget."""
+        from backend.channels.search_sample import search_sampler
+
+        return await search_sampler().asample(keywords, client_id=client_id, ip_hash=ip_hash)
 
     async def save_factoid(
         self, *, topic: str, text: str, source_video_ids: tuple[str, ...]

@@ -6,7 +6,10 @@ answered without another search call. Statistics are not cached: the client refr
 them with ``videos.list`` (1 unit), so cached searches still show current numbers.
 
 The cap counts real ``search.list`` calls per client per Pacific day (cache hits are
-free) and raises ``SearchCapExceeded`` naming the limit.
+free) and raises ``SearchCapExceeded`` naming the limit. The same caps, keyed by a
+network address hash or by one global key instead of a client id, bound keyword
+research's search sample (``backend/channels/search_sample.py``); ``give_back`` returns
+a search that was counted but not made (another cap refused it, or YouTube failed).
 """
 
 from __future__ import annotations
@@ -111,6 +114,10 @@ class SearchCap(Protocol):
         """Count one search for the client today; raise ``SearchCapExceeded`` when over."""
         ...
 
+    def give_back(self, *, client_id: str) -> None:
+        """Uncount one search taken today that was not made."""
+        ...
+
 
 class InMemorySearchCap:
     def __init__(self, *, limit: int = DEFAULT_SEARCH_CAP, clock: Clock = utc_now) -> None:
@@ -129,6 +136,17 @@ class InMemorySearchCap:
             if used >= self.limit:
                 raise SearchCapExceeded(limit=self.limit, resets_at=next_pacific_midnight(now))
             self._counts[(client_id, day)] = used + 1
+
+    def give_back(self, *, client_id: str) -> None:
+        day = pacific_day(self._clock())
+        with self._lock:
+            used = self._counts.get((client_id, day), 0)
+            if used > 0:
+                self._counts[(client_id, day)] = used - 1
+
+    def used(self, *, client_id: str) -> int:
+        with self._lock:
+            return self._counts.get((client_id, pacific_day(self._clock())), 0)
 
 
 class RedisSearchCap:
@@ -163,6 +181,16 @@ class RedisSearchCap:
         if int(count) > self.limit:
             self._redis.decr(name)
             raise SearchCapExceeded(limit=self.limit, resets_at=resets_at)
+
+    def give_back(self, *, client_id: str) -> None:
+        name = self.redis_key(client_id=client_id, day=pacific_day(self._clock()))
+        # Never below zero: a give-back after the day's key expired is a no-op.
+        self._redis.eval(
+            "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then "
+            "return redis.call('DECR', KEYS[1]) end return 0",
+            1,
+            name,
+        )
 
     def used(self, *, client_id: str, now: datetime | None = None) -> int:
         day = pacific_day(now or self._clock())

@@ -9,7 +9,8 @@ names as in ``api/youtube.v3.discovery.json``) from ``<shared>/data/youtube``:
   is ``"@"`` + the title with everything but letters, digits, ``_ - .`` removed
   (matched case-insensitively, with or without ``@``), and the uploads playlist is
   ``"UU"`` + the id's tail, as on YouTube. Uploads are listed newest first.
-  Subscriber counts are not in the data, so channels report them hidden.
+  Subscriber counts are not in the data, so channels report them hidden unless a
+  test sets ``subscriber_counts[channel_id]`` (then ``statistics.subscriberCount``).
 - ``trending_us_2017_11/USvideos.csv``: ``videos.list chart=mostPopular regionCode=US``,
   deduplicated on ``video_id`` keeping the last (latest) row, ordered by views. That
   file has no durations, so those videos say ``P0D`` (unknown). Likes are omitted
@@ -272,6 +273,7 @@ class YouTubeServer:
         self.requests: list[RecordedRequest] = []
         self.quota_limits: dict[str, int] = {}
         self.units_used: dict[str, int] = defaultdict(int)
+        self.subscriber_counts: dict[str, int] = {}  # channel id -> shown count
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
@@ -387,7 +389,12 @@ class YouTubeServer:
             },
             "statistics": {
                 "viewCount": str(sum(int(v["statistics"].get("viewCount", 0)) for v in videos)),
-                "hiddenSubscriberCount": True,
+                **(
+                    {"subscriberCount": str(self.subscriber_counts[channel.channel_id])}
+                    if channel.channel_id in self.subscriber_counts
+                    else {}
+                ),
+                "hiddenSubscriberCount": channel.channel_id not in self.subscriber_counts,
                 "videoCount": str(len(videos)),
             },
         }

@@ -117,7 +117,7 @@ async def test_content_ideas_offline_model_fits_the_shape() -> None:
 # -- keyword_research ---------------------------------------------------------------------
 
 
-async def test_keywords_on_an_empty_corpus_are_null_with_a_reason(
+async def test_keywords_with_no_channels_say_so_and_how_to_add_them(
     openai_server: OpenAIServer,
 ) -> None:
     reply = Reply(
@@ -128,6 +128,7 @@ async def test_keywords_on_an_empty_corpus_are_null_with_a_reason(
     out = await run_tool("keyword_research", {"topic": "Budget travel Japan"}, context)
 
     assert out["videos_analyzed"] == 0
+    assert "no channels yet" in out["corpus_note"] and "Channels page" in out["corpus_note"]
     listed = out["primary"] + out["long_tail"]
     assert {k["keyword"] for k in listed} == {
         "budget travel japan",
@@ -135,11 +136,14 @@ async def test_keywords_on_an_empty_corpus_are_null_with_a_reason(
         "japan on a budget",
     }
     for keyword in listed:
-        for metric in ("search_volume", "competition", "relevance"):
+        for metric in ("demand_proxy", "competition", "relevance"):
             assert keyword[metric]["value"] is None
             assert keyword[metric]["reason"] == "the corpus is empty"
             assert keyword[metric]["source"]
+            assert keyword[metric]["sample"]["videos"] == 0
+        assert keyword["youtube"]["status"] == "not sampled"
     assert out["trending"] == [] and out["related_topics"] == []
+    assert out["youtube"]["available"] is False and out["youtube"]["units_spent"] == 0
 
 
 async def test_keyword_numbers_are_measured_never_taken_from_the_model(
@@ -150,34 +154,50 @@ async def test_keyword_numbers_are_measured_never_taken_from_the_model(
             {
                 "primary": ["grinder", "espresso"],
                 "long_tail": ["espresso machine under $300", 42],
-                "search_volume": 999999,
+                "demand_proxy": 999999,
                 "competition": 1,
             }
         )
     )
     context = scripted_context(openai_server, [reply])
-    corpus = await InMemoryAgentData().corpus_videos("espresso")
+    data = InMemoryAgentData()
+    corpus = await data.corpus_videos("espresso")
+    roles = {c.channel_id: c.role for c in (await data.workspace()).channels}
 
     out = await run_tool("keyword_research", {"topic": "espresso"}, context)
 
     everything = out["primary"] + out["long_tail"] + out["trending"] + out["related_topics"]
     assert "999999" not in json.dumps(out)
+    assert "search_volume" not in json.dumps(out)  # the views proxy is not called searches
     assert {k["keyword"] for k in out["primary"]} == {"espresso", "grinder"}
     assert out["primary"][0]["proposed_by"] in ("topic", "model")
     for keyword in out["primary"] + out["long_tail"] + out["related_topics"]:
         expected = keyword_metrics(
-            term=keyword["keyword"], videos=corpus, as_of=SAMPLE_NOW, source="sample corpus"
+            term=keyword["keyword"],
+            videos=corpus,
+            as_of=SAMPLE_NOW,
+            source="sample corpus",
+            roles=roles,
         )
-        assert keyword["search_volume"]["value"] == expected.search_volume
-        assert keyword["competition"]["value"] == expected.competition
-        assert keyword["relevance"]["value"] == expected.relevance
-        assert keyword["search_volume"]["source"] == expected.source
+        for name in ("demand_proxy", "competition", "relevance"):
+            figure = getattr(expected, name)
+            assert keyword[name]["value"] == figure.value
+            assert keyword[name]["reason"] == figure.reason
+            assert keyword[name]["sample"] == figure.sample.model_dump()
+            assert keyword[name]["source"] == expected.source
+    # The espresso videos all come from one channel: no competition, said plainly.
+    assert out["primary"][0]["competition"]["value"] is None
+    assert "at least 3" in out["primary"][0]["competition"]["reason"]
+    assert "competitor channels" in out["corpus_note"]
     assert out["related_topics"] and all(
         k["proposed_by"] == "corpus" for k in out["related_topics"]
     )
-    assert all(k["search_volume"]["value"] is not None for k in out["trending"])
-    assert all("last 90 days" in k["search_volume"]["source"] for k in out["trending"])
+    assert all(k["demand_proxy"]["value"] is not None for k in out["trending"])
+    assert all("last 90 days" in k["demand_proxy"]["source"] for k in out["trending"])
     assert everything and out["model_candidates_note"] is None
+    # This data layer cannot search YouTube: every keyword says so.
+    assert {k["youtube"]["status"] for k in everything} == {"not sampled"}
+    assert out["youtube"]["available"] is False and out["youtube"]["note"]
 
 
 async def test_keywords_without_the_model_still_measure_the_topic(
@@ -189,7 +209,7 @@ async def test_keywords_without_the_model_still_measure_the_topic(
 
     assert out["model_candidates_note"]
     assert out["primary"][0]["keyword"] == "espresso"
-    assert out["primary"][0]["search_volume"]["value"] is not None
+    assert out["primary"][0]["demand_proxy"]["value"] is not None
 
 
 # -- hashtags -----------------------------------------------------------------------------
