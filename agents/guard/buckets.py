@@ -20,7 +20,7 @@ from agents.guard.store import BucketSpec
 
 @dataclass(frozen=True, kw_only=True)
 class PlannedBucket:
-    kind: str  # "global", "client", "ip", "api_key", "session"
+    kind: str  # "global", "global_plan", "client", "ip", "api_key", "session", "credits"
     spec: BucketSpec
 
 
@@ -62,12 +62,33 @@ def _soft(limit: int | None, limits: GuardLimits) -> int | None:
     return int(limit * limits.soft_limit_fraction)
 
 
+def _share_name(meta: CallMeta, limits: GuardLimits) -> str:
+    return meta.plan if meta.plan in limits.plans else limits.default_plan
+
+
+def _global_share(share: str, *, day: str, now: float, limits: GuardLimits) -> list[PlannedBucket]:
+    """The ``global:<share>`` bucket: one plan's callers' part of the service's day."""
+    fraction = limits.global_shares.get(share)
+    if fraction is None or limits.global_daily_usd is None:
+        return []
+    limit_usd = limits.global_daily_usd * min(Decimal(1), max(Decimal(0), fraction))
+    return [_daily("global_plan", f"global:{share}", limit_usd, day=day, now=now, limits=limits)]
+
+
 def plan_buckets(
-    *, meta: CallMeta, plan: PlanLimits, limits: GuardLimits, now: float
+    *,
+    meta: CallMeta,
+    plan: PlanLimits,
+    limits: GuardLimits,
+    now: float,
+    share: str | None = None,
 ) -> list[PlannedBucket]:
+    """The buckets a call under ``plan`` is held against; ``share`` names its part of the
+    global budget (default: the caller's plan; calls paid from credits pass CREDITS_SHARE)."""
     day = utc_day(now)
     planned = [
         _daily("global", "global", limits.global_daily_usd, day=day, now=now, limits=limits),
+        *_global_share(share or _share_name(meta, limits), day=day, now=now, limits=limits),
         _daily(
             "client",
             f"client:{meta.client_id}",

@@ -26,7 +26,7 @@ from agents.guard.interface import (
     RateLimitedError,
     Reservation,
 )
-from agents.guard.limits import GuardLimits, PlanLimits
+from agents.guard.limits import CREDITS_SHARE, GuardLimits, PlanLimits
 from agents.guard.messages import budget_refusal, call_cap_refusal, model_refusal
 from agents.guard.pricing import actual_micros, micros_to_usd, usd_to_micros, worst_case_micros
 from agents.guard.store import (
@@ -320,7 +320,13 @@ class CostGuard:
                 routes.append(exc)
             else:
                 planned = [
-                    *plan_buckets(meta=meta, plan=credit_plan, limits=self._limits, now=now),
+                    *plan_buckets(
+                        meta=meta,
+                        plan=credit_plan,
+                        limits=self._limits,
+                        now=now,
+                        share=CREDITS_SHARE,  # paid for: not the plan's own share
+                    ),
                     credits_bucket(
                         key=profile.credits_key,
                         credits_usd=profile.credits_usd,

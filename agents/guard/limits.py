@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+
+# The name of the share that calls paid from prepaid credits draw on (see global_shares).
+CREDITS_SHARE = "credits"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +33,12 @@ class PlanLimits:
 class GuardLimits:
     plans: Mapping[str, PlanLimits]
     global_daily_usd: Decimal | None
+    # Each plan's share of ``global_daily_usd`` (a fraction, 0 to 1): that plan's callers
+    # together spend at most this much of the service's day (a ``global:<plan>`` bucket),
+    # so a flood of visitors or fresh sign-ups cannot use up what paying callers need.
+    # Calls paid from credits draw on the ``CREDITS_SHARE`` entry. A plan not listed gets
+    # no share bucket (only the global one); an unknown plan uses the default plan's.
+    global_shares: Mapping[str, Decimal] = field(default_factory=dict)
     # A plan name the guard does not know gets this plan's limits (the strictest one,
     # normally), never "no limits".
     default_plan: str = "anonymous"

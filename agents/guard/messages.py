@@ -15,6 +15,10 @@ _BUDGET_WORDING: dict[str, tuple[str, str]] = {
         "The service's daily AI budget is used up",
         "It resets at midnight UTC.",
     ),
+    "global_plan": (
+        "The {plan} plan's share of the service's daily AI budget is used up",
+        f"It resets at midnight UTC; {UPGRADE} (or verify your account's email) to keep going.",
+    ),
     "client": (
         "Your daily AI budget is used up",
         f"It resets at midnight UTC; {UPGRADE} for a larger daily budget.",
@@ -46,6 +50,8 @@ def budget_refusal(
     *, kind: str, spec: BucketSpec, used: int, meta: CallMeta
 ) -> BudgetExceededError:
     headline, advice = _BUDGET_WORDING.get(kind, ("An AI budget is used up", f"Please {UPGRADE}."))
+    if kind == "global_plan":
+        headline = headline.format(plan=meta.plan)
     limit = spec.limit or 0
     details: dict[str, object] = {
         "bucket": kind,

@@ -59,6 +59,12 @@ class AppSettings(BaseSettings):
 
     # --- Cost guards (USD; empty = no limit on that line)
     GUARD_GLOBAL_DAILY_USD: Decimal | None = Decimal("20")
+    # Each plan's share of the global budget (0-1): its callers together take at most this.
+    GUARD_GLOBAL_SHARE_ANONYMOUS: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)
+    GUARD_GLOBAL_SHARE_FREE: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)
+    GUARD_GLOBAL_SHARE_PAID: Decimal = Field(default=Decimal("1"), ge=0, le=1)
+    GUARD_GLOBAL_SHARE_PRO: Decimal = Field(default=Decimal("1"), ge=0, le=1)
+    GUARD_GLOBAL_SHARE_CREDITS: Decimal = Field(default=Decimal("1"), ge=0, le=1)
     GUARD_ANON_CLIENT_DAILY_USD: Decimal | None = Decimal("0.05")
     GUARD_ANON_SESSION_USD: Decimal | None = Decimal("0.05")
     GUARD_IP_DAILY_USD: Decimal | None = Decimal("0.20")

@@ -14,7 +14,7 @@ import structlog
 from django.conf import settings
 
 from agents.guard import CallMeta, CostGuard
-from agents.guard.limits import GuardLimits, PlanLimits
+from agents.guard.limits import CREDITS_SHARE, GuardLimits, PlanLimits
 from agents.guard.memory_store import MemoryBudgetStore
 from agents.guard.store import BudgetStore
 
@@ -72,6 +72,14 @@ def guard_limits() -> GuardLimits:
             requests_per_minute=env.GUARD_REQUESTS_PER_MINUTE * 5,
         ),
         global_daily_usd=env.GUARD_GLOBAL_DAILY_USD,
+        # No one plan's callers can spend the whole service's day (sample.env explains).
+        global_shares={
+            "anonymous": env.GUARD_GLOBAL_SHARE_ANONYMOUS,
+            "free": env.GUARD_GLOBAL_SHARE_FREE,
+            "paid": env.GUARD_GLOBAL_SHARE_PAID,
+            "pro": env.GUARD_GLOBAL_SHARE_PRO,
+            CREDITS_SHARE: env.GUARD_GLOBAL_SHARE_CREDITS,
+        },
         soft_limit_fraction=Decimal(env.GUARD_SOFT_LIMIT_FRACTION),
         reservation_ttl_s=float(env.GUARD_RESERVATION_TTL_S),
     )

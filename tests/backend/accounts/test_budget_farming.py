@@ -141,3 +141,27 @@ def test_a_pro_account_keeps_its_plan_unverified(make_account, env):
     account.save(update_fields=["plan"])
     _reserve(account, "0.5")
     assert signed_in(tokens).get("/api/accounts/me/").json()["limits"]["plan"] == "pro"
+
+
+def test_scripted_sign_ups_cannot_drain_the_global_budget_for_paying_users(make_account, env):
+    env(
+        GUARD_GLOBAL_DAILY_USD="1",
+        GUARD_GLOBAL_SHARE_ANONYMOUS="0.3",
+        GUARD_ANON_CLIENT_DAILY_USD="0.05",
+        GUARD_ANON_MAX_CALL_USD="1",
+        GUARD_PRO_MAX_CALL_USD="1",
+    )
+    outcomes = []
+    for index in range(10):  # each from its own address: the per-IP cap is no help here
+        account, _ = make_account(f"farm{index}@example.com", verified=False)
+        try:
+            _reserve(account, "0.05", ip_hash=f"net-{index}")
+        except BudgetExceededError as exc:
+            outcomes.append(exc.details["bucket"])
+        else:
+            outcomes.append("ok")
+    assert outcomes == ["ok"] * 6 + ["global_plan"] * 4  # $0.30 of the $1 day
+    subscriber, _ = make_account("paying@example.com")
+    subscriber.plan = "pro"
+    subscriber.save(update_fields=["plan"])
+    _reserve(subscriber, "0.60")  # the rest of the day is still there for paying users

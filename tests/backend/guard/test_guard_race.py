@@ -51,7 +51,8 @@ async def test_exactly_the_calls_that_fit_are_admitted(unlimited_but_global, env
     )
     # Room for exactly FITS worst cases (and not one more).
     budget = micros_to_usd(worst * FITS + worst // 2)
-    env(GUARD_GLOBAL_DAILY_USD=str(budget))
+    # The anonymous plan's share of the global budget would stop them first: all of it.
+    env(GUARD_GLOBAL_DAILY_USD=str(budget), GUARD_GLOBAL_SHARE_ANONYMOUS="1")
     gate = threading.Event()
     actual_cost = Decimal("0.000010")
     server.script(lambda body: Reply(text="ok", cost=float(actual_cost), gate=gate))
