@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import connection
 
 from backend.runs.worker_loop import is_process_loop, on_shutdown
+
+logger = structlog.get_logger(__name__)
 
 _setup_done: set[str] = set()
 _setup_lock = threading.Lock()
@@ -124,12 +127,39 @@ async def open_checkpointer() -> AsyncIterator[Any]:
             await _setup_once(dsn, saver)
             yield saver
         return
+    import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(_sqlite_path()) as saver:
-        await _setup_once(_sqlite_path(), saver)
-        yield saver
+    # Writers wait as long as Django's SQLite connections do (aiosqlite's default is 5 s).
+    timeout = settings.ENV.SQLITE_BUSY_TIMEOUT_S
+    async with aiosqlite.connect(_sqlite_path(), timeout=timeout) as conn:
+        sqlite_saver = AsyncSqliteSaver(conn)
+        try:
+            await _setup_once(_sqlite_path(), sqlite_saver)
+            yield sqlite_saver
+        finally:
+            await _close_after_pending_writes(sqlite_saver)
+
+
+async def _close_after_pending_writes(saver: Any) -> None:
+    """Close the run's SQLite connection once the checkpoint writes in flight are done.
+
+    When a run is cancelled, LangGraph still records the interrupted step's writes from a
+    background task that outlives the ``async with`` around the graph. Closing the
+    connection under it (between its INSERT and its COMMIT) left an open write
+    transaction on a closed connection whose cursor could not be finalised: an SQLite
+    "zombie" that kept the database's write lock until garbage collection, so the
+    session's next run failed with "database is locked". Every saver operation holds
+    ``saver.lock`` from its first statement to its commit; taking it here waits for the one
+    in flight, and any later one finds the connection closed and writes nothing.
+    """
+    async with saver.lock:
+        try:
+            await saver.conn.rollback()  # what a write cancelled before its commit left
+        except Exception:
+            logger.warning("checkpoint_rollback_failed", exc_info=True)
+        await saver.conn.close()
 
 
 async def _setup_once(key: str, saver: Any) -> None:
