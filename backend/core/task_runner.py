@@ -3,7 +3,8 @@
 Production hands tasks to Celery (Redis broker). The embedded default runs the very same
 task functions on a thread pool inside the web process — not Celery's eager mode, which
 would run them inside the request and block streaming — and runs the periodic jobs from
-``CELERY_BEAT_SCHEDULE`` on an in-process scheduler instead of beat.
+``CELERY_BEAT_SCHEDULE`` on an in-process scheduler instead of beat. Either way every
+periodic job runs once at start-up, then on its interval.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import structlog
 from celery import Task
+from celery.beat import PersistentScheduler
 from celery.schedules import schedule as every
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -107,6 +109,27 @@ def drain() -> None:
         pool.shutdown(wait=True)
 
 
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class RunAtStartScheduler(PersistentScheduler):
+    """Celery beat's scheduler, except that every job of ``CELERY_BEAT_SCHEDULE`` runs once
+    when beat starts, then on its interval.
+
+    Stock beat counts a job's first interval from its own start (a new entry's last run is
+    "now"), and its schedule file does not outlive a deploy on an ephemeral disk: the model
+    catalogue (daily) first loaded a day after each deploy, and real models were refused
+    as having no known price until then. The embedded scheduler behaves the same way.
+    """
+
+    def setup_schedule(self) -> None:
+        super().setup_schedule()
+        for name in settings.CELERY_BEAT_SCHEDULE:
+            entry = self.schedule.get(name)
+            if entry is not None:
+                entry.last_run_at = LONG_AGO
+
+
 class PeriodicScheduler:
     """In-process stand-in for Celery beat, driven by the same ``CELERY_BEAT_SCHEDULE``."""
 
@@ -124,9 +147,8 @@ class PeriodicScheduler:
         self._tick_s = tick_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # Run every job once at start-up, as beat does for a fresh schedule.
-        long_ago = datetime.now(UTC) - timedelta(days=365)
-        self._last_run = dict.fromkeys(self._entries, long_ago)
+        # Every job runs once at start-up, as beat does with ``RunAtStartScheduler``.
+        self._last_run = dict.fromkeys(self._entries, LONG_AGO)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)

@@ -244,6 +244,8 @@ CELERY_TASK_ROUTES = {
     "backend.runs.tasks.tool_execute": {"queue": "long"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat runs every periodic job once when it starts (then on its interval), as embedded does.
+CELERY_BEAT_SCHEDULER = "backend.core.task_runner:RunAtStartScheduler"
 # The periodic jobs; in embedded mode the in-process scheduler reads the same table.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "worker-heartbeat": {
