@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from backend.chat import selectors, services, ui_stream
 from backend.clients.authentication import CSRF_HEADER, IdentityError, resolve_identity
 from backend.clients.identity import Identity
+from backend.core.db import released
 from backend.core.errors import (
     ApplicationError,
     ForbiddenError,
@@ -19,8 +19,10 @@ from backend.core.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
     error_response,
+    from_exception,
 )
 from backend.llm.selectors import default_model_id, model_price
+from backend.runs import stream_slots
 
 MAX_CHAT_ID = 100
 
@@ -81,8 +83,8 @@ def _parse(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _start(request: HttpRequest) -> tuple[str, str]:
-    identity = _identity(request)
+@released
+def _start(request: HttpRequest, identity: Identity) -> tuple[str, str]:
     parsed = _parse(request)
     session = services.session_for_ui_chat(
         client_id=identity.client_id,
@@ -95,9 +97,9 @@ def _start(request: HttpRequest) -> tuple[str, str]:
     return str(run.id), str(session.id)
 
 
-def _ui_response(run_id: str, session_id: str) -> StreamingHttpResponse:
+def _ui_response(run_id: str, session_id: str, slot: stream_slots.Slot) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
-        ui_stream.ui_stream_body(run_id=run_id, session_id=session_id),
+        stream_slots.held(ui_stream.ui_stream_body(run_id=run_id, session_id=session_id), slot),
         content_type="text/event-stream",
     )
     for name, value in ui_stream.HEADERS.items():
@@ -106,30 +108,36 @@ def _ui_response(run_id: str, session_id: str) -> StreamingHttpResponse:
 
 
 async def ui_chat(request: HttpRequest) -> HttpResponseBase:
-    """POST /api/chat: the newest user message starts a run; the answer streams back."""
+    """POST /api/chat: the newest user message starts a run; the answer streams back.
+
+    The client's stream slot is taken before the run is started: a client at its limit
+    gets 429 and no run.
+    """
     if request.method != "POST":
         return error_response(MethodNotAllowedError(details={"allowed": ["POST"]}))
+    slot = None
     try:
-        run_id, session_id = await sync_to_async(_start)(request)
-    except ApplicationError as error:
-        return error_response(error)
+        identity = await released(_identity)(request)
+        slot = await stream_slots.slot_open(client_id=identity.client_id)
+        run_id, session_id = await _start(request, identity)
     except Exception as exc:
-        from backend.core.errors import from_exception
-
+        if slot is not None:
+            await stream_slots.slot_close(slot)
         mapped = from_exception(exc)
         if mapped is None:
             raise
         return error_response(mapped)
-    return _ui_response(run_id, session_id)
+    return _ui_response(run_id, session_id, slot)
 
 
-def _active(request: HttpRequest, chat_id: str) -> tuple[str, str] | None:
+@released
+def _active(request: HttpRequest, chat_id: str) -> tuple[str, str, str] | None:
     identity = _identity(request)
     session = selectors.session_find_for_client(client_id=identity.client_id, chat_id=chat_id)
     if session is None:
         return None
     run = selectors.session_active_run(session_id=str(session.id))
-    return (str(run.id), str(session.id)) if run else None
+    return (identity.client_id, str(run.id), str(session.id)) if run else None
 
 
 async def ui_chat_resume(request: HttpRequest, chat_id: str) -> HttpResponseBase:
@@ -137,9 +145,11 @@ async def ui_chat_resume(request: HttpRequest, chat_id: str) -> HttpResponseBase
     if request.method != "GET":
         return error_response(MethodNotAllowedError(details={"allowed": ["GET"]}))
     try:
-        active = await sync_to_async(_active)(request, chat_id)
+        active = await _active(request, chat_id)
+        if active is None:
+            return HttpResponse(status=204)
+        client_id, run_id, session_id = active
+        slot = await stream_slots.slot_open(client_id=client_id)
     except ApplicationError as error:
         return error_response(error)
-    if active is None:
-        return HttpResponse(status=204)
-    return _ui_response(*active)
+    return _ui_response(run_id, session_id, slot)

@@ -50,6 +50,8 @@ class AppSettings(BaseSettings):
     # balancers ~60 s), so the client closes an idle connection, never the server just as
     # the client reuses it ("server disconnected" under load).
     HTTP_KEEP_ALIVE_S: int = Field(default=75, ge=1)
+    # Streams (SSE) one client may hold open at once, across web processes; 429 beyond.
+    SSE_MAX_STREAMS_PER_CLIENT: int = Field(default=20, ge=1)
 
     # --- Identity
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -103,7 +105,9 @@ class AppSettings(BaseSettings):
     DATABASE_URL: str | None = None
     DB_POOL_MIN_SIZE: int = Field(default=2, ge=0)
     DB_POOL_MAX_SIZE: int = Field(default=20, ge=1)
-    DB_POOL_TIMEOUT_S: float = Field(default=10.0, gt=0)
+    # How long a request waits for a pooled connection before it answers 503
+    # SERVICE_OVERLOADED (with Retry-After) instead.
+    DB_POOL_TIMEOUT_S: float = Field(default=5.0, gt=0)
     SQLITE_BUSY_TIMEOUT_S: float = Field(default=20.0, gt=0)
     REDIS_URL: str | None = None
 

@@ -6,6 +6,7 @@ Body: ``{"error": {"code": "...", "message": "...", "details": {...}}}``. Views 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import structlog
@@ -119,6 +120,45 @@ class UpstreamUnavailableError(ApplicationError):
     )
 
 
+class ServiceOverloadedError(ApplicationError):
+    """Shed load: the service itself is out of room (no free database connection in time)."""
+
+    code, status, default_message = (
+        "SERVICE_OVERLOADED",
+        503,
+        "The service is too busy to answer right now; try again shortly.",
+    )
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after_s: float = 5,
+        details: dict[str, Any] | None = None,
+    ):
+        self.retry_after_s = max(1, int(-(-retry_after_s // 1)))
+        super().__init__(message, details={**(details or {}), "retry_after_s": self.retry_after_s})
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+def _pool_exhausted(exc: BaseException) -> bool:
+    """A database pool that gave no connection in time (psycopg_pool), however wrapped."""
+    try:
+        from psycopg_pool import PoolTimeout, TooManyRequests
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return False
+    seen: BaseException | None = exc
+    for _ in range(4):  # Django re-raises the driver's error as its own, from the original
+        if seen is None:
+            return False
+        if isinstance(seen, PoolTimeout | TooManyRequests):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 STATUS_CODES: dict[int, type[ApplicationError]] = {
     cls.status: cls
     for cls in (
@@ -148,6 +188,8 @@ def from_exception(exc: BaseException) -> ApplicationError | None:
         return exc
     if isinstance(exc, GuardError):
         return _from_guard_error(exc)
+    if _pool_exhausted(exc):
+        return ServiceOverloadedError(details={"reason": "database_pool_exhausted"})
     from backend.youtube import errors as youtube
 
     if isinstance(exc, youtube.YouTubeError):
@@ -254,7 +296,11 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:
-    return error_response(InternalError())
+    # Django calls this while handling the exception (one raised in middleware, outside
+    # ErrorBodyMiddleware): a known one still gets its own answer (e.g. 503 on overload).
+    current = sys.exc_info()[1]
+    known = from_exception(current) if current is not None else None
+    return error_response(known if known is not None and known.status >= 500 else InternalError())
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -1,6 +1,11 @@
 """Server-Sent Events for runs: the wire format, cursors, live tail and replay.
 
 Run stream cursor: ``<seq>``. Session stream cursor: ``<run ordinal>-<seq>``.
+
+A stream holds no database connection while it waits: its lookups are short sections that
+hand the connection back (``backend.core.db.released``), and an idle session stream waits
+on the event log for the session's next run, asking the database only every
+``SESSION_RECHECK_S``.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
+from backend.core.db import released
 from backend.core.errors import ValidationError
 from backend.runs.eventlog import Event, get_event_log
 from backend.runs.models import Run, RunEvent
@@ -21,6 +27,12 @@ from backend.runs.models import Run, RunEvent
 PING_INTERVAL_S = 15.0
 END_GRACE_S = 2.0
 READ_RETRY_BACKOFF_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)  # ~16 s of Redis trouble is ridden out
+# An idle session stream asks the database this often even with no announcement from the log
+# (a run whose announcement was lost to a Redis outage is picked up by then).
+SESSION_RECHECK_S = 120.0
+# What a stream rides out, with a ping meanwhile: the log or the database briefly away (or
+# the database's pool with no free connection in time).
+TRANSIENT_ERRORS = (RedisError, OperationalError, InterfaceError)
 _RUN_CURSOR = re.compile(r"^\d{1,9}$")
 _SESSION_CURSOR = re.compile(r"^(\d{1,9})-(\d{1,9})$")
 
@@ -62,7 +74,7 @@ def _reset_event(run_id: str) -> Event:
     )
 
 
-@sync_to_async
+@released
 def _stored_events(run_id: str) -> list[Event]:
     return [
         Event(
@@ -77,7 +89,7 @@ def _stored_events(run_id: str) -> list[Event]:
     ]
 
 
-@sync_to_async
+@released
 def _run_finished(run_id: str) -> bool:
     status = Run.objects.filter(pk=run_id).values_list("status", flat=True).first()
     return status is None or status in Run.TERMINAL
@@ -129,7 +141,7 @@ class Tail:
                     timeout_s=END_GRACE_S if settling else self.ping_interval_s,
                     verify=not verified,
                 )
-            except RedisError:
+            except TRANSIENT_ERRORS:
                 # A dropped connection or a failover: the reader keeps its place and asks
                 # again (a ping keeps the client's connection alive meanwhile); past the
                 # retry budget the response ends and the client resumes by Last-Event-ID.
@@ -183,24 +195,44 @@ SessionRuns = Callable[[int], Awaitable[list[tuple[int, str]]]]
 
 
 async def session_stream_body(
-    *, runs_from: SessionRuns, ordinal: int, after_seq: int, poll_s: float = 0.5
+    *,
+    session_id: str,
+    runs_from: SessionRuns,
+    ordinal: int,
+    after_seq: int,
+    recheck_s: float = SESSION_RECHECK_S,
+    ping_interval_s: float = PING_INTERVAL_S,
 ) -> AsyncIterator[bytes]:
     """Every run of a session in order, then waits for new ones. Never ends on its own.
 
-    ``runs_from(n)`` lists ``(ordinal, run_id)`` of the session's runs with ordinal >= n.
+    ``runs_from(n)`` lists ``(ordinal, run_id)`` of the session's runs with ordinal >= n
+    (a short database section). Between runs the stream waits on the event log, where a
+    new run of the session is announced, and asks the database again when one is (or every
+    ``recheck_s``); it pings every ``ping_interval_s`` meanwhile.
     """
+    log = get_event_log()
     next_ordinal, resume_after = (ordinal, after_seq) if ordinal else (1, 0)
-    idle = 0.0
+    failures = 0
     while True:
-        runs = await runs_from(next_ordinal)
-        if not runs:
-            await asyncio.sleep(poll_s)
-            idle += poll_s
-            if idle >= PING_INTERVAL_S:
-                idle = 0.0
-                yield PING
+        try:
+            # The mark first: a run created after the database read is announced after it.
+            mark = await log.session_marker(session_id=session_id)
+            runs = await runs_from(next_ordinal)
+        except TRANSIENT_ERRORS:
+            yield PING
+            await asyncio.sleep(READ_RETRY_BACKOFF_S[min(failures, len(READ_RETRY_BACKOFF_S) - 1)])
+            failures += 1
             continue
-        idle = 0.0
+        failures = 0
+        if not runs:
+            async for ping in _wait_for_a_run(
+                session_id=session_id,
+                mark=mark,
+                recheck_s=recheck_s,
+                ping_interval_s=ping_interval_s,
+            ):
+                yield ping
+            continue
         for run_ordinal, run_id in runs:
             start = resume_after if run_ordinal == next_ordinal else 0
             async for batch in Tail(run_id=run_id, after_seq=start).batches():
@@ -217,6 +249,27 @@ async def session_stream_body(
                         for event in batch
                     )
             next_ordinal, resume_after = run_ordinal + 1, 0
+
+
+async def _wait_for_a_run(
+    *, session_id: str, mark: str, recheck_s: float, ping_interval_s: float
+) -> AsyncIterator[bytes]:
+    """Pings until the log announces a run after ``mark`` or ``recheck_s`` has passed."""
+    log = get_event_log()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + recheck_s
+    while (left := deadline - loop.time()) > 0:
+        try:
+            if await log.wait_session(
+                session_id=session_id, after=mark, timeout_s=min(ping_interval_s, left)
+            ):
+                return
+        except RedisError:
+            # The log is away: ask the database again after a pause (it has the runs).
+            yield PING
+            await asyncio.sleep(min(left, READ_RETRY_BACKOFF_S[-1]))
+            return
+        yield PING
 
 
 def sse_headers() -> dict[str, str]:

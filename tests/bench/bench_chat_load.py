@@ -1,7 +1,8 @@
 """Load benchmark: C concurrent chats through the real service path.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \
-      uv run python tests/bench/bench_chat_load.py --levels 1,10,50,200
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<your db> REDIS_URL=redis://127.0.0.1:6379/0 \
+      uv run python tests/bench/bench_chat_load.py --levels 1,10,50,200 \
+      [--token-delay-ms 100] [--endpoint ui-chat] [--idle-streams 100]
 
 Starts `insightstream web` (uvicorn, ASGI) and `insightstream worker` (Celery, one pool per
 queue; `TOOL_OFFLOAD=always` in the environment sends the offline model's tool calls to the
@@ -12,6 +13,17 @@ answering a fixed request (plan → one tool → answer). Reports runs/s, events
 `run.started` and to the first `message.delta` (p50/p95/p99), full-run latency, errors,
 RSS per process and CPU per run summed over web, worker, PostgreSQL and Redis — next to the
 CPU of the same graph run bare in one process. Not a test: numbers, not assertions.
+
+Each concurrent lane is its own client (a token of its own, as people are; ``--shared-client``
+puts every chat on one token). ``--endpoint ui-chat`` drives ``POST /api/chat`` instead (the
+AI SDK stream: one request creates the session, starts the run and streams it).
+``--token-delay-ms`` paces the offline model (``OFFLINE_TOKEN_DELAY_MS``: 100 is a model's
+pace, ~5 s a run). ``--idle-streams N`` holds N session streams open (idle: their sessions
+get no runs) through every level. Per level it also reports errors by kind (``POST 500``,
+``stream 429`` ...), ``GET /api/chat/sessions/`` probed once a second (status, p50/p95/max),
+the web process's and workers' PostgreSQL connections (sampled from ``pg_stat_activity``,
+max) and the pool timeouts the processes logged. The database is migrated and written to:
+point ``DATABASE_URL`` at a database of your own, never one others test on.
 """
 
 from __future__ import annotations
@@ -23,8 +35,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode, urlparse, urlunparse
 
 import httpx
 
@@ -38,6 +54,16 @@ def pct(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def rounded(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, 1)
+    if isinstance(value, dict):
+        return {key: rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rounded(item) for item in value]
+    return value
 
 
 def proc_cpu_s(pid: int) -> float:
@@ -92,9 +118,26 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+POOL_TIMEOUT_MARK = "couldn't get a connection"
+
+
+def with_application_name(database_url: str, name: str) -> str:
+    """The URL with ``application_name`` set, so ``pg_stat_activity`` tells processes apart."""
+    parsed = urlparse(database_url)
+    query = "&".join(filter(None, [parsed.query, urlencode({"application_name": name})]))
+    return urlunparse(parsed._replace(query=query))
+
+
 class Service:
     def __init__(
-        self, *, port: int, worker_concurrency: int, long_concurrency: int, worker_pool: str
+        self,
+        *,
+        port: int,
+        worker_concurrency: int,
+        long_concurrency: int,
+        worker_pool: str,
+        token_delay_ms: int | None = None,
+        db_pool_max_size: int | None = None,
     ) -> None:
         env = {
             **os.environ,
@@ -103,8 +146,13 @@ class Service:
             "GUARD_REQUESTS_PER_MINUTE": "1000000",
             "CLIENT_MINT_PER_MINUTE": "1000000",
             "GUARD_MAX_CONCURRENT_CALLS": "100000",
-            "DB_POOL_MAX_SIZE": "40",
         }
+        if token_delay_ms is not None:
+            env["OFFLINE_TOKEN_DELAY_MS"] = str(token_delay_ms)
+        if db_pool_max_size is not None:
+            env["DB_POOL_MAX_SIZE"] = str(db_pool_max_size)
+        self.logs = Path(tempfile.mkdtemp(prefix="bench-chat-load-"))
+        database_url = os.environ["DATABASE_URL"]
         run = [sys.executable, "-m", "backend.cli"]
         subprocess.run(
             [*run, "manage", "migrate", "--noinput"],
@@ -116,8 +164,9 @@ class Service:
         self.web = subprocess.Popen(
             [*run, "web", "--port", str(port)],
             cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
+            env={**env, "DATABASE_URL": with_application_name(database_url, "bench-web")},
+            stdout=(self.logs / "web.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         # As deployed (`insightstream worker`): one Celery worker, with its own pool, per
@@ -134,9 +183,9 @@ class Service:
                 f"--pool={worker_pool}",
             ],
             cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env={**env, "DATABASE_URL": with_application_name(database_url, "bench-worker")},
+            stdout=(self.logs / "worker.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.base = f"http://127.0.0.1:{port}"
@@ -148,6 +197,15 @@ class Service:
             except httpx.HTTPError:
                 time.sleep(0.3)
         time.sleep(3)  # worker start-up
+
+    def pool_timeouts(self) -> dict[str, int]:
+        """How often each process has logged a pool timeout so far."""
+        counts = {}
+        for name in ("web", "worker"):
+            path = self.logs / f"{name}.log"
+            text = path.read_text(errors="replace") if path.exists() else ""
+            counts[name] = text.count(POOL_TIMEOUT_MARK)
+        return counts
 
     def pids(self) -> dict[str, list[int]]:
         return {
@@ -166,11 +224,32 @@ class Service:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def _note_event(result: dict, kind: str, t0: float) -> bool:
+    """Record one stream event; True once the run has ended."""
+    result["events"] += 1
+    now = time.perf_counter() - t0
+    if kind == "run.started":
+        result.setdefault("started", now)
+    elif kind == "message.delta":
+        result.setdefault("first_delta", now)
+    elif kind in ("run.completed", "run.failed", "run.cancelled"):
+        result["ok"] = kind == "run.completed"
+        result["total"] = now
+        if not result["ok"]:
+            result["error"] = kind
+        return True
+    return False
+
+
 async def one_chat(client: httpx.AsyncClient, token: str, result: dict) -> dict:
     """One chat; ``result`` is filled in as it goes (``phase`` names where it failed)."""
     headers = {"X-Client-Token": token}
     result.update(ok=False, events=0, phase="session")
-    session = (await client.post("/api/chat/sessions/", json={}, headers=headers)).json()
+    created = await client.post("/api/chat/sessions/", json={}, headers=headers)
+    if created.status_code != 201:
+        result["error"] = f"session {created.status_code}"
+        return result
+    session = created.json()
     t0 = time.perf_counter()
     result["phase"] = "message"
     posted = await client.post(
@@ -183,45 +262,230 @@ async def one_chat(client: httpx.AsyncClient, token: str, result: dict) -> dict:
     url = posted.json()["stream_url"]
     result["phase"] = "stream"
     async with client.stream("GET", url, timeout=120) as response:
+        if response.status_code != 200:
+            result["error"] = f"stream {response.status_code}"
+            return result
         async for line in response.aiter_lines():
-            if not line.startswith("event: "):
-                continue
-            kind = line.removeprefix("event: ")
-            result["events"] += 1
-            now = time.perf_counter() - t0
-            if kind == "run.started":
-                result.setdefault("started", now)
-            elif kind == "message.delta":
-                result.setdefault("first_delta", now)
-            elif kind in ("run.completed", "run.failed", "run.cancelled"):
-                result["ok"] = kind == "run.completed"
-                result["total"] = now
-                if not result["ok"]:
-                    result["error"] = kind
+            if line.startswith("event: ") and _note_event(result, line.removeprefix("event: "), t0):
                 break
     return result
 
 
-async def level(base: str, concurrency: int, runs: int) -> tuple[list[dict], float]:
+CSRF_TOKEN = "b" * 32
+# The AI SDK chunk types that stand for run events the bench times.
+UI_CHUNK_EVENTS = {"data-run": "run.started", "text-delta": "message.delta"}
+
+
+async def one_ui_chat(client: httpx.AsyncClient, token: str, result: dict) -> dict:
+    """One chat through ``POST /api/chat``: the response is the run's UI message stream."""
+    headers = {"X-Client-Token": token, "X-CSRFToken": CSRF_TOKEN}
+    result.update(ok=False, events=0, phase="stream")
+    body = {
+        "id": uuid.uuid4().hex,
+        "messages": [{"role": "user", "parts": [{"type": "text", "text": REQUEST}]}],
+    }
+    t0 = time.perf_counter()
+    async with client.stream("POST", "/api/chat", json=body, headers=headers) as response:
+        if response.status_code != 200:
+            result["error"] = f"POST {response.status_code}"
+            return result
+        result["post"] = time.perf_counter() - t0
+        async for line in response.aiter_lines():
+            if not line.startswith("data: {"):
+                continue
+            kind = json.loads(line.removeprefix("data: ")).get("type")
+            if kind in UI_CHUNK_EVENTS:
+                _note_event(result, UI_CHUNK_EVENTS[kind], t0)
+            elif kind == "finish":
+                _note_event(result, "run.completed", t0)
+                break
+            elif kind in ("error", "abort"):
+                _note_event(result, "run.failed" if kind == "error" else "run.cancelled", t0)
+                break
+            else:
+                result["events"] += 1
+    return result
+
+
+class MintFailed(Exception):
+    pass
+
+
+async def mint(client: httpx.AsyncClient) -> str:
+    response = await client.post("/api/clients/")
+    if response.status_code != 201:
+        raise MintFailed(f"mint {response.status_code}: {response.text[:80]}")
+    return str(response.json()["token"])
+
+
+class IdleStreams:
+    """Session streams held open and idle (no runs), from clients of their own."""
+
+    def __init__(self, base: str, count: int, per_client: int) -> None:
+        self.base, self.count, self.per_client = base, count, per_client
+        self.statuses: Counter[str] = Counter()
+        self.tokens: list[str] = []
+        self._tasks: list[asyncio.Task] = []
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> IdleStreams:
+        if not self.count:
+            return self
+        limits = httpx.Limits(max_connections=self.count + 10)
+        self._client = httpx.AsyncClient(base_url=self.base, limits=limits, timeout=30)
+        opened: list[asyncio.Future] = []
+        for index in range(self.count):
+            if index % self.per_client == 0:
+                self.tokens.append(await mint(self._client))
+            headers = {"X-Client-Token": self.tokens[-1]}
+            created = await self._client.post("/api/chat/sessions/", json={}, headers=headers)
+            future: asyncio.Future = asyncio.get_running_loop().create_future()
+            opened.append(future)
+            self._tasks.append(asyncio.create_task(self._hold(created.json(), future)))
+        await asyncio.gather(*opened)
+        return self
+
+    async def _hold(self, session: dict, opened: asyncio.Future) -> None:
+        assert self._client is not None
+        try:
+            async with self._client.stream("GET", session["stream_url"], timeout=None) as resp:
+                self.statuses[f"stream {resp.status_code}"] += 1
+                opened.set_result(None)
+                async for _chunk in resp.aiter_raw():
+                    pass
+        except Exception as exc:
+            self.statuses[type(exc).__name__] += 1
+            if not opened.done():
+                opened.set_result(None)
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class Probe:
+    """``GET /api/chat/sessions/`` once a second, and the database's connections per process
+    (``pg_stat_activity`` by application_name), for as long as a level runs."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client, self.token = client, token
+        self.latencies_ms: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.max_connections: Counter[str] = Counter()
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        import psycopg
+
+        database_url = os.environ["DATABASE_URL"]
+        pg = await psycopg.AsyncConnection.connect(
+            with_application_name(database_url, "bench-probe"), autocommit=True
+        )
+        try:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                try:
+                    response = await self.client.get(
+                        "/api/chat/sessions/", headers={"X-Client-Token": self.token}, timeout=30
+                    )
+                    self.statuses[response.status_code] += 1
+                except httpx.HTTPError:
+                    self.statuses[0] += 1
+                self.latencies_ms.append((time.perf_counter() - started) * 1000)
+                cursor = await pg.execute(
+                    "SELECT application_name, count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name LIKE 'bench-%%'"
+                    " AND application_name <> 'bench-probe' GROUP BY 1"
+                )
+                for name, count in await cursor.fetchall():
+                    key = name.removeprefix("bench-")
+                    self.max_connections[key] = max(self.max_connections[key], count)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+        finally:
+            await pg.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def summary(self) -> dict:
+        return {
+            "statuses": dict(self.statuses),
+            "ms_p50_p95_max": [
+                pct(self.latencies_ms, 50),
+                pct(self.latencies_ms, 95),
+                max(self.latencies_ms, default=float("nan")),
+            ],
+        }
+
+
+async def level(
+    base: str, concurrency: int, runs: int, *, endpoint: str, shared_client: bool
+) -> tuple[list[dict], float, dict]:
     limits = httpx.Limits(max_connections=concurrency * 2 + 10)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
-        token = (await client.post("/api/clients/")).json()["token"]
+    chat = one_ui_chat if endpoint == "ui-chat" else one_chat
+    # POST /api/chat is a plain Django view: CSRF wants the cookie and header to match.
+    cookies = {"csrftoken": CSRF_TOKEN}
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=120, cookies=cookies
+    ) as client:
+        probe = Probe(client, await mint(client))
+        shared = await mint(client) if shared_client else None
         queue = list(range(runs))
         results: list[dict] = []
 
         async def lane() -> None:
+            try:
+                token = shared or await mint(client)
+            except (MintFailed, httpx.HTTPError) as exc:
+                if queue:
+                    queue.pop()
+                    results.append({"ok": False, "error": str(exc)[:160], "events": 0})
+                return
             while queue:
                 queue.pop()
                 result: dict = {}
                 try:
-                    results.append(await one_chat(client, token, result))
+                    results.append(await chat(client, token, result))
                 except Exception as exc:  # a benchmark records errors, it does not stop
                     error = f"{type(exc).__name__} in {result.get('phase')}: {exc}"[:160]
                     results.append({"ok": False, "error": error, "events": 0})
 
+        probing = asyncio.create_task(probe.run())
         started = time.perf_counter()
         await asyncio.gather(*(lane() for _ in range(concurrency)))
-        return results, time.perf_counter() - started
+        wall = time.perf_counter() - started
+        probe.stop()
+        await probing
+        return (
+            results,
+            wall,
+            {"sessions_list": probe.summary(), "db_connections_max": dict(probe.max_connections)},
+        )
+
+
+async def run_level(
+    base: str,
+    concurrency: int,
+    runs: int,
+    *,
+    endpoint: str,
+    shared_client: bool,
+    idle_streams: int,
+    streams_per_client: int,
+) -> tuple[list[dict], float, dict]:
+    async with IdleStreams(base, idle_streams, streams_per_client) as idle:
+        results, wall, probed = await level(
+            base, concurrency, runs, endpoint=endpoint, shared_client=shared_client
+        )
+        if idle_streams:
+            probed["idle_streams"] = dict(idle.statuses)
+        return results, wall, probed
 
 
 def start_profilers(service: Service, directory: str | None, concurrency: int) -> list:
@@ -274,10 +538,14 @@ def bare_graph_cpu_ms(runs: int) -> float:
     from agents.guard import CostGuard
     from agents.guard.limits import GuardLimits, PlanLimits
     from agents.guard.memory_store import MemoryBudgetStore
+    from agents.workspace import Workspace
 
     class NoData:
         async def videos_for_channel(self, channel_id):
             return []
+
+        async def workspace(self):
+            return Workspace()
 
         async def corpus_videos(self, query):
             return []
@@ -326,6 +594,22 @@ def main() -> None:
         help="threads: runs share the process's event loop, several at once",
     )
     parser.add_argument(
+        "--token-delay-ms",
+        type=int,
+        help="OFFLINE_TOKEN_DELAY_MS for the web and worker (100: a model's pace)",
+    )
+    parser.add_argument(
+        "--db-pool-max-size", type=int, help="DB_POOL_MAX_SIZE (default: the service's own)"
+    )
+    parser.add_argument("--endpoint", choices=["messages", "ui-chat"], default="messages")
+    parser.add_argument(
+        "--shared-client", action="store_true", help="every chat on one client token"
+    )
+    parser.add_argument("--idle-streams", type=int, default=0)
+    parser.add_argument(
+        "--streams-per-client", type=int, default=10, help="idle streams per client token"
+    )
+    parser.add_argument(
         "--profile",
         metavar="DIR",
         help="record py-spy samples of the web and worker processes during the levels "
@@ -340,17 +624,32 @@ def main() -> None:
         worker_concurrency=opts.worker_concurrency,
         long_concurrency=opts.long_concurrency,
         worker_pool=opts.worker_pool,
+        token_delay_ms=opts.token_delay_ms,
+        db_pool_max_size=opts.db_pool_max_size,
     )
     rows = []
     try:
-        asyncio.run(level(service.base, 2, 4))  # warm-up
+        # warm-up
+        asyncio.run(level(service.base, 2, 4, endpoint=opts.endpoint, shared_client=True))
         for concurrency in [int(c) for c in opts.levels.split(",")]:
             runs = opts.runs_per_level or max(20, 2 * concurrency)
             pids = service.pids()
             cpu_before = {k: sum(proc_cpu_s(p) for p in v) for k, v in pids.items()}
             profilers = start_profilers(service, opts.profile, concurrency)
             client_before = time.process_time()
-            results, wall = asyncio.run(level(service.base, concurrency, runs))
+            timeouts_before = service.pool_timeouts()
+            results, wall, probed = asyncio.run(
+                run_level(
+                    service.base,
+                    concurrency,
+                    runs,
+                    endpoint=opts.endpoint,
+                    shared_client=opts.shared_client,
+                    idle_streams=opts.idle_streams,
+                    streams_per_client=opts.streams_per_client,
+                )
+            )
+            timeouts_after = service.pool_timeouts()
             client_cpu = time.process_time() - client_before
             stop_profilers(profilers)
             pids = service.pids()
@@ -381,14 +680,22 @@ def main() -> None:
                     "rss_mb": {
                         k: round(sum(proc_rss_mb(p) for p in v), 1) for k, v in pids.items()
                     },
-                    "error_kinds": sorted({r.get("error", "") for r in results if not r["ok"]}),
+                    "errors_by_kind": dict(
+                        Counter(r.get("error", "") for r in results if not r["ok"]).most_common()
+                    ),
+                    "pool_timeouts": {
+                        k: timeouts_after[k] - timeouts_before[k] for k in timeouts_after
+                    },
+                    **probed,
                 }
             )
     finally:
         service.stop()
     print(
         f"machine: {os.cpu_count()} cores; worker concurrency {opts.worker_concurrency}, "
-        f"long {opts.long_concurrency}; TOOL_OFFLOAD={os.environ.get('TOOL_OFFLOAD', 'auto')}"
+        f"long {opts.long_concurrency}; TOOL_OFFLOAD={os.environ.get('TOOL_OFFLOAD', 'auto')}; "
+        f"endpoint {opts.endpoint}; token delay {opts.token_delay_ms} ms; "
+        f"idle streams {opts.idle_streams}; logs in {service.logs}"
     )
     print(
         f"bare graph (same request, in-process, in-memory checkpointer): {bare_ms:.1f} ms CPU/run"
@@ -397,15 +704,16 @@ def main() -> None:
         total_cpu = sum(row["cpu_ms_per_run"].values())
         print(
             json.dumps(
-                {
-                    **row,
-                    "cpu_ms_per_run_total": round(total_cpu, 1),
-                    "overhead_vs_bare": round((total_cpu - bare_ms) / bare_ms, 2),
-                },
-                default=lambda v: round(v, 1) if isinstance(v, float) else v,
+                rounded(
+                    {
+                        **row,
+                        "cpu_ms_per_run_total": total_cpu,
+                        "overhead_vs_bare": round((total_cpu - bare_ms) / bare_ms, 2),
+                    }
+                ),
             )
         )
-    print("command: uv run python tests/bench/bench_chat_load.py --levels", opts.levels)
+    print("command: uv run python tests/bench/bench_chat_load.py", " ".join(sys.argv[1:]))
 
 
 if __name__ == "__main__":

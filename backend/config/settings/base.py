@@ -16,7 +16,9 @@ ENV: AppSettings = get_settings()
 BASE_DIR = ENV.DATA_DIR.parent
 DATA_DIR = ENV.DATA_DIR
 
-SECRET_KEY = ENV.SECRET_KEY or "insecure-embedded-default-key-change-me-for-production"
+# No built-in fallback: each environment module decides (local: settings or a key generated
+# under DATA_DIR, refused with services; production: required; tests: a test key).
+SECRET_KEY = ENV.SECRET_KEY or ""
 DEBUG = ENV.DEBUG
 ALLOWED_HOSTS = ENV.ALLOWED_HOSTS
 CSRF_TRUSTED_ORIGINS = ENV.CSRF_TRUSTED_ORIGINS
@@ -291,6 +293,7 @@ CORS_ALLOW_HEADERS = [
 CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "x-vercel-ai-ui-message-stream"]
 
 RUN_EVENT_LOG_RETENTION_S = ENV.RUN_EVENT_LOG_RETENTION_S
+SSE_MAX_STREAMS_PER_CLIENT = ENV.SSE_MAX_STREAMS_PER_CLIENT
 
 TASK_RUNNER = "celery" if ENV.uses_celery else "thread"
 TASK_RUNNER_THREADS = ENV.TASK_RUNNER_THREADS

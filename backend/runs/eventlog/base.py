@@ -5,6 +5,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 TERMINAL_TYPES = frozenset({"run.completed", "run.failed", "run.cancelled"})
+# Appending a run's ``run.queued`` with a ``session_id`` also announces the run to that
+# session's readers (``wait_session``), so an idle session stream waits on the log, not on
+# the database.
+ANNOUNCES_SESSION_RUN = "run.queued"
+
+
+def announced_session(type: str, data: dict[str, Any]) -> str | None:
+    """The session an appended event announces a new run to, if any."""
+    if type != ANNOUNCES_SESSION_RUN:
+        return None
+    session_id = data.get("session_id")
+    return str(session_id) if session_id else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,3 +79,15 @@ class EventLog(Protocol):
     async def alast_seq(self, *, run_id: str) -> int: ...
 
     def delete(self, *, run_id: str) -> None: ...
+
+    async def session_marker(self, *, session_id: str) -> str:
+        """An opaque mark of the newest run announced to the session (a base when none).
+
+        Take it before reading the session's runs from the database, then
+        ``wait_session(after=mark)``: a run created after that read is not missed.
+        """
+        ...
+
+    async def wait_session(self, *, session_id: str, after: str, timeout_s: float) -> str | None:
+        """Wait up to timeout_s for a run announced after ``after``; its mark, else None."""
+        ...

@@ -8,14 +8,21 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.runs.eventlog.base import Event
+from backend.runs.eventlog.base import Event, announced_session
+
+Waiters = dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]]
 
 
 class MemoryEventLog:
     def __init__(self, *, retention_s: float) -> None:
         self._events: dict[str, list[Event]] = {}
         self._touched: dict[str, float] = {}
-        self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
+        self._waiters: Waiters = {}
+        # Session announcements: one counter for the whole log, so a mark never repeats
+        # (not even after a session's entry expired).
+        self._announced = 0
+        self._sessions: dict[str, tuple[int, float]] = {}  # session -> (mark, when)
+        self._session_waiters: Waiters = {}
         self._lock = threading.Lock()
         self._retention_s = retention_s
 
@@ -33,6 +40,12 @@ class MemoryEventLog:
             events.append(event)
             self._touched[run_id] = time.monotonic()
             waiters = self._waiters.pop(run_id, [])
+            session_id = announced_session(type, data)
+            if session_id:
+                self._announced += 1
+                self._sessions[session_id] = (self._announced, time.monotonic())
+                waiters += self._session_waiters.pop(session_id, [])
+                self._expire_sessions_locked()
             self._expire_locked()
         for loop, future in waiters:
             loop.call_soon_threadsafe(_wake, future)
@@ -87,11 +100,42 @@ class MemoryEventLog:
             self._events.pop(run_id, None)
             self._touched.pop(run_id, None)
 
+    async def session_marker(self, *, session_id: str) -> str:
+        with self._lock:
+            return str(self._sessions.get(session_id, (0, 0.0))[0])
+
+    async def wait_session(self, *, session_id: str, after: str, timeout_s: float) -> str | None:
+        loop = asyncio.get_running_loop()
+        mark = int(after or 0)
+        with self._lock:
+            newest = self._sessions.get(session_id, (0, 0.0))[0]
+            if newest > mark:
+                return str(newest)
+            future: asyncio.Future[None] = loop.create_future()
+            self._session_waiters.setdefault(session_id, []).append((loop, future))
+        try:
+            await asyncio.wait_for(future, timeout=timeout_s)
+        except TimeoutError:
+            with self._lock:
+                waiting = self._session_waiters.get(session_id, [])
+                if (loop, future) in waiting:
+                    waiting.remove((loop, future))
+                if not waiting:
+                    self._session_waiters.pop(session_id, None)
+            return None
+        with self._lock:
+            return str(self._sessions.get(session_id, (0, 0.0))[0])
+
     def _expire_locked(self) -> None:
         horizon = time.monotonic() - self._retention_s
         for run_id in [r for r, t in self._touched.items() if t < horizon]:
             self._events.pop(run_id, None)
             self._touched.pop(run_id, None)
+
+    def _expire_sessions_locked(self) -> None:
+        horizon = time.monotonic() - self._retention_s
+        for session_id in [s for s, (_m, t) in self._sessions.items() if t < horizon]:
+            self._sessions.pop(session_id, None)
 
 
 def _wake(future: asyncio.Future[None]) -> None:

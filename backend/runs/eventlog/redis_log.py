@@ -2,7 +2,8 @@
 
 Entry ids are ``<seq>-0``, assigned with the seq by one Lua script, so "events after
 cursor N" is a plain ``XREAD`` from ``N-0``, and a trimmed or expired log is detected by
-the first entry not being ``N+1``.
+the first entry not being ``N+1``. A session's new runs are announced on a small stream
+of the session's own (``sessionlog:{id}:runs``), which idle session streams ``XREAD``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import redis
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
-from backend.runs.eventlog.base import Event
+from backend.runs.eventlog.base import Event, announced_session
 
 _APPEND = """
 local seq = redis.call('INCR', KEYS[2])
@@ -34,6 +35,9 @@ return seq
 # stream off mid-response); it still bounds a dead connection.
 READ_SOCKET_TIMEOUT_S = 60.0
 MAX_BLOCK_S = READ_SOCKET_TIMEOUT_S - 10
+# Only "something new" matters to a session's readers; the database has the runs.
+SESSION_ANNOUNCE_MAX_LEN = 16
+NO_MARK = "0-0"
 
 
 class RedisEventLog:
@@ -55,6 +59,10 @@ class RedisEventLog:
     def _keys(run_id: str) -> tuple[str, str]:
         return f"runlog:{{{run_id}}}:events", f"runlog:{{{run_id}}}:seq"
 
+    @staticmethod
+    def _session_key(session_id: str) -> str:
+        return f"sessionlog:{{{session_id}}}:runs"
+
     def append(self, *, run_id: str, type: str, attempt: int, data: dict[str, Any]) -> Event:
         ts = datetime.now(UTC).isoformat()
         payload = json.dumps(data, separators=(",", ":"), default=str)
@@ -64,6 +72,13 @@ class RedisEventLog:
                 args=[type, attempt, ts, payload, self._max_len, self._retention_s],
             )
         )
+        session_id = announced_session(type, data)
+        if session_id:
+            key = self._session_key(session_id)
+            pipe = self._sync.pipeline(transaction=False)
+            pipe.xadd(key, {"r": run_id}, maxlen=SESSION_ANNOUNCE_MAX_LEN, approximate=True)
+            pipe.expire(key, self._retention_s)
+            pipe.execute()
         return Event(run_id=run_id, seq=seq, type=type, attempt=attempt, ts=ts, data=data)
 
     async def aappend(self, *, run_id: str, type: str, attempt: int, data: dict[str, Any]) -> Event:
@@ -80,6 +95,13 @@ class RedisEventLog:
                 args=[type, attempt, ts, payload, self._max_len, self._retention_s],
             )
         )
+        session_id = announced_session(type, data)
+        if session_id:
+            key = self._session_key(session_id)
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.xadd(key, {"r": run_id}, maxlen=SESSION_ANNOUNCE_MAX_LEN, approximate=True)
+                pipe.expire(key, self._retention_s)
+                await pipe.execute()
         return Event(run_id=run_id, seq=seq, type=type, attempt=attempt, ts=ts, data=data)
 
     def _client(self) -> aioredis.Redis:
@@ -131,6 +153,26 @@ class RedisEventLog:
 
     def delete(self, *, run_id: str) -> None:
         self._sync.delete(*self._keys(run_id))
+
+    async def session_marker(self, *, session_id: str) -> str:
+        newest: Any = await self._client().xrevrange(self._session_key(session_id), count=1)
+        if not newest:
+            return NO_MARK
+        entry_id = newest[0][0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def wait_session(self, *, session_id: str, after: str, timeout_s: float) -> str | None:
+        block_ms = max(1, int(min(timeout_s, MAX_BLOCK_S) * 1000))
+        reply: Any = await self._client().xread(
+            {self._session_key(session_id): after or NO_MARK},
+            count=SESSION_ANNOUNCE_MAX_LEN,
+            block=block_ms,
+        )
+        for _name, entries in reply or []:
+            if entries:
+                entry_id = entries[-1][0]
+                return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        return None
 
 
 def _seq(entry_id: bytes | str) -> int:
