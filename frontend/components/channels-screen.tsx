@@ -11,6 +11,7 @@ import type { Channel, ChannelChange, ImportResult } from "@/lib/api/schemas";
 import { ChannelAdd } from "@/components/channel-add";
 import { ChannelAnalytics } from "@/components/channel-analytics";
 import { ChannelImport } from "@/components/channel-import";
+import { CompetitorGapPanel } from "@/components/competitor-gap-panel";
 import { ChannelList } from "@/components/channel-list";
 import { ErrorBanner } from "@/components/error-banner";
 
@@ -87,6 +88,7 @@ export function ChannelsScreen() {
 
   const own = (channels ?? []).filter((channel) => channel.role === "own");
   const competitors = (channels ?? []).filter((channel) => channel.role === "competitor");
+  const primary = own.find((channel) => channel.primary);
 
   return (
     <div className="channels-layout">
@@ -120,6 +122,16 @@ export function ChannelsScreen() {
               videos outperform, how views spread over time and how consistently it uploads.
             </p>
           </div>
+        )}
+        {/* Content gaps of the primary own channel, on its page and on the landing view;
+            remounted (so fetched again) when the set of competitors changes. */}
+        {primary && (!selected || selected === primary.id) && (
+          <CompetitorGapPanel
+            key={`${primary.id}:${competitors.map((channel) => channel.id).join(",")}`}
+            channelId={primary.id}
+            channelName={primary.name}
+            competitorCount={competitors.length}
+          />
         )}
       </section>
     </div>

@@ -3,6 +3,8 @@ import { GenericResult } from "@/components/generic-result";
 import { HashtagTable, type HashtagOutput } from "@/components/hashtag-table";
 import { IdeaCards, type IdeasOutput } from "@/components/idea-cards";
 import { KeywordTable, type KeywordOutput } from "@/components/keyword-table";
+import { VideoSearchCard } from "@/components/video-search-card";
+import { videoSearchOutputSchema } from "@/lib/api/schemas";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -19,11 +21,15 @@ export function ToolResult({ name, output }: { name: string; output: unknown }) 
     if (name === "content_ideas" && Array.isArray(output.concepts)) {
       return <IdeaCards output={output as IdeasOutput} />;
     }
+    if (name === "video_search") {
+      const parsed = videoSearchOutputSchema.safeParse(output);
+      if (parsed.success) return <VideoSearchCard output={parsed.data} />;
+    }
     if (name === "factoid" && typeof output.factoid === "string") {
       return (
         <div className="tool-result">
           <blockquote>{output.factoid}</blockquote>
-          <p className="muted small">Saved to the factoid feed.</p>
+          <p className="muted small">Saved privately to your history (built from your channels, never in the public feed).</p>
         </div>
       );
     }

@@ -7,6 +7,7 @@ const LABELS: Record<string, string> = {
   channel_outliers: "Channel outliers",
   upload_streak: "Upload streak",
   viral_score: "Viral score",
+  video_search: "Video search",
 };
 
 export function toolLabel(name: string): string {

@@ -376,3 +376,64 @@ export const creditEntrySchema = z.object({
 export type CreditEntry = z.infer<typeof creditEntrySchema>;
 export const creditPageSchema = page(creditEntrySchema).extend({ balance_usd: usdString });
 export type CreditPage = z.infer<typeof creditPageSchema>;
+
+// --- Video search and history (issue 14 parts 5-6) -------------------------------------
+
+// One video of GET /api/videos/search/ (and of the video_search tool's output, which adds
+// `url`). A count is null where the source hides it.
+export const videoResultSchema = z.object({
+  video_id: z.string(),
+  title: z.string(),
+  channel_id: z.string(),
+  channel_title: z.string(),
+  views: z.number().nullable(),
+  likes: z.number().nullable(),
+  comments: z.number().nullable(),
+  published_at: z.string().nullable(),
+  duration_seconds: z.number().nullable(),
+  thumbnail_url: z.string().nullable().optional(),
+  url: z.string().optional(),
+});
+export type VideoResult = z.infer<typeof videoResultSchema>;
+
+export const videoSearchScopeSchema = z.enum(["youtube", "workspace"]);
+export type VideoSearchScope = z.infer<typeof videoSearchScopeSchema>;
+
+// GET /api/videos/search/?q=&scope=
+export const videoSearchSchema = z.object({
+  source: z.string(),
+  scope: videoSearchScopeSchema.optional().default("youtube"),
+  query: z.string().optional(),
+  results: z.array(videoResultSchema),
+});
+export type VideoSearch = z.infer<typeof videoSearchSchema>;
+
+// The video_search tool's output (chat cards, history).
+export const videoSearchOutputSchema = z.object({
+  source: z.string(),
+  scope: videoSearchScopeSchema,
+  requested_scope: z.string().optional(),
+  scope_reason: z.string().optional(),
+  query: z.string(),
+  result_count: z.number().optional(),
+  results: z.array(videoResultSchema),
+  note: z.string().optional(),
+});
+export type VideoSearchOutput = z.infer<typeof videoSearchOutputSchema>;
+
+// GET /api/history/ and /api/history/{id}/
+export const historySourceSchema = z.enum(["chat", "api"]);
+export const historyEntrySchema = z.object({
+  id: z.number(),
+  tool: z.string(),
+  source: historySourceSchema,
+  input: z.unknown(),
+  result: z.unknown(),
+  run_id: z.string().nullable().optional(),
+  session_id: z.string().nullable().optional(),
+  call_id: z.string().optional(),
+  created_at: z.string(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export const historyPageSchema = page(historyEntrySchema);
+export type HistoryPage = z.infer<typeof historyPageSchema>;
