@@ -1,4 +1,5 @@
 /** A tool's result rendered for people, by tool name; anything else gets the generic view. */
+import { CompetitorGapCard } from "@/components/competitor-gap-card";
 import { GenericResult } from "@/components/generic-result";
 import { HashtagTable, type HashtagOutput } from "@/components/hashtag-table";
 import { IdeaCards, type IdeasOutput } from "@/components/idea-cards";
@@ -21,6 +22,7 @@ export function ToolResult({ name, output }: { name: string; output: unknown }) 
     if (name === "content_ideas" && Array.isArray(output.concepts)) {
       return <IdeaCards output={output as IdeasOutput} />;
     }
+    if (name === "competitor_gap") return <CompetitorGapCard output={output} />;
     if (name === "video_search") {
       const parsed = videoSearchOutputSchema.safeParse(output);
       if (parsed.success) return <VideoSearchCard output={parsed.data} />;

@@ -5,6 +5,7 @@ const LABELS: Record<string, string> = {
   hashtags: "Hashtags",
   factoid: "Factoid",
   channel_outliers: "Channel outliers",
+  competitor_gap: "Content gaps",
   upload_streak: "Upload streak",
   viral_score: "Viral score",
   video_search: "Video search",

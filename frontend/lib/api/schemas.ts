@@ -437,3 +437,87 @@ export const historyEntrySchema = z.object({
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export const historyPageSchema = page(historyEntrySchema);
 export type HistoryPage = z.infer<typeof historyPageSchema>;
+
+// --- Competitor gaps (the competitor_gap tool: chat card, and
+// GET /api/channels/{id}/competitor-gap/ for the Channels page panel) ---
+export const gapProofVideoSchema = z.object({
+  video_id: z.string(),
+  title: z.string(),
+  channel_id: z.string(),
+  channel_title: z.string(),
+  published_at: z.string(),
+  age_days: z.number(),
+  views: z.number(),
+  channel_median_views: z.number(),
+  multiple: z.number(),
+  url: z.string(),
+});
+export type GapProofVideo = z.infer<typeof gapProofVideoSchema>;
+export const gapSchema = z.object({
+  topic: z.string(),
+  kind: z.string(),
+  score: z.number(),
+  score_components: z.object({
+    channels: z.number(),
+    multiple: z.number(),
+    hit_rate: z.number(),
+    recency: z.number(),
+  }),
+  proof_count: z.number(),
+  proof_channels: z.number(),
+  proof_channel_titles: z.array(z.string()),
+  matching_videos: z.number(),
+  hit_rate: z.number(),
+  geometric_mean_multiple: z.number(),
+  also_terms: z.array(z.string()),
+  sample: z.string(),
+  proof_video_ids: z.array(z.string()),
+  proof_videos: z.array(gapProofVideoSchema),
+});
+export type Gap = z.infer<typeof gapSchema>;
+export const gapCompetitorSchema = z.object({
+  channel_id: z.string(),
+  channel_title: z.string(),
+  source: z.string(),
+  as_of: z.string(),
+  videos: z.number(),
+  mature_videos: z.number(),
+  median_views: z.number().nullable(),
+  outliers: z.number(),
+  status: z.enum(["analysed", "skipped"]),
+  skip_reason: z.string().nullable(),
+});
+export type GapCompetitor = z.infer<typeof gapCompetitorSchema>;
+export const competitorGapSchema = z.object({
+  channel_id: z.string(),
+  channel_title: z.string(),
+  channel_role: channelRoleSchema,
+  competitors_basis: z.string(),
+  min_multiple: z.number(),
+  min_age_days: z.number(),
+  min_proof: z.number(),
+  min_channel_videos: z.number(),
+  outlier_rule: z.string(),
+  topic_method: z.string(),
+  score_formula: z.string(),
+  own: z.object({
+    channel_id: z.string(),
+    channel_title: z.string(),
+    source: z.string(),
+    videos: z.number(),
+    terms: z.number(),
+  }),
+  competitors: z.array(gapCompetitorSchema),
+  channels_analysed: z.number(),
+  channels_skipped: z.number(),
+  mature_videos: z.number(),
+  outlier_videos: z.number(),
+  base_outlier_rate: z.number().nullable(),
+  candidate_topics: z.number(),
+  covered_by_own: z.number(),
+  gaps_found: z.number(),
+  gaps_listed: z.number(),
+  gaps: z.array(gapSchema),
+  reason: z.string().nullable(),
+});
+export type CompetitorGap = z.infer<typeof competitorGapSchema>;
