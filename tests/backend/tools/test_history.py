@@ -214,3 +214,34 @@ def test_a_chat_run_records_each_tool_result_once(anon_client, settings):
         assert (item["run_id"], item["session_id"]) == (accepted["run_id"], session["id"])
     assert other_client().get("/api/history/").json()["count"] == 0
     reset_for_tests()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_cancelled_after_its_tools_keeps_their_results(anon_client, settings, env):
+    from backend.runs.models import Run
+    from tests.backend.runs.helpers import logged_events
+    from tests.conftest import wait_for
+
+    settings.TASK_RUNNER = "thread"
+    env(OFFLINE_TOKEN_DELAY_MS=40, RUN_HEARTBEAT_S=0.2)
+    reset_for_tests()
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    run_id = anon_client.post(
+        f"/api/chat/sessions/{session['id']}/messages/",
+        {"content": "hashtags for latte art"},
+        format="json",
+    ).json()["run_id"]
+
+    def answering() -> bool:  # the tools are done and the answer is streaming
+        return any(event.type == "message.delta" for event in logged_events(run_id))
+
+    wait_for(answering, timeout=30, interval=0.02)
+    assert anon_client.post(f"/api/runs/{run_id}/cancel/").status_code == 202
+    run = wait_for(lambda: Run.objects.filter(pk=run_id, status="cancelled").first(), timeout=30)
+    assert run is not None
+    completed = [e.data for e in logged_events(run_id) if e.type == "tool.completed"]
+    assert completed
+    history = anon_client.get("/api/history/?source=chat").json()["results"]
+    assert sorted(h["call_id"] for h in history) == sorted(c["call_id"] for c in completed)
+    assert {h["tool"] for h in history} == {"hashtags"}
+    reset_for_tests()
