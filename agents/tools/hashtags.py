@@ -128,7 +128,9 @@ async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
     data = ctx.context.deps.data
     corpus = await data.corpus_videos(args.topic)
     workspace = await data.workspace()
-    corpus_sample = sample_of(corpus, channel_roles(workspace))
+    roles = channel_roles(workspace)
+    corpus_sample = sample_of(corpus, roles)
+    by_id = {v.video_id: v for v in corpus}
     source = corpus_source(data)
     ctx.progress(done=1, total=3, message=f"Reading hashtags of {len(corpus)} videos")
     measured = [
@@ -140,7 +142,7 @@ async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
             channels_using=stat.channels,
             average_views=stat.average_views,
             average_engagement_rate=stat.average_engagement_rate,
-            sample=Sample(videos=stat.count, channels=stat.channels),
+            sample=sample_of([by_id[i] for i in stat.video_ids], roles),
             reason=stat.reason,
             video_ids=stat.video_ids[:MAX_VIDEO_IDS],
             source=f"{source}: titles and descriptions of {len(corpus)} videos",

@@ -1,98 +1,155 @@
-/** keyword_research's result: one table per list, every number with its source. */
+/** keyword_research's result: one table per list; every figure is called what it is, says
+ * its source and sample on hover, and a missing one says why (numbered notes). */
+import type { z } from "zod";
+import { describeSample, figureCell, missing, NoteList, Notes } from "@/components/figure-cell";
+import { GenericResult } from "@/components/generic-result";
+import { type KeywordResearch, type KeywordRow, keywordOutputSchema } from "@/lib/api/schemas";
 import { formatNumber, humanize } from "@/lib/format";
 
-type Metric = { value: number | null; source?: string; reason?: string | null };
-type Keyword = {
-  keyword: string;
-  proposed_by?: string;
-  matching_videos?: number;
-  search_volume?: Metric;
-  competition?: Metric;
-  relevance?: Metric;
-};
-type RelatedTopic = { topic?: string; keyword?: string; kind?: string; co_occurrences?: number; lift?: number };
-export type KeywordOutput = {
-  topic?: string;
-  source?: string;
-  videos_analyzed?: number;
-  methods?: Record<string, string>;
-  primary?: Keyword[];
-  long_tail?: Keyword[];
-  trending?: Keyword[];
-  related_topics?: RelatedTopic[];
-  model_candidates_note?: string | null;
-};
+export type KeywordOutput = z.input<typeof keywordOutputSchema>;
 
 const LISTS = [
   ["primary", "Primary keywords"],
   ["long_tail", "Long-tail keywords"],
-  ["trending", "Trending keywords"],
+  ["trending", "Trending keywords (last 90 days)"],
 ] as const;
 
-function MetricCell({ metric, digits = 0 }: { metric?: Metric; digits?: number }) {
-  if (!metric) return <td>—</td>;
-  if (metric.value === null || metric.value === undefined) {
-    return (
-      <td className="muted" title={metric.reason ?? undefined}>
-        no data{metric.reason ? `: ${metric.reason}` : ""}
+export const CORPUS_HEADERS = [
+  "Views/month of matching videos (proxy)",
+  "Competition (corpus)",
+  "Relevance (corpus)",
+] as const;
+export const YOUTUBE_HEADERS = [
+  "Result-count estimate",
+  "YouTube competition (sampled)",
+  "Views/day of top results (sampled)",
+] as const;
+
+function youtubeCells(row: KeywordRow, notes: Notes) {
+  const youtube = row.youtube;
+  if (!youtube || youtube.status !== "sampled") {
+    const reason = youtube?.reason ?? "not sampled";
+    return YOUTUBE_HEADERS.map((header) => <td key={header}>{missing(reason, notes)}</td>);
+  }
+  const estimate = youtube.result_count_estimate;
+  return (
+    <>
+      <td title="YouTube's own estimate (an approximation), not a count of searches">
+        {estimate && estimate.value !== null
+          ? `≈ ${formatNumber(estimate.value)}`
+          : missing(estimate?.reason ?? "not given", notes)}
       </td>
+      {figureCell(youtube.search_competition, notes)}
+      {figureCell(youtube.search_demand, notes)}
+    </>
+  );
+}
+
+function KeywordList({
+  label,
+  rows,
+  withYouTube,
+}: {
+  label: string;
+  rows: KeywordRow[];
+  withYouTube: boolean;
+}) {
+  const notes = new Notes();
+  const body = rows.map((row) => (
+    <tr key={row.keyword}>
+      <th scope="row">{row.keyword}</th>
+      {figureCell(row.demand_proxy, notes)}
+      {figureCell(row.competition, notes)}
+      {figureCell(row.relevance, notes, { digits: 0, percent: true })}
+      <td title={describeSample(row.demand_proxy?.sample) || undefined}>
+        {formatNumber(row.matching_videos)}
+      </td>
+      {withYouTube && youtubeCells(row, notes)}
+      <td>{row.proposed_by ?? "—"}</td>
+    </tr>
+  ));
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption>{label}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Keyword</th>
+            {CORPUS_HEADERS.map((header) => (
+              <th scope="col" key={header}>
+                {header}
+              </th>
+            ))}
+            <th scope="col">Matching videos</th>
+            {withYouTube &&
+              YOUTUBE_HEADERS.map((header) => (
+                <th scope="col" key={header}>
+                  {header}
+                </th>
+              ))}
+            <th scope="col">Proposed by</th>
+          </tr>
+        </thead>
+        <tbody>{body}</tbody>
+      </table>
+      <NoteList notes={notes} />
+    </div>
+  );
+}
+
+function YouTubeLine({ youtube }: { youtube: KeywordResearch["youtube"] }) {
+  if (!youtube) return null;
+  if (!youtube.available || !youtube.sampled.length) {
+    return (
+      <p className="muted small" data-testid="youtube-sample-note">
+        YouTube search: {youtube.note ?? "no keyword was sampled"}
+      </p>
     );
   }
-  return <td title={metric.source}>{formatNumber(metric.value, digits)}</td>;
+  return (
+    <p className="muted small" data-testid="youtube-sample-note">
+      YouTube search sampled for {youtube.sampled.join(", ")} (top {youtube.max_results ?? "?"}{" "}
+      results each; {youtube.from_cache} from the cache; {formatNumber(youtube.units_spent)} quota
+      units). The result count is YouTube&apos;s estimate; views per day are views, not searches.
+    </p>
+  );
 }
 
 export function KeywordTable({ output }: { output: KeywordOutput }) {
+  const parsed = keywordOutputSchema.safeParse(output);
+  if (!parsed.success) return <GenericResult output={output} />;
+  const data = parsed.data;
+  const withYouTube = Boolean(data.youtube?.available && data.youtube.sampled.length);
   return (
     <div className="tool-result">
-      {output.source && <p className="muted small">Measured on {output.source}.</p>}
-      {LISTS.map(([key, label]) => {
-        const rows = output[key] ?? [];
-        if (!rows.length) return null;
-        return (
-          <div className="table-wrap" key={key}>
-            <table>
-              <caption>{label}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Keyword</th>
-                  <th scope="col">Search volume</th>
-                  <th scope="col">Competition</th>
-                  <th scope="col">Relevance</th>
-                  <th scope="col">Videos</th>
-                  <th scope="col">Proposed by</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => (
-                  <tr key={row.keyword}>
-                    <th scope="row">{row.keyword}</th>
-                    <MetricCell metric={row.search_volume} />
-                    <MetricCell metric={row.competition} digits={1} />
-                    <MetricCell metric={row.relevance} digits={2} />
-                    <td>{formatNumber(row.matching_videos)}</td>
-                    <td>{row.proposed_by ?? "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        );
-      })}
-      {output.related_topics && output.related_topics.length > 0 && (
-        <p className="small">
-          Related:{" "}
-          {output.related_topics
-            .map((topic) => topic.topic ?? topic.keyword ?? "")
-            .filter(Boolean)
-            .join(", ")}
+      {data.corpus_note && (
+        <p className="notice" role="note" data-testid="corpus-note">
+          {data.corpus_note}
         </p>
       )}
-      {output.model_candidates_note && <p className="muted small">{output.model_candidates_note}</p>}
-      {output.methods && (
+      {data.source && (
+        <p className="muted small">
+          Measured on {data.source}
+          {data.corpus ? ` (${describeSample(data.corpus)})` : ""}.
+        </p>
+      )}
+      {LISTS.map(([key, label]) =>
+        data[key].length ? (
+          <KeywordList key={key} label={label} rows={data[key]} withYouTube={withYouTube} />
+        ) : null,
+      )}
+      {data.related_topics.length > 0 && (
+        <p className="small">
+          Related: {data.related_topics.map((topic) => topic.keyword).join(", ")}
+        </p>
+      )}
+      <YouTubeLine youtube={data.youtube} />
+      {data.model_candidates_note && <p className="muted small">{data.model_candidates_note}</p>}
+      {data.methods && (
         <details className="small">
           <summary>How these are measured</summary>
           <dl>
-            {Object.entries(output.methods).map(([name, method]) => (
+            {Object.entries(data.methods).map(([name, method]) => (
               <div key={name}>
                 <dt>{humanize(name)}</dt>
                 <dd>{method}</dd>

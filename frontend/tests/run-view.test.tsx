@@ -32,7 +32,11 @@ describe("RunView", () => {
     const keywordTables = within(cards[1]).getAllByRole("table");
     expect(keywordTables[0].querySelector("caption")?.textContent).toBe("Primary keywords");
     expect(within(keywordTables[0]).getByRole("rowheader", { name: "home espresso" })).toBeTruthy();
-    expect(keywordTables[0].textContent).toContain("no data: the corpus is empty");
+    // (a result recorded before `search_volume` was renamed: shown as the views proxy)
+    expect(within(keywordTables[0]).getByRole("columnheader", { name: /Views\/month of matching videos/ })).toBeTruthy();
+    expect(within(keywordTables[0]).getAllByTestId("figure-missing")[0].title).toBe("the corpus is empty");
+    const keywordNotes = within(cards[1]).getAllByRole("list", { name: "Why some figures are missing" });
+    expect(keywordNotes[0].textContent).toContain("the corpus is empty");
 
     // hashtags: a table, suggestions marked
     const hashtagRows = within(within(cards[2]).getByRole("table")).getAllByRole("row");

@@ -521,3 +521,106 @@ export const competitorGapSchema = z.object({
   reason: z.string().nullable(),
 });
 export type CompetitorGap = z.infer<typeof competitorGapSchema>;
+
+// --- Keyword research and hashtags (the keyword_research and hashtags tools' outputs:
+// chat cards, POST /api/tools/keywords/ and /api/tools/hashtags/, history) -------------
+
+/** The videos and channels a figure was computed on (own/competitor when known). */
+export const figureSampleSchema = z.object({
+  videos: z.number(),
+  channels: z.number(),
+  own_channels: z.number().nullable().optional(),
+  competitor_channels: z.number().nullable().optional(),
+});
+export type FigureSample = z.infer<typeof figureSampleSchema>;
+
+/** One measured figure: null with the reason when its sample is too small. */
+export const figureSchema = z.object({
+  value: z.number().nullable(),
+  source: z.string().optional().default(""),
+  sample: figureSampleSchema.nullable().optional(),
+  reason: z.string().nullable().optional(),
+});
+export type Figure = z.infer<typeof figureSchema>;
+
+export const keywordYouTubeSchema = z.object({
+  status: z.enum(["sampled", "not sampled"]),
+  reason: z.string().nullable().optional(),
+  observed_at: z.string().nullable().optional(),
+  from_cache: z.boolean().optional().default(false),
+  result_count_estimate: figureSchema.nullable().optional(),
+  search_competition: figureSchema.nullable().optional(),
+  search_demand: figureSchema.nullable().optional(),
+});
+export type KeywordYouTube = z.infer<typeof keywordYouTubeSchema>;
+
+export const keywordRowSchema = z
+  .object({
+    keyword: z.string(),
+    proposed_by: z.string().optional(),
+    matching_videos: z.number().optional(),
+    demand_proxy: figureSchema.optional(),
+    // Results stored before the rename called the demand proxy `search_volume`.
+    search_volume: figureSchema.optional(),
+    competition: figureSchema.optional(),
+    relevance: figureSchema.optional(),
+    youtube: keywordYouTubeSchema.optional(),
+    kind: z.string().optional(),
+    co_occurrences: z.number().optional(),
+  })
+  .transform(({ search_volume, ...row }) => ({ ...row, demand_proxy: row.demand_proxy ?? search_volume }));
+export type KeywordRow = z.infer<typeof keywordRowSchema>;
+
+export const keywordOutputSchema = z.object({
+  topic: z.string().optional(),
+  source: z.string().optional(),
+  videos_analyzed: z.number().optional(),
+  corpus: figureSampleSchema.optional(),
+  corpus_note: z.string().nullable().optional(),
+  methods: z.record(z.string(), z.string()).optional(),
+  primary: z.array(keywordRowSchema).default([]),
+  long_tail: z.array(keywordRowSchema).default([]),
+  trending: z.array(keywordRowSchema).default([]),
+  related_topics: z.array(keywordRowSchema).default([]),
+  youtube: z
+    .object({
+      available: z.boolean(),
+      note: z.string().nullable().optional(),
+      sampled: z.array(z.string()).default([]),
+      from_cache: z.number().optional().default(0),
+      units_spent: z.number().optional().default(0),
+      sample_size: z.number().optional(),
+      max_results: z.number().optional(),
+    })
+    .optional(),
+  model_candidates_note: z.string().nullable().optional(),
+});
+export type KeywordResearch = z.infer<typeof keywordOutputSchema>;
+
+export const hashtagRowSchema = z.object({
+  tag: z.string(),
+  suggested: z.boolean().optional().default(false),
+  found_in: z.string().optional(),
+  usage_count: z.number().nullable().optional(),
+  channels_using: z.number().nullable().optional(),
+  average_views: z.number().nullable().optional(),
+  average_engagement_rate: z.number().nullable().optional(),
+  sample: figureSampleSchema.nullable().optional(),
+  reason: z.string().nullable().optional(),
+  text_occurrences: z.number().nullable().optional(),
+  source: z.string().nullable().optional(),
+});
+export type HashtagRow = z.infer<typeof hashtagRowSchema>;
+
+export const hashtagOutputSchema = z.object({
+  topic: z.string().optional(),
+  platform: z.string().optional(),
+  videos_analyzed: z.number().optional(),
+  source: z.string().optional(),
+  corpus: figureSampleSchema.optional(),
+  corpus_note: z.string().nullable().optional(),
+  methods: z.record(z.string(), z.string()).optional(),
+  hashtags: z.array(hashtagRowSchema).default([]),
+  suggestions_note: z.string().nullable().optional(),
+});
+export type Hashtags = z.infer<typeof hashtagOutputSchema>;
