@@ -21,6 +21,9 @@ from pathlib import Path
 
 DEFAULT_SETTINGS = "backend.config.settings.local"
 WORKER_POOL_ARGS = ["--pool=threads", "--concurrency=16"]
+# The queues `insightstream worker` (and `up` with REDIS_URL) serve, one pool each.
+DEFAULT_QUEUES = "default,long,outbound"
+OUTBOUND_CONCURRENCY = 4
 
 
 def _setup_django() -> None:
@@ -93,7 +96,11 @@ def cmd_up(opts: argparse.Namespace) -> int:
     if task_runner.uses_celery() and not opts.web_only:
         schedule_file = str(settings.DATA_DIR / "celerybeat-schedule")
         for command in worker_commands(
-            queues="default,long", pool="threads", concurrency=16, long_concurrency=8
+            queues=DEFAULT_QUEUES,
+            pool="threads",
+            concurrency=16,
+            long_concurrency=8,
+            outbound_concurrency=OUTBOUND_CONCURRENCY,
         ):
             children.append(subprocess.Popen(command))
         children.append(subprocess.Popen(_celery(["beat", "--loglevel=INFO", "-s", schedule_file])))
@@ -124,14 +131,19 @@ def cmd_web(opts: argparse.Namespace) -> int:
 
 
 def worker_commands(
-    *, queues: str, pool: str, concurrency: int, long_concurrency: int
+    *,
+    queues: str,
+    pool: str,
+    concurrency: int,
+    long_concurrency: int,
+    outbound_concurrency: int = 4,
 ) -> list[list[str]]:
     """One Celery worker (its own pool) per queue. Runs on ``default`` wait for their long
     tool calls on ``long``; were both queues served by one pool, runs could fill every slot
     while the tool tasks they wait for sit behind them (see backend/runs/tool_calls.py)."""
     commands = []
     for queue in [name.strip() for name in queues.split(",") if name.strip()]:
-        slots = long_concurrency if queue == "long" else concurrency
+        slots = {"long": long_concurrency, "outbound": outbound_concurrency}.get(queue, concurrency)
         commands.append(
             _celery(
                 [
@@ -180,6 +192,7 @@ def cmd_worker(opts: argparse.Namespace) -> int:
         pool=opts.pool,
         concurrency=opts.concurrency,
         long_concurrency=opts.long_concurrency,
+        outbound_concurrency=opts.outbound_concurrency,
     )
     if len(commands) == 1:
         os.execv(sys.executable, commands[0])
@@ -228,7 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="Celery workers, one pool per queue")
     # Each queue gets its own worker process and pool: runs (default) wait for their long
     # tool calls (long), so the two must never compete for the same slots.
-    worker.add_argument("--queues", default="default,long")
+    # outbound: webhook deliveries and emails, whose targets may be slow; each attempt has
+    # a deadline, and a few slots of their own keep them from ever taking a run's.
+    worker.add_argument("--queues", default=DEFAULT_QUEUES)
     # Runs are asyncio work on one long-lived loop per process: a thread pool lets many
     # runs share it (measured: run.started p50 at 10 concurrent chats 225 ms with threads
     # vs 717 ms with 4 prefork processes; tests/bench/bench_chat_load.py). Runs enforce
@@ -236,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--pool", choices=["threads", "prefork"], default="threads")
     worker.add_argument("--concurrency", type=int, default=16, help="slots per queue but long")
     worker.add_argument("--long-concurrency", type=int, default=8, help="slots for long")
+    worker.add_argument(
+        "--outbound-concurrency",
+        type=int,
+        default=OUTBOUND_CONCURRENCY,
+        help="slots for outbound",
+    )
     worker.set_defaults(func=cmd_worker)
 
     beat = sub.add_parser("beat", help="Celery beat")

@@ -9,6 +9,7 @@ the name cannot be re-pointed between the check and the connection either.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -114,15 +115,26 @@ def validate_url(url: str) -> str:
     return url
 
 
+class DeliveryDeadline(httpx.TimeoutException):
+    """The whole delivery (connect, send, response) took longer than its deadline."""
+
+
 def deliver(
     *,
     url: str,
     secret: str,
     payload: dict[str, Any],
     timeout_s: float = 10,
+    deadline_s: float | None = None,
     verify: ssl.SSLContext | bool = True,
 ) -> int:
-    """One delivery attempt; returns the HTTP status. Raises UnsafeTarget or httpx errors."""
+    """One delivery attempt; returns the HTTP status. Raises UnsafeTarget or httpx errors.
+
+    ``timeout_s`` bounds each network wait (httpx's timeouts are per read, so a target
+    that sends a byte every few seconds never trips them); ``deadline_s`` (default
+    ``WEBHOOK_DEADLINE_S``) bounds the whole attempt, so a slow target cannot hold a
+    worker slot for longer, and raises ``DeliveryDeadline``.
+    """
     addresses = check_target(url)  # again now: the name may point elsewhere than when set
     body = json.dumps(payload, separators=(",", ":"), default=str).encode()
     headers = {
@@ -134,6 +146,21 @@ def deliver(
     if addresses:  # connect to the vetted address, not to whatever the name says now
         target, host_header, extensions = pinned(url, addresses[0])
         headers.update(host_header)
-    with httpx.Client(timeout=timeout_s, follow_redirects=False, verify=verify) as client:
-        response = client.post(target, content=body, headers=headers, extensions=extensions)
-    return response.status_code
+    deadline = settings.ENV.WEBHOOK_DEADLINE_S if deadline_s is None else deadline_s
+
+    async def post() -> int:
+        async with httpx.AsyncClient(
+            timeout=timeout_s, follow_redirects=False, verify=verify
+        ) as client:
+            try:
+                async with asyncio.timeout(deadline):
+                    response = await client.post(
+                        target, content=body, headers=headers, extensions=extensions
+                    )
+            except TimeoutError:
+                raise DeliveryDeadline(f"no complete response within {deadline:g} s") from None
+        return response.status_code
+
+    # Its own short-lived loop: deliveries run in a worker's (or the embedded runner's)
+    # thread, never on a running loop.
+    return asyncio.run(post())

@@ -100,6 +100,11 @@ class AppSettings(BaseSettings):
     EMAIL_HOST_PASSWORD: str = ""
     EMAIL_USE_TLS: bool = True
     DEFAULT_FROM_EMAIL: str = "InsightStream <no-reply@localhost>"
+    # Outbound calls (emails, webhook deliveries) run on their own queue, each attempt
+    # bounded as a whole: a target that answers a byte at a time cannot hold a slot.
+    EMAIL_TIMEOUT_S: float = Field(default=10.0, gt=0)  # each SMTP network wait
+    EMAIL_DEADLINE_S: float = Field(default=30.0, gt=0)  # one whole send
+    WEBHOOK_DEADLINE_S: float = Field(default=15.0, gt=0)  # one whole delivery attempt
 
     # --- Storage and services
     DATABASE_URL: str | None = None

@@ -26,7 +26,11 @@ from django.db import close_old_connections, transaction
 
 logger = structlog.get_logger(__name__)
 
-_pool: ThreadPoolExecutor | None = None
+# One thread pool per queue the embedded runner keeps apart: calls to other people's
+# servers (webhooks, emails) wait on their own few threads, never on the runs' threads.
+OWN_POOL_QUEUES = frozenset({"outbound"})
+OUTBOUND_THREADS = 2
+_pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
@@ -49,12 +53,13 @@ def enqueue(
             args=args, kwargs=kwargs, queue=queue, countdown=countdown, task_id=task_id
         )
         return task_id
+    local = (task, args, kwargs, task_id, queue)
     if countdown:
-        timer = threading.Timer(countdown, _submit_local, args=(task, args, kwargs, task_id))
+        timer = threading.Timer(countdown, _submit_local, args=local)
         timer.daemon = True
         timer.start()
     else:
-        _submit_local(task, args, kwargs, task_id)
+        _submit_local(*local)
     return task_id
 
 
@@ -63,18 +68,34 @@ def enqueue_on_commit(task: Task, *args: Any, **options: Any) -> None:
     transaction.on_commit(lambda: enqueue(task, *args, **options))
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
+def queue_of(task: Task, queue: str | None = None) -> str:
+    """The queue a task goes to: the one asked for, else its route, else ``default``."""
+    if queue:
+        return queue
+    route = settings.CELERY_TASK_ROUTES.get(task.name) or {}
+    return str(route.get("queue") or settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def _executor(queue: str) -> ThreadPoolExecutor:
+    name = queue if queue in OWN_POOL_QUEUES else "default"
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=settings.TASK_RUNNER_THREADS, thread_name_prefix="task"
+        pool = _pools.get(name)
+        if pool is None:
+            threads = OUTBOUND_THREADS if name == "outbound" else settings.TASK_RUNNER_THREADS
+            pool = _pools[name] = ThreadPoolExecutor(
+                max_workers=threads, thread_name_prefix=f"task-{name}"
             )
-        return _pool
+        return pool
 
 
-def _submit_local(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any], task_id: str) -> None:
-    _executor().submit(_run_local, task, args, kwargs, task_id)
+def _submit_local(
+    task: Task,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    task_id: str,
+    queue: str | None = None,
+) -> None:
+    _executor(queue_of(task, queue)).submit(_run_local, task, args, kwargs, task_id)
 
 
 def _run_local(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any], task_id: str) -> None:
@@ -90,23 +111,26 @@ def _run_local(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any], task_i
         close_old_connections()
 
 
-def shutdown(*, wait: bool = True) -> None:
-    global _pool
+def _take_pools() -> list[ThreadPoolExecutor]:
     with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
+        pools = list(_pools.values())
+        _pools.clear()
+    return pools
+
+
+def shutdown(*, wait: bool = True) -> None:
+    for pool in _take_pools():
         pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
 def drain() -> None:
     """Wait until the embedded runner is idle, including tasks that running ones enqueue."""
-    global _pool
     while True:
-        with _pool_lock:
-            pool, _pool = _pool, None
-        if pool is None:
+        pools = _take_pools()
+        if not pools:
             return
-        pool.shutdown(wait=True)
+        for pool in pools:
+            pool.shutdown(wait=True)
 
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)

@@ -158,8 +158,11 @@ PASSWORD_RESET_TIMEOUT = ENV.ACCOUNT_EMAIL_LINK_MAX_AGE_S
 EMAIL_BACKEND = {
     "console": "django.core.mail.backends.console.EmailBackend",
     "file": "django.core.mail.backends.filebased.EmailBackend",
-    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    # SMTP with a deadline on each whole send (backend/core/mail.py).
+    "smtp": "backend.core.mail.DeadlineSMTPBackend",
 }[ENV.EMAIL_BACKEND]
+EMAIL_TIMEOUT = ENV.EMAIL_TIMEOUT_S
+EMAIL_DEADLINE_S = ENV.EMAIL_DEADLINE_S
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = ENV.EMAIL_HOST
 EMAIL_PORT = ENV.EMAIL_PORT
@@ -244,6 +247,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "backend.runs.tasks.run_execute": {"queue": "default"},
     "backend.runs.tasks.tool_execute": {"queue": "long"},
+    # Calls to other people's servers, away from the runs' slots (slow targets wait here).
+    "backend.chat.tasks.webhook_deliver": {"queue": "outbound"},
+    "backend.accounts.tasks.send_email": {"queue": "outbound"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat runs every periodic job once when it starts (then on its interval), as embedded does.
