@@ -70,13 +70,15 @@ def _content_ideas(out: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _figure(metric: dict[str, Any] | None, reasons: dict[str, None], text: str) -> str:
-    """``text`` with the metric's value, or "n/a" (its reason goes to the footnotes)."""
+def _figure(
+    metric: dict[str, Any] | None, reasons: dict[str, None], label: str, unit: str = ""
+) -> str:
+    """``label`` with the metric's value and unit, or "n/a" (its reason goes to the notes)."""
     if not metric or metric.get("value") is None:
         if metric and metric.get("reason"):
             reasons[metric["reason"]] = None
-        return text.format("n/a")
-    return text.format(_number(metric["value"]))
+        return label.format("n/a")
+    return label.format(_number(metric["value"]) + unit)
 
 
 def _keyword_line(keyword: dict[str, Any], reasons: dict[str, None]) -> str:
@@ -88,12 +90,13 @@ def _keyword_line(keyword: dict[str, Any], reasons: dict[str, None]) -> str:
         f"- `{keyword['keyword']}` — "
         + _figure(demand, reasons, "{} views/month per matching video (proxy)")
         + ", "
-        + _figure(keyword.get("competition"), reasons, "competition {}/100")
+        + _figure(keyword.get("competition"), reasons, "competition {}", "/100")
         + ", "
         + _figure(
             {**relevance, "value": 100 * share} if share is not None else relevance,
             reasons,
-            "relevance {}%",
+            "relevance {}",
+            "%",
         )
         + f" ({keyword.get('matching_videos', 0)} videos)"
     )
@@ -103,7 +106,7 @@ def _keyword_line(keyword: dict[str, Any], reasons: dict[str, None]) -> str:
             "; YouTube: "
             + _figure(youtube.get("result_count_estimate"), reasons, "about {} results (estimate)")
             + ", "
-            + _figure(youtube.get("search_competition"), reasons, "search competition {}/100")
+            + _figure(youtube.get("search_competition"), reasons, "search competition {}", "/100")
             + ", "
             + _figure(youtube.get("search_demand"), reasons, "top results earn {} views/day")
         )
@@ -121,7 +124,8 @@ def _keyword_research(out: dict[str, Any]) -> list[str]:
         ("Trending (last 90 days)", "trending"),
         ("Related topics", "related_topics"),
     ):
-        entries = out.get(key, [])[:6]
+        # A related term can come twice (as a tag and as title words): list it once.
+        entries = list({e["keyword"]: e for e in reversed(out.get(key, []))}.values())[::-1][:6]
         if entries:
             # Blank lines: a heading or note right after a paragraph or list joins it.
             lines += ["", f"**{title}**"]
