@@ -192,3 +192,42 @@ def test_exhausted_keys_make_auto_fall_back(anon_client, youtube) -> None:
     response = anon_client.get("/api/videos/search/?q=pandas")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "UPSTREAM_UNAVAILABLE"
+
+
+# --- end to end: a chat asks for videos -----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chat_search_answers_from_the_workspace_and_lands_in_history(
+    anon_client, no_key, settings
+):
+    import asyncio
+
+    from backend.runs.eventlog import reset_for_tests
+    from tests.backend.runs.helpers import collect
+
+    settings.TASK_RUNNER = "thread"
+    reset_for_tests()
+    stored_channel(anon_client.client_id)
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    response = anon_client.post(
+        f"/api/chat/sessions/{session['id']}/messages/",
+        {"content": "find videos about espresso"},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    frames = asyncio.run(collect(response.json()["stream_url"], timeout=60))
+    assert frames[-1]["event"] == "run.completed", frames[-1]
+    [output] = [
+        f["payload"]["data"]["output"]
+        for f in frames
+        if f["event"] == "tool.completed" and f["payload"]["data"]["name"] == "video_search"
+    ]
+    assert output["scope"] == "workspace" and output["results"]
+    assert all(r["thumbnail_url"] for r in output["results"])
+    answer = next(f for f in frames if f["event"] == "message.completed")["payload"]["data"]
+    assert "[tool:video_search]" in answer["text"]
+    assert output["results"][0]["url"] in answer["text"]
+    [entry] = anon_client.get("/api/history/?tool=video_search").json()["results"]
+    assert (entry["source"], entry["result"]) == ("chat", output)
+    reset_for_tests()
