@@ -33,6 +33,15 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _check_settings() -> None:
+    """Load the settings module before handing over to Celery, so a missing secret
+    (``SECRET_KEY`` with services configured, say) stops the command with its message."""
+    import importlib
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+
+
 def _prepare(*, quiet: bool = True) -> None:
     from django.conf import settings
     from django.core.management import call_command
@@ -83,6 +92,11 @@ def _build_frontend() -> None:
 
 
 def cmd_up(opts: argparse.Namespace) -> int:
+    if os.environ.get("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS) == DEFAULT_SETTINGS:
+        from backend.config.env import get_settings
+        from backend.config.secret_key import local_secret_key
+
+        local_secret_key(get_settings())  # no SECRET_KEY with services: stop before building
     # Before Django starts: settings decide at import whether there is an export to serve.
     if not opts.skip_frontend_build:
         _build_frontend()
@@ -186,7 +200,7 @@ def _supervise(commands: list[list[str]]) -> int:
 
 
 def cmd_worker(opts: argparse.Namespace) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    _check_settings()
     commands = worker_commands(
         queues=opts.queues,
         pool=opts.pool,
@@ -200,7 +214,7 @@ def cmd_worker(opts: argparse.Namespace) -> int:
 
 
 def cmd_beat(opts: argparse.Namespace) -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    _check_settings()
     os.execv(sys.executable, _celery(["beat", "--loglevel=INFO"]))
     return 0  # pragma: no cover
 
@@ -269,8 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from backend.config.env import SettingsError
+
     opts = build_parser().parse_args(argv)
-    result: int = opts.func(opts)
+    try:
+        result: int = opts.func(opts)
+    except SettingsError as exc:
+        # A setting is missing or wrong: say which, without a traceback.
+        print(f"insightstream: {exc}", file=sys.stderr, flush=True)
+        return 2
     return result
 
 

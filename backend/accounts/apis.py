@@ -4,7 +4,6 @@ from typing import Any
 
 from django.contrib.auth import login as session_login
 from django.contrib.auth import logout as session_logout
-from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, BasePermission
@@ -39,10 +38,6 @@ def account_of(request: Request) -> Account:
     identity = request.auth
     assert isinstance(identity, Identity) and identity.account_id
     return selectors.account_get(account_id=identity.account_id)
-
-
-def request_base_url(request: Request | HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def anonymous_client_id(request: Request) -> str | None:
@@ -135,7 +130,6 @@ class RegisterApi(APIView):
             password=body.validated_data["password"],
             ip_hash=ip_hash(request._request),
             anonymous_client_id=anonymous_client_id(request),
-            base_url=request_base_url(request),
         )
         payload = _signed_in(request, account, pair, session=body.validated_data["session"])
         return Response(payload, status=status.HTTP_201_CREATED)
@@ -275,9 +269,7 @@ class VerifyEmailResendApi(APIView):
 
     @extend_schema(request=None, responses={202: None})
     def post(self, request: Request) -> Response:
-        email_links.email_verification_send(
-            account=account_of(request), base_url=request_base_url(request)
-        )
+        email_links.email_verification_send(account=account_of(request))
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -302,9 +294,7 @@ class PasswordResetApi(APIView):
             limit_per_minute=5,
             what="password reset requests from your network",
         )
-        email_links.password_reset_request(
-            email=body.validated_data["email"], base_url=request_base_url(request)
-        )
+        email_links.password_reset_request(email=body.validated_data["email"])
         return Response(status=status.HTTP_202_ACCEPTED)
 
 

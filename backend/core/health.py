@@ -1,4 +1,8 @@
-"""Dependency checks behind /healthz: database, Redis (when configured), task executor."""
+"""Dependency checks behind /healthz: database, Redis (when configured), task executor.
+
+/healthz is public, so a failed check answers only a status and a short generic reason;
+the exception (which names hosts, users, paths) goes to the log, never into the answer.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,43 @@ import time
 from typing import Any
 
 import redis
+import structlog
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from backend.core import selectors, task_runner
 
+logger = structlog.get_logger(__name__)
 Check = dict[str, Any]
 
+UNREACHABLE = "unreachable"
+CHECK_FAILED = "check failed"
 
-def _timed(fn: Any) -> Check:
+
+def _reason(exc: BaseException) -> str:
+    """A fixed, generic word for what went wrong, safe to show anyone."""
+    unreachable = (
+        ConnectionError,
+        TimeoutError,
+        redis.ConnectionError,
+        redis.TimeoutError,
+        OperationalError,
+    )
+    return UNREACHABLE if isinstance(exc, unreachable) else CHECK_FAILED
+
+
+def _down(name: str, exc: BaseException, **extra: Any) -> Check:
+    logger.warning("health_check_failed", check=name, error=f"{type(exc).__name__}: {exc}"[:1000])
+    return {"status": "down", "reason": _reason(exc), **extra}
+
+
+def _timed(name: str, fn: Any) -> Check:
     started = time.perf_counter()
     try:
         extra = fn() or {}
     except Exception as exc:
-        return {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:300]}
+        return _down(name, exc)
     return {"status": "ok", "latency_ms": round((time.perf_counter() - started) * 1000, 2), **extra}
 
 
@@ -31,7 +57,7 @@ def check_database() -> Check:
             cursor.fetchone()
         return {"vendor": connection.vendor}
 
-    return _timed(probe)
+    return _timed("database", probe)
 
 
 def check_redis() -> Check:
@@ -46,7 +72,7 @@ def check_redis() -> Check:
         finally:
             client.close()
 
-    return _timed(probe)
+    return _timed("redis", probe)
 
 
 def check_worker() -> Check:
@@ -60,12 +86,14 @@ def check_worker() -> Check:
     try:
         seen_at = selectors.worker_heartbeat_latest(runner="celery")
     except Exception as exc:
-        return {"status": "down", "runner": "celery", "error": f"{type(exc).__name__}: {exc}"}
+        return _down("worker", exc, runner="celery")
     if seen_at is None:
-        return {"status": "down", "runner": "celery", "error": "no worker heartbeat recorded yet"}
+        return {"status": "down", "runner": "celery", "reason": "no heartbeat yet"}
     age = (timezone.now() - seen_at).total_seconds()
-    status = "ok" if age <= settings.WORKER_HEARTBEAT_MAX_AGE_S else "down"
-    return {"status": status, "runner": "celery", "last_heartbeat_age_s": round(age, 1)}
+    check: Check = {"status": "ok", "runner": "celery", "last_heartbeat_age_s": round(age, 1)}
+    if age > settings.WORKER_HEARTBEAT_MAX_AGE_S:
+        check |= {"status": "down", "reason": "heartbeat too old"}
+    return check
 
 
 def run_checks() -> dict[str, Check]:

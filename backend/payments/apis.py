@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.apis import HasAccount, account_of, request_base_url
+from backend.accounts.apis import HasAccount, account_of
 from backend.payments import catalogue, selectors
 from backend.payments.models import CheckoutSession, CreditEntry
 from backend.payments.services import checkout, webhook
@@ -82,7 +82,6 @@ class CheckoutSessionCreateApi(APIView):
             account=account_of(request),
             price_key=body.validated_data["price_key"],
             attempt_key=request.headers.get("Idempotency-Key"),
-            base_url=request_base_url(request),
         )
         return Response(CheckoutSessionSerializer(record).data, status=status.HTTP_201_CREATED)
 
@@ -123,9 +122,7 @@ class PortalSessionApi(APIView):
 
     @extend_schema(request=None, responses={201: OutputSerializer})
     def post(self, request: Request) -> Response:
-        url = checkout.portal_session_create(
-            account=account_of(request), base_url=request_base_url(request)
-        )
+        url = checkout.portal_session_create(account=account_of(request))
         return Response({"url": url}, status=status.HTTP_201_CREATED)
 
 

@@ -70,7 +70,6 @@ def account_register(
     password: str,
     ip_hash: str,
     anonymous_client_id: str | None = None,
-    base_url: str | None = None,
 ) -> tuple[Account, TokenPair]:
     """A new account (email unique case-insensitively, password per Django's validators),
     its own client, the caller's anonymous data attached, and a first login."""
@@ -105,7 +104,7 @@ def account_register(
         account_attach_client(account=account, client_id=anonymous_client_id)
     from backend.accounts.services.email_links import email_verification_send
 
-    email_verification_send(account=account, base_url=base_url)
+    email_verification_send(account=account)
     from backend.analytics.events import capture
 
     capture("account_registered", distinct_id=str(account.client_id))

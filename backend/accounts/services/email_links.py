@@ -1,7 +1,10 @@
 """Email verification and password reset by emailed link (Django's signed, expiring tokens).
 
 Links point at the web app (``PUBLIC_URL``), whose pages post the ``uid`` and ``token`` back
-to the API. Mail goes out after the transaction commits, through the task runner.
+to the API. They never take the request's Host header: where ``ALLOWED_HOSTS`` admits a
+forged one, a reset mail would send its victim (and the token) to another site. Production
+refuses to start without ``PUBLIC_URL``; the embedded default falls back to its own
+address. Mail goes out after the transaction commits, through the task runner.
 """
 
 from __future__ import annotations
@@ -32,14 +35,20 @@ VERIFY_PATH = "/account/verify-email/"
 RESET_PATH = "/account/reset-password/"
 
 
-def public_base_url(base_url: str | None = None) -> str:
+def public_base_url() -> str:
+    """Where links in mail and payment returns point: ``PUBLIC_URL``, else (embedded
+    default only; production requires it) the address this server listens on."""
     env = settings.ENV
-    base = env.PUBLIC_URL or base_url or f"http://{env.HOST}:{env.PORT}"
-    return base.rstrip("/")
+    if env.PUBLIC_URL:
+        return env.PUBLIC_URL.rstrip("/")
+    host = "localhost" if env.HOST in ("0.0.0.0", "::", "") else env.HOST  # noqa: S104
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{env.PORT}"
 
 
-def _link(base_url: str | None, path: str, *, uid: str, token: str) -> str:
-    return f"{public_base_url(base_url)}{path}?{urlencode({'uid': uid, 'token': token})}"
+def _link(path: str, *, uid: str, token: str) -> str:
+    return f"{public_base_url()}{path}?{urlencode({'uid': uid, 'token': token})}"
 
 
 def _send(*, to: str, subject: str, body: str) -> None:
@@ -56,12 +65,11 @@ def email_send_now(*, to: str, subject: str, body: str) -> None:
     logger.info("email_sent", subject=subject)
 
 
-def email_verification_send(*, account: Account, base_url: str | None = None) -> None:
+def email_verification_send(*, account: Account) -> None:
     if account.email_verified_at is not None:
         return
     user = account.user
     link = _link(
-        base_url,
         VERIFY_PATH,
         uid=uid_for(user),
         token=email_verification_tokens.make_token(user),
@@ -101,7 +109,7 @@ def email_verify(*, uid: str, token: str) -> Account:
     return account
 
 
-def password_reset_request(*, email: str, base_url: str | None = None) -> None:
+def password_reset_request(*, email: str) -> None:
     """Mail a reset link if an account has this address; the answer never says whether."""
     from backend.accounts.services.auth import normalise_email
 
@@ -113,9 +121,7 @@ def password_reset_request(*, email: str, base_url: str | None = None) -> None:
     if user is None or not Account.objects.filter(user=user).exists():
         logger.info("password_reset_unknown_email")
         return
-    link = _link(
-        base_url, RESET_PATH, uid=uid_for(user), token=password_reset_tokens.make_token(user)
-    )
+    link = _link(RESET_PATH, uid=uid_for(user), token=password_reset_tokens.make_token(user))
     _send(
         to=str(user.email),
         subject="Reset your InsightStream password",

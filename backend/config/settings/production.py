@@ -1,5 +1,7 @@
 """Production: refuses to start without its secrets and services."""
 
+from urllib.parse import urlsplit
+
 from backend.config.env import SettingsError
 from backend.config.settings.base import *  # noqa: F403
 from backend.config.settings.base import ENV
@@ -8,6 +10,9 @@ _REQUIRED = {
     "SECRET_KEY": ENV.SECRET_KEY,
     "DATABASE_URL": ENV.DATABASE_URL,
     "REDIS_URL": ENV.REDIS_URL,
+    # Links in mail (verification, password reset) and payment returns: never built from
+    # a request's Host header, which a caller can forge.
+    "PUBLIC_URL": ENV.PUBLIC_URL,
 }
 _missing = [name for name, value in _REQUIRED.items() if not value]
 if _missing:
@@ -16,6 +21,9 @@ if _missing:
     )
 if ENV.SECRET_KEY and len(ENV.SECRET_KEY) < 32:
     raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+_public = urlsplit(ENV.PUBLIC_URL or "")
+if ENV.PUBLIC_URL and (_public.scheme not in ("http", "https") or not _public.netloc):
+    raise SettingsError("PUBLIC_URL must be an absolute http(s) URL, e.g. https://app.example.com")
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

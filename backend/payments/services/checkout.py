@@ -21,15 +21,16 @@ logger = structlog.get_logger(__name__)
 MAX_ATTEMPT_KEY = 100
 
 
-def _base(base_url: str | None) -> str:
+def _base() -> str:
+    # PUBLIC_URL, never the request's Host header (a forged Host would send the buyer on).
     from backend.accounts.services.email_links import public_base_url
 
-    return public_base_url(base_url)
+    return public_base_url()
 
 
-def _return_urls(base_url: str | None) -> tuple[str, str]:
+def _return_urls() -> tuple[str, str]:
     env = settings.ENV
-    base = _base(base_url)
+    base = _base()
     success = env.STRIPE_SUCCESS_URL or (
         f"{base}/billing/success/?session_id={{CHECKOUT_SESSION_ID}}"
     )
@@ -57,7 +58,6 @@ def checkout_session_create(
     account: Account,
     price_key: str,
     attempt_key: str | None = None,
-    base_url: str | None = None,
 ) -> CheckoutSession:
     """A Checkout Session for one price key: payment mode for a credit pack, subscription
     mode for Pro. ``attempt_key`` (the client's Idempotency-Key) makes a retried request
@@ -104,7 +104,7 @@ def checkout_session_create(
         "price_key": price.key,
         "checkout_id": str(record.id),
     }
-    success_url, cancel_url = _return_urls(base_url)
+    success_url, cancel_url = _return_urls()
     params: dict[str, Any] = {
         "mode": price.mode,
         "line_items": [{"price": price.price_id, "quantity": 1}],
@@ -164,12 +164,12 @@ def checkout_session_sync(*, account: Account, stripe_session_id: str) -> Checko
     return record
 
 
-def portal_session_create(*, account: Account, base_url: str | None = None) -> str:
+def portal_session_create(*, account: Account) -> str:
     """A Customer Portal session to manage or cancel the subscription; returns its URL."""
     client = stripe_client()
     if not account.stripe_customer_id:
         raise ConflictError("There is nothing to manage yet: no purchase was started.")
-    return_url = settings.ENV.STRIPE_PORTAL_RETURN_URL or f"{_base(base_url)}/billing/"
+    return_url = settings.ENV.STRIPE_PORTAL_RETURN_URL or f"{_base()}/billing/"
     try:
         portal = client.v1.billing_portal.sessions.create(
             params={"customer": account.stripe_customer_id, "return_url": return_url}

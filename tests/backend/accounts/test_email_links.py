@@ -104,3 +104,77 @@ def test_password_reset_link_sets_a_new_password_once_and_ends_every_login(
     assert api_client.post("/api/accounts/login/", new, format="json").status_code == 200
     again = api_client.post(confirm, {**query, "password": "yet-another-horse-3"}, format="json")
     assert again.status_code == 400
+
+
+# --- links never come from the request's Host header ---------------------------------------
+
+FORGED_HOST = "evil.example"
+
+
+def sent_url(index: int = -1) -> str:
+    task_runner.drain()
+    return re.search(r"https?://\S+", mail.outbox[index].body).group(0)  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def forged_host_admitted(settings):
+    """A deployment whose ALLOWED_HOSTS admits the forged name (a wildcard, say)."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, FORGED_HOST]
+
+
+@pytest.mark.parametrize("public_url", [None, "https://app.example.com"])
+def test_a_forged_host_never_reaches_a_reset_link(
+    api_client, make_account, env, forged_host_admitted, public_url
+):
+    env(PUBLIC_URL=public_url, HOST="127.0.0.1", PORT=8123)
+    make_account("ada@example.com")
+    response = api_client.post(
+        "/api/accounts/password-reset/",
+        {"email": "ada@example.com"},
+        format="json",
+        HTTP_HOST=FORGED_HOST,
+    )
+    assert response.status_code == 202
+    url = sent_url()
+    assert FORGED_HOST not in url
+    expected = public_url or "http://127.0.0.1:8123"
+    assert url.startswith(f"{expected}/account/reset-password/?")
+
+
+def test_a_forged_host_never_reaches_a_verification_link(api_client, env, forged_host_admitted):
+    env(PUBLIC_URL="https://app.example.com")
+    response = api_client.post(
+        "/api/accounts/register/",
+        {"email": "bob@example.com", "password": PASSWORD},
+        format="json",
+        HTTP_HOST=FORGED_HOST,
+    )
+    assert response.status_code == 201, response.content
+    assert sent_url().startswith("https://app.example.com/account/verify-email/?")
+    tokens = response.json()["tokens"]
+    resend = signed_in(tokens).post("/api/accounts/verify-email/resend/", HTTP_HOST=FORGED_HOST)
+    assert resend.status_code == 202
+    assert sent_url().startswith("https://app.example.com/account/verify-email/?")
+
+
+def test_an_embedded_server_on_every_interface_links_to_localhost(env):
+    from backend.accounts.services.email_links import public_base_url
+
+    env(PUBLIC_URL=None, HOST="0.0.0.0", PORT=8000)
+    assert public_base_url() == "http://localhost:8000"
+    env(HOST="::1")
+    assert public_base_url() == "http://[::1]:8000"
+    env(PUBLIC_URL="https://app.example.com/")
+    assert public_base_url() == "https://app.example.com"
+
+
+def test_no_backend_code_builds_a_url_from_the_request_host():
+    from tests.conftest import REPO_ROOT
+
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)}: {needle}"
+        for path in (REPO_ROOT / "backend").rglob("*.py")
+        for needle in ("build_absolute_uri(", ".get_host(", "HTTP_HOST")
+        if needle in path.read_text()
+    ]
+    assert offenders == []

@@ -101,15 +101,28 @@ def test_production_refuses_to_start_without_secrets():
     result = _import_production({})
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr and "DATABASE_URL" in result.stderr
-    assert "REDIS_URL" in result.stderr
+    assert "REDIS_URL" in result.stderr and "PUBLIC_URL" in result.stderr
+
+
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": "x" * 50,
+    "DATABASE_URL": "postgres://u@127.0.0.1:5432/test",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "PUBLIC_URL": "https://app.example.com",
+}
+
+
+@pytest.mark.parametrize("public_url", [None, "app.example.com", "ftp://app.example.com"])
+def test_production_refuses_to_start_without_an_absolute_public_url(public_url):
+    """Mail links must never fall back to a request's (forgeable) Host header."""
+    env = {k: v for k, v in PRODUCTION_SECRETS.items() if k != "PUBLIC_URL"}
+    if public_url is not None:
+        env["PUBLIC_URL"] = public_url
+    result = _import_production(env)
+    assert result.returncode != 0
+    assert "PUBLIC_URL" in result.stderr
 
 
 def test_production_starts_with_its_secrets():
-    result = _import_production(
-        {
-            "SECRET_KEY": "x" * 50,
-            "DATABASE_URL": "postgres://u@127.0.0.1:5432/test",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
-        }
-    )
+    result = _import_production(PRODUCTION_SECRETS)
     assert result.returncode == 0, result.stderr
