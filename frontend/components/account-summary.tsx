@@ -106,6 +106,12 @@ export function AccountSummary({
         </div>
       </dl>
       <h3 className="limits-heading">Your limits</h3>
+      {account.limits.until_email_verified ? (
+        <p className="small" data-testid="limits-until-verified">
+          Until you verify your email you have a visitor&apos;s limits. Open the link we emailed
+          you to get the {planName(account.plan)} plan&apos;s.
+        </p>
+      ) : null}
       <dl className="stats limits" data-testid="account-limits">
         {limitRows(account.limits).map((row) => (
           <div key={row.label}>

@@ -276,9 +276,14 @@ export const emptySchema = z.null();
 
 const usdString = z.string();
 
-/** The guard's budgets and rate limits for the account's plan (GET /api/accounts/me/). */
+/**
+ * The guard's budgets and rate limits in force for the account (GET /api/accounts/me/):
+ * `plan` is the plan whose limits apply; `until_email_verified` says they are an anonymous
+ * visitor's because the email is not verified yet (budget farming, issue 15).
+ */
 export const accountLimitsSchema = z.object({
   plan: z.string(),
+  until_email_verified: z.boolean().optional(),
   daily_usd: usdString.nullable(),
   max_call_usd: usdString.nullable(),
   requests_per_minute: z.number().nullable(),
