@@ -143,6 +143,8 @@ class Service:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "backend.config.settings.local",
             "LOG_LEVEL": "WARNING",
+            # With DATABASE_URL/REDIS_URL the local settings need a key of their own.
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "0" * 40,
             "GUARD_REQUESTS_PER_MINUTE": "1000000",
             "CLIENT_MINT_PER_MINUTE": "1000000",
             "GUARD_MAX_CONCURRENT_CALLS": "100000",

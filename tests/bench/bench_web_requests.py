@@ -43,6 +43,8 @@ def main() -> None:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "backend.config.settings.local",
         "LOG_LEVEL": "WARNING",
+        # With DATABASE_URL/REDIS_URL the local settings need a key of their own.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "0" * 40,
         "GUARD_REQUESTS_PER_MINUTE": "1000000",
         "CLIENT_MINT_PER_MINUTE": "1000000",
     }
