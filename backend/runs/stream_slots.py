@@ -90,7 +90,12 @@ class RedisSlotStore:
         loop = asyncio.get_running_loop()
         found = self._clients.get(loop)
         if found is None:
-            client = aioredis.Redis.from_url(self._url, socket_connect_timeout=2, socket_timeout=5)
+            # Short commands: a burst of stream opens waits for a connection (up to 5 s)
+            # rather than failing as redis-py's plain pool does past its 100.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._url, max_connections=50, timeout=5, socket_connect_timeout=2, socket_timeout=5
+            )
+            client = aioredis.Redis(connection_pool=pool)
             found = self._clients[loop] = (
                 client,
                 client.register_script(_ACQUIRE),

@@ -35,6 +35,11 @@ return seq
 # stream off mid-response); it still bounds a dead connection.
 READ_SOCKET_TIMEOUT_S = 60.0
 MAX_BLOCK_S = READ_SOCKET_TIMEOUT_S - 10
+# Every stream waiting on the log holds one connection while its XREAD blocks. redis-py's
+# async pool allows 100 and then fails at once ("Too many connections": at 200 concurrent
+# chats 163 streams were cut off), so the ceiling is Redis's own maxclients (10,000 by
+# default) instead; a client's open streams are capped (SSE_MAX_STREAMS_PER_CLIENT).
+MAX_CONNECTIONS = 10_000
 # Only "something new" matters to a session's readers; the database has the runs.
 SESSION_ANNOUNCE_MAX_LEN = 16
 NO_MARK = "0-0"
@@ -109,7 +114,10 @@ class RedisEventLog:
         client = self._async.get(loop)
         if client is None:
             client = self._async[loop] = aioredis.Redis.from_url(
-                self._url, socket_connect_timeout=2, socket_timeout=READ_SOCKET_TIMEOUT_S
+                self._url,
+                socket_connect_timeout=2,
+                socket_timeout=READ_SOCKET_TIMEOUT_S,
+                max_connections=MAX_CONNECTIONS,
             )
         return client
 

@@ -149,3 +149,19 @@ async def test_the_log_announces_a_sessions_runs(make_log):
     assert await log.wait_session(session_id=session_id, after=newest, timeout_s=0.05) is None
     for run_id in ("r0", "r1", "r2"):
         log.delete(run_id=run_id)
+
+
+@pytest.mark.redis
+async def test_more_streams_than_redis_pys_default_pool_can_wait_on_the_log_at_once():
+    # Each waiting stream holds a connection while its XREAD blocks; redis-py's async pool
+    # stops at 100 and fails the rest at once ("Too many connections"), which cut 163 of
+    # 200 concurrent chats' streams off mid-run.
+    log = RedisEventLog(url=settings.REDIS_URL, retention_s=60)
+    waits = [
+        log.wait_session(session_id=str(uuid.uuid4()), after="0-0", timeout_s=1.0)
+        for _ in range(80)
+    ] + [log.read(run_id=str(uuid.uuid4()), after_seq=0, timeout_s=1.0) for _ in range(80)]
+    results = await asyncio.gather(*waits, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert not failures, failures[:1]
+    assert results == [None] * 80 + [[]] * 80
