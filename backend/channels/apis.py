@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -16,8 +17,6 @@ from backend.channels.models import Channel, Video
 from backend.core.errors import NotFoundError, ValidationError
 from backend.tools.apis import identity_of
 from backend.tools.services import tool_run
-
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 class ChannelOutputSerializer(serializers.ModelSerializer):
@@ -167,8 +166,9 @@ class ChannelImportApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError.for_field("file", f"must be at most {MAX_IMPORT_BYTES} bytes")
+        max_bytes = settings.ENV.CSV_IMPORT_MAX_BYTES
+        if upload.size > max_bytes:
+            raise ValidationError.for_field("file", f"must be at most {max_bytes} bytes")
         try:
             text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -4,21 +4,27 @@ streaming its progress (pages fetched, videos) like any other run."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from backend.channels.models import Channel
 from backend.channels.services import channel_upsert_videos
 from backend.clients.identity import Identity
-from backend.core.errors import UpstreamUnavailableError
+from backend.clients.models import Client
+from backend.core.errors import RateLimitedError, UpstreamUnavailableError
 from backend.runs import services as run_services
 from backend.runs.executor import RunContext, RunFailed
 from backend.runs.models import Run
 
 CALL_ID = "channel_fetch"
+FETCH_WINDOW = timedelta(hours=1)
+IN_FLIGHT_RETRY_S = 30
+MAX_IN_FLIGHT_CHECKED = 100
 
 
 def channel_fetch_start(*, identity: Identity, channel_id: str | None, handle: str | None) -> Run:
@@ -27,12 +33,48 @@ def channel_fetch_start(*, identity: Identity, channel_id: str | None, handle: s
             "No YouTube API key is configured; import a channel CSV instead "
             "(POST /api/channels/import/)."
         )
-    return run_services.run_create(
-        kind=Run.Kind.CHANNEL_FETCH,
-        client_id=identity.client_id,
-        model="youtube-data-api",
-        input={"channel_id": channel_id, "handle": handle},
+    with transaction.atomic():
+        # One client's fetches are counted one request at a time.
+        list(Client.objects.select_for_update().filter(pk=identity.client_id).values("pk"))
+        _within_fetch_limits(client_id=identity.client_id, channel_id=channel_id, handle=handle)
+        return run_services.run_create(
+            kind=Run.Kind.CHANNEL_FETCH,
+            client_id=identity.client_id,
+            model="youtube-data-api",
+            input={"channel_id": channel_id, "handle": handle},
+        )
+
+
+def _fetch_target(channel_id: str | None, handle: str | None) -> str:
+    return channel_id or "@" + (handle or "").lstrip("@").lower()
+
+
+def _within_fetch_limits(*, client_id: str, channel_id: str | None, handle: str | None) -> None:
+    """At most one fetch of a channel in flight per client, and at most
+    ``YOUTUBE_CHANNEL_FETCHES_PER_HOUR`` started in any hour (each costs API quota)."""
+    fetches = Run.objects.filter(client_id=client_id, kind=Run.Kind.CHANNEL_FETCH)
+    target = _fetch_target(channel_id, handle)
+    in_flight = fetches.exclude(status__in=Run.TERMINAL).only("id", "input")
+    for run in in_flight[:MAX_IN_FLIGHT_CHECKED]:
+        if _fetch_target(run.input.get("channel_id"), run.input.get("handle")) == target:
+            raise RateLimitedError(
+                "This channel is being fetched already; its run streams the result.",
+                retry_after_s=IN_FLIGHT_RETRY_S,
+                details={"run_id": str(run.id)},
+            )
+    limit = settings.ENV.YOUTUBE_CHANNEL_FETCHES_PER_HOUR
+    now = timezone.now()
+    started = list(
+        fetches.filter(created_at__gt=now - FETCH_WINDOW)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[:limit]
     )
+    if len(started) >= limit:
+        raise RateLimitedError(
+            f"At most {limit} channel fetches an hour; the next one can start later.",
+            retry_after_s=(started[0] + FETCH_WINDOW - now).total_seconds(),
+            details={"limit": limit, "window_s": int(FETCH_WINDOW.total_seconds())},
+        )
 
 
 async def drive_channel_fetch(ctx: RunContext) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -97,6 +98,19 @@ def channel_upsert_videos(
     return channel, created
 
 
+def _within_import_caps(*, rows: int, channels: int) -> None:
+    """One file's import is bounded (rows and channels), so its database work is too."""
+    env = settings.ENV
+    if rows > env.CSV_IMPORT_MAX_ROWS:
+        raise ValidationError.for_field(
+            "file", f"has {rows} rows; at most {env.CSV_IMPORT_MAX_ROWS} per file"
+        )
+    if channels > env.CSV_IMPORT_MAX_CHANNELS:
+        raise ValidationError.for_field(
+            "file", f"holds {channels} channels; at most {env.CSV_IMPORT_MAX_CHANNELS} per file"
+        )
+
+
 def channel_import_csv(
     *, client_id: str, text: str, filename: str, snapshot_at: datetime | None
 ) -> dict[str, Any]:
@@ -105,6 +119,7 @@ def channel_import_csv(
         parsed = parse_uploads_csv_text(text=text, source=f"imported CSV ({filename})")
     except CsvFormatError as exc:
         raise ValidationError.for_field("file", str(exc)) from None
+    _within_import_caps(rows=parsed.rows_read, channels=len(parsed.channels))
     observed_at = snapshot_at or timezone.now()
     channels = []
     for imported in parsed.channels:

@@ -146,6 +146,12 @@ class AppSettings(BaseSettings):
     YOUTUBE_API_BASE_URL: str = "https://www.googleapis.com/youtube/v3"
     YOUTUBE_SEARCH_DAILY_CAP: int = Field(default=20, ge=0)
     YOUTUBE_SEARCH_CACHE_TTL_S: int = Field(default=6 * 3600, ge=0)
+    # Channel fetches (POST /api/channels/) a client may start per rolling hour (429 beyond).
+    YOUTUBE_CHANNEL_FETCHES_PER_HOUR: int = Field(default=10, ge=1)
+    # CSV import (POST /api/channels/import/): the file's size, data rows and channels.
+    CSV_IMPORT_MAX_BYTES: int = Field(default=20 * 1024 * 1024, ge=1024)
+    CSV_IMPORT_MAX_ROWS: int = Field(default=50_000, ge=1)
+    CSV_IMPORT_MAX_CHANNELS: int = Field(default=50, ge=1)
     # keyword_research's YouTube search sample (backend/channels/search_sample.py).
     YOUTUBE_KEYWORD_SAMPLE_SIZE: int = Field(default=3, ge=0, le=10)
     YOUTUBE_KEYWORD_SAMPLE_RESULTS: int = Field(default=25, ge=5, le=50)

@@ -10,10 +10,10 @@ from typing import Any
 
 import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from backend.core.body_limit import limit_for, too_large_message
 from backend.core.errors import (
     STATUS_CODES,
     InternalError,
@@ -26,6 +26,12 @@ from backend.core.errors import (
 logger = structlog.get_logger("backend.request")
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def request_id_from(incoming: str) -> str:
+    """The client's request id when it is a sane one, else a new id."""
+    return incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
 
 Handler = Callable[[HttpRequest], Any]
 
@@ -75,8 +81,7 @@ class RequestContextMiddleware(_Middleware):
     """Request id on every response and log line; one access log line per request."""
 
     def before(self, request: HttpRequest) -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID", ""))
         request.request_id = request_id  # type: ignore[attr-defined]
         request._started_at = time.perf_counter()  # type: ignore[attr-defined]
         structlog.contextvars.clear_contextvars()
@@ -100,7 +105,8 @@ class RequestContextMiddleware(_Middleware):
 
 
 class BodySizeLimitMiddleware(_Middleware):
-    """Refuse bodies over the cap before anything reads them (413)."""
+    """The same cap as ``backend.core.body_limit`` (which enforces it under ASGI before
+    Django reads the body), for requests that do not come through the ASGI app."""
 
     def before(self, request: HttpRequest) -> HttpResponseBase | None:
         raw = request.headers.get("Content-Length")
@@ -112,12 +118,12 @@ class BodySizeLimitMiddleware(_Middleware):
             return error_response(
                 ValidationError.for_field("Content-Length", "must be a whole number of bytes")
             )
-        if length > settings.MAX_REQUEST_BODY_BYTES:
+        limit = limit_for(request.path)
+        if length > limit:
             return error_response(
                 PayloadTooLargeError(
-                    f"The request body is {length} bytes; the limit is "
-                    f"{settings.MAX_REQUEST_BODY_BYTES} bytes.",
-                    details={"limit_bytes": settings.MAX_REQUEST_BODY_BYTES},
+                    too_large_message(limit=limit, length=length),
+                    details={"limit_bytes": limit},
                 )
             )
         return None

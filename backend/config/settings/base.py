@@ -192,9 +192,13 @@ def _immutable_frontend_asset(path: str, url: str) -> bool:
 
 WHITENOISE_IMMUTABLE_FILE_TEST = _immutable_frontend_asset
 
-# Request bodies: the middleware answers 413 above MAX_REQUEST_BODY_BYTES; Django's own
-# cap on non-file form data is kept below it.
+# Request bodies: 413 above MAX_REQUEST_BODY_BYTES, answered before the body is read;
+# Django's own cap on non-file form data is kept below it.
 MAX_REQUEST_BODY_BYTES = ENV.MAX_REQUEST_BODY_BYTES
+# Paths with a cap of their own (checked before Django reads the body, backend/core/
+# body_limit.py): the CSV import takes files up to CSV_IMPORT_MAX_BYTES, plus the
+# multipart envelope.
+REQUEST_BODY_LIMITS = {"/api/channels/import/": ENV.CSV_IMPORT_MAX_BYTES + 64 * 1024}
 DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.MAX_REQUEST_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
