@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agents.models import prompt_tokens_upper_bound
-from agents.trimming import count_tokens, estimate_tokens, trim_history
+from agents.prompts import quoted_tool_result, tool_result_json
+from agents.trimming import (
+    SHORTENED_KEY,
+    TRUNCATION_MARK,
+    count_tokens,
+    estimate_tokens,
+    shrink_json,
+    trim_history,
+)
 
 text = st.text(min_size=0, max_size=400)
 
@@ -67,3 +77,43 @@ def test_prompt_bound_is_at_least_the_utf8_size_and_the_trim_estimate(contents: 
     # also never be below the cheaper estimate used for trimming.
     assert bound >= sum(len(c.encode()) for c in contents)
     assert bound >= sum(estimate_tokens(m) for m in messages)
+
+
+def _tool_result(payload: dict[str, object]) -> ToolMessage:
+    return ToolMessage(
+        content=quoted_tool_result(name="channel_outliers", payload=payload),
+        tool_call_id="call_1",
+        name="channel_outliers",
+    )
+
+
+@given(
+    titles=st.lists(st.text(max_size=300), max_size=200),
+    budget=st.integers(min_value=60, max_value=4000),
+)
+def test_a_long_tool_result_is_shortened_as_valid_json_that_says_what_was_cut(
+    titles: list[str], budget: int
+) -> None:
+    videos = [{"id": index, "title": title} for index, title in enumerate(titles)]
+    message = _tool_result({"channel_title": "Nonat1s", "videos": videos})
+    kept = trim_history(
+        system=SystemMessage("s"), messages=[HumanMessage("q"), message], budget=budget
+    )[-1]
+    if kept.content == message.content:
+        return  # it fitted
+    text = tool_result_json(str(kept.content))
+    if text.endswith(TRUNCATION_MARK):
+        return  # a budget too small for any JSON: cut as text
+    payload = json.loads(text)
+    assert payload["channel_title"] == "Nonat1s"
+    assert [v["id"] for v in payload["videos"]] == list(range(len(payload["videos"])))
+    assert payload[SHORTENED_KEY]
+
+
+def test_shrink_json_keeps_the_first_items_and_counts_them() -> None:
+    payload = {"videos": [{"id": i, "title": "x" * 50} for i in range(100)], "median": 5}
+    shrunk = shrink_json(payload, max_chars=1000)
+    assert len(json.dumps(shrunk)) <= 1100
+    assert [v["id"] for v in shrunk["videos"]] == list(range(len(shrunk["videos"])))
+    assert shrunk["median"] == 5
+    assert shrunk[SHORTENED_KEY]["videos"] == f"{len(shrunk['videos'])} of 100 items kept"
