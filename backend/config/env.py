@@ -130,6 +130,9 @@ class AppSettings(BaseSettings):
     RUN_DELTA_COALESCE_MS: int = Field(default=20, ge=0, le=1000)
     RUN_RETENTION_DAYS: int = Field(default=90, ge=1)
     RUN_EVENT_LOG_RETENTION_S: int = Field(default=48 * 3600, ge=24 * 3600)
+    # The embedded (in-memory) event log's size caps; finished runs go first beyond them.
+    RUN_EVENT_LOG_MAX_EVENTS: int = Field(default=500_000, ge=1000)
+    RUN_EVENT_LOG_MAX_BYTES: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
     TOOL_OFFLOAD: Literal["auto", "always", "never"] = "auto"
 
     # --- Models

@@ -22,7 +22,11 @@ def get_event_log() -> EventLog:
             else:
                 from backend.runs.eventlog.memory import MemoryEventLog
 
-                _log = MemoryEventLog(retention_s=retention)
+                _log = MemoryEventLog(
+                    retention_s=retention,
+                    max_events=settings.ENV.RUN_EVENT_LOG_MAX_EVENTS,
+                    max_bytes=settings.ENV.RUN_EVENT_LOG_MAX_BYTES,
+                )
         return _log
 
 
