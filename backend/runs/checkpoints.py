@@ -172,16 +172,25 @@ async def _setup_once(key: str, saver: Any) -> None:
 
 
 def delete_thread(*, thread_id: str) -> None:
+    delete_threads(thread_ids=[thread_id])
+
+
+def delete_threads(*, thread_ids: list[str]) -> None:
+    """Delete checkpoint threads over one connection (retention deletes them in batches)."""
+    if not thread_ids:
+        return
     dsn = postgres_dsn()
     if dsn:
         from langgraph.checkpoint.postgres import PostgresSaver
 
         with PostgresSaver.from_conn_string(dsn) as saver:
             saver.setup()
-            saver.delete_thread(thread_id)
+            for thread_id in thread_ids:
+                saver.delete_thread(thread_id)
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     with SqliteSaver.from_conn_string(_sqlite_path()) as saver:
         saver.setup()
-        saver.delete_thread(thread_id)
+        for thread_id in thread_ids:
+            saver.delete_thread(thread_id)
