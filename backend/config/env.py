@@ -174,6 +174,9 @@ class AppSettings(BaseSettings):
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
     STRIPE_WEBHOOK_TOLERANCE_S: int = Field(default=300, ge=1)
+    # Invalid webhook deliveries (bad signature or body) kept to look at: per hour, and days.
+    STRIPE_INVALID_WEBHOOKS_STORED_PER_HOUR: int = Field(default=100, ge=0)
+    STRIPE_INVALID_WEBHOOK_RETENTION_DAYS: int = Field(default=7, ge=1)
     STRIPE_PRICES: Annotated[dict[str, dict[str, str]], NoDecode] = Field(default_factory=dict)
     STRIPE_SUCCESS_URL: str | None = None
     STRIPE_CANCEL_URL: str | None = None

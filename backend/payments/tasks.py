@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from backend.payments.models import StripeEvent
-from backend.payments.services import fulfilment
+from backend.payments.services import fulfilment, webhook
 
 # Events still unprocessed this long after arrival (a lost task, a crashed worker, a
 # failure) are handed to a worker again by the periodic job, up to MAX_ATTEMPTS times.
@@ -26,3 +26,8 @@ def process_pending_events() -> None:
     ).values_list("pk", flat=True)[:500]
     for pk in pending:
         fulfilment.stripe_event_process(event_pk=pk)
+
+
+@shared_task(name="backend.payments.tasks.prune_invalid_events", ignore_result=True)
+def prune_invalid_events() -> None:
+    webhook.stripe_invalid_events_prune()

@@ -288,6 +288,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "backend.payments.tasks.process_pending_events",
         "schedule": 300.0,
     },
+    "payments-prune-invalid": {
+        "task": "backend.payments.tasks.prune_invalid_events",
+        "schedule": 86_400.0,
+    },
 }
 
 CORS_ALLOWED_ORIGINS = ENV.CORS_ALLOWED_ORIGINS
