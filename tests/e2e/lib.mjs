@@ -35,6 +35,13 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 
+/** A picture of one element (e.g. a tool card inside the chat's scrolled transcript). */
+export async function screenshotElement(locator, name) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await locator.scrollIntoViewIfNeeded();
+  await locator.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
 /** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
 export async function eventually(probe, what, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;

@@ -23,3 +23,7 @@ def test_browser_scenario(run_spec, spec):
 
 def test_channel_analytics_from_the_shared_csv(run_spec, shared_data):
     run_spec("channels.test.mjs")
+
+
+def test_the_agent_works_on_the_creators_workspace(run_spec, shared_data):
+    run_spec("workspace.test.mjs")
