@@ -101,7 +101,9 @@ def corpus_videos(*, client_id: str, query: str, limit: int = 5000) -> list[Anal
     if words:
         condition = Q()
         for word in words:
-            condition |= Q(title__icontains=word) | Q(description__icontains=word)
+            condition |= (
+                Q(title__icontains=word) | Q(description__icontains=word) | Q(tags__icontains=word)
+            )
         videos = videos.filter(condition)
     return [as_analytics_video(v, channel=v.channel) for v in videos[:limit]]
 

@@ -113,6 +113,10 @@ def _export(account: Account) -> dict[str, Any]:
                 "id": channel.id,
                 "external_id": channel.external_id,
                 "title": channel.title,
+                "display_name": channel.display_name,
+                "handle": channel.handle,
+                "role": channel.role,
+                "primary": channel.is_primary,
                 "source": channel.source,
                 "fetched_at": channel.fetched_at,
                 "videos": _rows(
@@ -123,6 +127,7 @@ def _export(account: Account) -> dict[str, Any]:
                     "views",
                     "likes",
                     "comments",
+                    "thumbnail_url",
                 ),
             }
             for channel in channels

@@ -73,6 +73,9 @@ def stored(account_client):
         client_id=client_id,
         external_id="UC1",
         title="Home Espresso",
+        display_name="My espresso",
+        role="own",
+        is_primary=True,
         source="import",
         fetched_at=datetime.now(UTC),
     )
@@ -107,6 +110,11 @@ def test_export_holds_everything_stored_about_the_account(account_client, stored
     assert {r["kind"] for r in body["runs"]} == {"chat", "factoid"}
     assert [h["tool"] for h in body["tool_history"]] == ["hashtags"]
     assert [c["title"] for c in body["channels"]] == ["Home Espresso"]
+    assert {k: body["channels"][0][k] for k in ("role", "primary", "display_name")} == {
+        "role": "own",
+        "primary": True,
+        "display_name": "My espresso",
+    }
     assert body["factoid_votes"] == [{"factoid": str(stored["voted"].uuid), "vote": "up"}]
     assert [f["text"] for f in body["factoids_created"]] == ["Octopuses have three hearts."]
     assert body["credits"]["balance_usd"] == "2.000000"
