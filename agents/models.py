@@ -6,16 +6,25 @@ default). For each attempt at a call the guarded model reserves the worst case w
 cost guard, runs the call and settles the real usage, whatever happens in between
 (errors, cancellation, a consumer that stops reading a stream). Client-side retries are
 off; the guard wrapper retries transient upstream errors, each attempt reserved on its own.
+
+A call that ends before the provider's usage arrives (cancelled, timed out, the stream
+dropped) settles *unreported*: at its reserved worst case, recorded as an estimate with
+the generation id, which the reconciliation job corrects once the provider reports the
+billed cost (``generation_billing``). The settle runs to its end even if the caller is
+cancelled again meanwhile. Inside a run (a 202 already answered) a call at the client's
+concurrency or rate limit waits for a slot, up to ``slot_wait_s``, instead of failing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,9 +44,12 @@ from agents.guard.interface import (
     Guard,
     GuardUnavailableError,
     ModelPrice,
+    RateLimitedError,
     Reservation,
+    SettleDeferredError,
     UnknownModelPriceError,
 )
+from agents.guard.pricing import micros_to_usd, settled_micros, usd_to_micros
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +69,13 @@ PER_REQUEST_TOKEN_OVERHEAD = 16
 
 # Key under which the guarded model reports the settled cost of a call (USD, float).
 COST_METADATA_KEY = "guard_cost_usd"
+# Where CostReportingChatOpenAI puts a stream chunk's generation id (taken off again by
+# the guarded model, so merged chunks never concatenate it).
+GENERATION_ID_KEY = "generation_id"
+# A call waiting for one of its client's concurrency slots asks again after this long,
+# doubling up to the cap (a slot frees when any of the client's calls ends).
+SLOT_POLL_FIRST_S = 0.05
+SLOT_POLL_MAX_S = 1.0
 
 T = TypeVar("T")
 
@@ -76,6 +95,9 @@ class ModelSettings:
     retry_base_delay_s: float = 0.5
     retry_max_delay_s: float = 8.0
     offline_token_delay_s: float = 0.0
+    # Inside a run, how long a call may wait for a concurrency slot or a rate token
+    # before it fails with RATE_LIMITED (0: fail at once).
+    slot_wait_s: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +117,16 @@ class ModelCallEvent:
     client_id: str
     attempt: int
     error_type: str | None = None
+    reservation_id: str | None = None
+    reserved_usd: Decimal = Decimal(0)
+    # The cost is the reservation's worst case: the call ended before the provider said
+    # what it used (see ``CallUsage.unreported``); to be corrected by the generation id.
+    estimated: bool = False
+    generation_id: str | None = None
+    # The store could not record the settle; the ledger keeps it for the sweeper.
+    settle_pending: bool = False
+    # The reservation itself, for the backend to keep its settlement record.
+    reservation: Reservation | None = None
 
 
 class ModelCallAnalytics(Protocol):
@@ -145,6 +177,47 @@ def _retry_after_s(exc: BaseException) -> float | None:
         return None
 
 
+def billed_nothing(exc: BaseException) -> bool:
+    """Whether a call that failed with ``exc`` cannot have been billed.
+
+    The provider answered with an error status before any completion (OpenRouter bills
+    no failed request), or the connection was never made. Anything else — cancellation,
+    a timeout while waiting for or reading the answer, a stream that dropped — may have
+    been billed.
+    """
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        return True
+    never_connected = _never_connected_errors()
+    # The connect failure sits under the SDK's APIConnectionError (and langchain's
+    # wrapper of it); a timeout or a reset while reading is not one.
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, never_connected):
+            return True
+        if not isinstance(seen, openai.APIConnectionError) or isinstance(
+            seen, openai.APITimeoutError
+        ):
+            return False
+        seen = seen.__cause__
+    return False
+
+
+def _never_connected_errors() -> tuple[type[BaseException], ...]:
+    # The openai SDK speaks through httpx2 (its own copy of httpx); check plain httpx too.
+    found: list[type[BaseException]] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        found += [module.ConnectError, module.ConnectTimeout]
+    return tuple(found)
+
+
 class _AttemptRecord:
     """What one attempt used, filled in as the response (or stream) arrives."""
 
@@ -153,42 +226,109 @@ class _AttemptRecord:
         self.input_tokens = 0
         self.output_tokens = 0
         self.reported_cost_usd: Decimal | None = None
+        self.usage_reported = False
+        self.generation_id: str | None = None
         self.error: BaseException | None = None
 
     def observe_message(self, message: BaseMessage) -> None:
         usage = getattr(message, "usage_metadata", None)
         if usage:
             # Streams report usage once, in the final chunk; a full message carries it too.
+            self.usage_reported = True
             self.input_tokens = max(self.input_tokens, int(usage.get("input_tokens", 0)))
             self.output_tokens = max(self.output_tokens, int(usage.get("output_tokens", 0)))
         self._observe_cost(message.response_metadata.get("token_usage"))
         self._observe_cost({"cost": message.response_metadata.get("reported_cost_usd")})
+        self._observe_generation_id(message.response_metadata.get("id"))
 
     def observe_chunk(self, chunk: ChatGenerationChunk) -> None:
         self.observe_message(chunk.message)
         info = chunk.generation_info or {}
         self._observe_cost({"cost": info.get("reported_cost_usd")})
+        if GENERATION_ID_KEY in info:
+            self._observe_generation_id(info.get(GENERATION_ID_KEY))
+            chunk.generation_info = {k: v for k, v in info.items() if k != GENERATION_ID_KEY}
 
     def observe_result(self, result: ChatResult) -> None:
         for generation in result.generations:
             self.observe_message(generation.message)
         self._observe_cost((result.llm_output or {}).get("token_usage"))
+        self._observe_generation_id((result.llm_output or {}).get("id"))
 
     def _observe_cost(self, token_usage: Any) -> None:
         if isinstance(token_usage, dict) and token_usage.get("cost") is not None:
             try:
                 self.reported_cost_usd = Decimal(str(token_usage["cost"]))
+                self.usage_reported = True
             except ArithmeticError:
                 logger.warning("unparseable provider cost %r", token_usage["cost"])
 
+    def _observe_generation_id(self, value: Any) -> None:
+        if self.generation_id is None and isinstance(value, str) and value:
+            self.generation_id = value[:200]
+
     def usage(self) -> CallUsage:
+        unreported = not self.usage_reported and not (
+            self.error is not None and billed_nothing(self.error)
+        )
         return CallUsage(
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             reported_cost_usd=self.reported_cost_usd,
             is_error=self.error is not None,
             latency_s=time.monotonic() - self.started,
+            unreported=unreported,
+            generation_id=self.generation_id,
         )
+
+
+# The attempt a request belongs to, so the HTTP client's response hook can note the
+# generation id from the headers (OpenRouter sends X-Generation-Id before any chunk).
+_CURRENT_ATTEMPT: contextvars.ContextVar[_AttemptRecord | None] = contextvars.ContextVar(
+    "guarded_model_attempt", default=None
+)
+GENERATION_ID_HEADER = "x-generation-id"
+
+
+async def _note_generation_id(response: Any) -> None:
+    record = _CURRENT_ATTEMPT.get()
+    if record is not None:
+        record._observe_generation_id(response.headers.get(GENERATION_ID_HEADER))
+
+
+# httpx clients belong to the event loop that opened their connections (Celery runs a loop
+# per task), so each loop gets its own, keyed by base URL and timeout.
+_http_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _http_client(base_url: str, timeout_s: float) -> Any:
+    """The async HTTP client for ChatOpenAI on this loop, with the generation-id hook.
+
+    Built the way langchain-openai builds its default one (its transport, TCP keepalive
+    socket options and pool limits), plus the response hook.
+    """
+    from langchain_openai.chat_models import _client_utils
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    cache = _http_clients.setdefault(loop, {}) if loop is not None else {}
+    client = cache.get((base_url, timeout_s))
+    if client is None:
+        try:
+            client = _client_utils._build_async_httpx_client(
+                base_url, timeout_s, _client_utils._resolve_socket_options(None)
+            )
+        except AttributeError:  # a langchain-openai that moved its private builder
+            import openai
+
+            client = openai.DefaultAsyncHttpxClient(base_url=base_url, timeout=timeout_s)
+        client.event_hooks = {"response": [_note_generation_id]}
+        cache[(base_url, timeout_s)] = client
+    return client
 
 
 class GuardedChatModel(BaseChatModel):
@@ -206,6 +346,9 @@ class GuardedChatModel(BaseChatModel):
     retry_max_delay_s: float = 8.0
     analytics: Any = None  # ModelCallAnalytics | None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # Inside a run (``meta.run_id``), how long to wait for a concurrency slot or a rate
+    # token; calls outside a run (an HTTP request waiting for its answer) fail at once.
+    slot_wait_s: float = 0.0
 
     @property
     def _llm_type(self) -> str:
@@ -236,34 +379,94 @@ class GuardedChatModel(BaseChatModel):
     # -- guard bookkeeping ---------------------------------------------------------------
 
     async def _reserve(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> Reservation:
-        reservation: Reservation = await self.guard.reserve(
-            meta=self.meta,
-            model=self.price,
-            prompt_tokens_upper_bound=prompt_tokens_upper_bound(
-                messages=messages, tools=kwargs.get("tools")
-            ),
-            max_tokens=self.max_tokens,
-        )
-        return reservation
+        bound = prompt_tokens_upper_bound(messages=messages, tools=kwargs.get("tools"))
+        waited_until = time.monotonic() + self._slot_wait_s()
+        poll = SLOT_POLL_FIRST_S
+        while True:
+            try:
+                reservation: Reservation = await self.guard.reserve(
+                    meta=self.meta,
+                    model=self.price,
+                    prompt_tokens_upper_bound=bound,
+                    max_tokens=self.max_tokens,
+                )
+                return reservation
+            except RateLimitedError as exc:
+                # A run already accepted (202) waits for its turn rather than failing.
+                left = waited_until - time.monotonic()
+                bucket = exc.details.get("bucket")
+                if bucket == "concurrency":
+                    pause = min(poll, left)
+                    poll = min(poll * 2, SLOT_POLL_MAX_S)
+                elif bucket == "rate":
+                    pause = exc.retry_after_s
+                else:
+                    raise
+                if left <= 0 or pause > left:
+                    raise
+                await self.sleep(max(pause, 0.0))
+
+    def _slot_wait_s(self) -> float:
+        return self.slot_wait_s if self.meta.run_id else 0.0
 
     async def _settle(
         self, reservation: Reservation, record: _AttemptRecord, *, attempt: int
     ) -> Decimal:
+        """Settle and report the attempt, to the end even if the caller is cancelled
+        (again) meanwhile: the cancellation is delivered once both are done."""
+        work = asyncio.ensure_future(self._settle_and_report(reservation, record, attempt))
+        cancelled = False
+        while True:
+            try:
+                cost = await asyncio.shield(work)
+                break
+            except asyncio.CancelledError:
+                if work.done():
+                    raise  # the settle itself was cancelled (its loop is shutting down)
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        return cost
+
+    async def _settle_and_report(
+        self, reservation: Reservation, record: _AttemptRecord, attempt: int
+    ) -> Decimal:
         usage = record.usage()
+        pending = False
         try:
-            # Shielded: a second cancellation while settling must not leave the hold open.
-            cost: Decimal = await asyncio.shield(self.guard.settle(reservation, usage))
+            cost: Decimal = await self.guard.settle(reservation, usage)
+        except SettleDeferredError as exc:
+            logger.error("settle of %s deferred: %s", reservation.reservation_id, exc.message)
+            cost, pending = exc.cost_usd, True
         except Exception:
             logger.exception("settling reservation %s failed", reservation.reservation_id)
-            cost = usage.reported_cost_usd or (
-                usage.input_tokens * self.price.input_per_token
-                + usage.output_tokens * self.price.output_per_token
+            cost = micros_to_usd(
+                settled_micros(
+                    model=self.price,
+                    usage=usage,
+                    reserved_micros=usd_to_micros(reservation.amount_usd),
+                )
             )
-        await self._report(record=record, usage=usage, cost=cost, attempt=attempt)
+            pending = True
+        await self._report(
+            record=record,
+            usage=usage,
+            cost=cost,
+            attempt=attempt,
+            reservation=reservation,
+            settle_pending=pending,
+        )
         return cost
 
     async def _report(
-        self, *, record: _AttemptRecord, usage: CallUsage, cost: Decimal, attempt: int
+        self,
+        *,
+        record: _AttemptRecord,
+        usage: CallUsage,
+        cost: Decimal,
+        attempt: int,
+        reservation: Reservation,
+        settle_pending: bool,
     ) -> None:
         if self.analytics is None:
             return
@@ -281,6 +484,12 @@ class GuardedChatModel(BaseChatModel):
             client_id=self.meta.client_id,
             attempt=attempt,
             error_type=type(record.error).__name__ if record.error is not None else None,
+            reservation_id=reservation.reservation_id,
+            reserved_usd=reservation.amount_usd,
+            estimated=usage.unreported and reservation.amount_usd > 0,
+            generation_id=usage.generation_id,
+            settle_pending=settle_pending,
+            reservation=reservation,
         )
         try:
             outcome = self.analytics.model_call(event)
@@ -318,6 +527,7 @@ class GuardedChatModel(BaseChatModel):
             attempt += 1
             reservation = await self._reserve(messages, kwargs)
             record = _AttemptRecord()
+            token = _CURRENT_ATTEMPT.set(record)
             try:
                 result = await self.inner._agenerate(messages, stop=stop, **kwargs)
                 record.observe_result(result)
@@ -326,6 +536,7 @@ class GuardedChatModel(BaseChatModel):
                 if not self._should_retry(exc, attempt):
                     raise
             finally:
+                _CURRENT_ATTEMPT.reset(token)
                 cost = await self._settle(reservation, record, attempt=attempt)
             if record.error is None:
                 for generation in result.generations:
@@ -348,10 +559,19 @@ class GuardedChatModel(BaseChatModel):
             yielded = False
             # Held one chunk behind so the settled cost can ride on the final chunk.
             pending: ChatGenerationChunk | None = None
+            # The outer BaseChatModel reports tokens to callbacks; the inner one must not,
+            # or every token would be streamed twice.
+            stream = self.inner._astream(messages, stop=stop, **kwargs)
             try:
-                # The outer BaseChatModel reports tokens to callbacks; the inner one must
-                # not, or every token would be streamed twice.
-                async for chunk in self.inner._astream(messages, stop=stop, **kwargs):
+                while True:
+                    # Set per step: a generator runs in whichever context resumes it.
+                    token = _CURRENT_ATTEMPT.set(record)
+                    try:
+                        chunk = await anext(stream)
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        _CURRENT_ATTEMPT.reset(token)
                     record.observe_chunk(chunk)
                     if pending is not None:
                         yielded = True
@@ -363,7 +583,12 @@ class GuardedChatModel(BaseChatModel):
                 if yielded or not self._should_retry(exc, attempt):
                     raise
             finally:
-                cost = await self._settle(reservation, record, attempt=attempt)
+                try:
+                    cost = await self._settle(reservation, record, attempt=attempt)
+                finally:
+                    # Hang up now (not when the inner generator is collected): a provider
+                    # may stop generating, and billing, once the client has gone.
+                    await _aclose(stream)
             if record.error is None:
                 last = pending or ChatGenerationChunk(message=AIMessageChunk(content=""))
                 self._annotate(last.message, cost=cost, attempts=attempt)
@@ -395,6 +620,17 @@ class GuardedChatModel(BaseChatModel):
         yield from _run_coroutine_sync(collect())
 
 
+async def _aclose(stream: Any) -> None:
+    """Close the inner stream and its HTTP response (errors are only logged)."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is None:
+        return
+    try:
+        await aclose()
+    except Exception:
+        logger.debug("closing the inner stream failed", exc_info=True)
+
+
 def _run_coroutine_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` to completion from sync code, even under a running loop."""
     try:
@@ -418,14 +654,67 @@ def _run_coroutine_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     return result
 
 
+@dataclass(frozen=True, kw_only=True)
+class GenerationBilling:
+    """What the provider says it billed one generation."""
+
+    generation_id: str
+    cost_usd: Decimal
+    input_tokens: int
+    output_tokens: int
+
+
+async def generation_billing(
+    *, settings: ModelSettings, generation_id: str, timeout_s: float = 10.0
+) -> GenerationBilling | None:
+    """The billed cost of a generation, from OpenRouter's generation lookup.
+
+    ``GET {base_url}/generation?id=<id>`` answers ``{"data": {"total_cost",
+    "native_tokens_prompt", "native_tokens_completion", ...}}`` (native counts are the
+    provider's own, which it bills; ``tokens_*`` are normalised). None while the
+    generation is not known yet (OpenRouter records it a few seconds after the call;
+    404 until then) or when the endpoint has no such lookup; network trouble raises
+    ``httpx.HTTPError``.
+    """
+    import httpx
+
+    headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
+    async with httpx.AsyncClient(timeout=timeout_s) as client:
+        response = await client.get(
+            f"{settings.base_url.rstrip('/')}/generation",
+            params={"id": generation_id},
+            headers=headers,
+        )
+    if response.status_code != 200:
+        if response.status_code >= 500:
+            response.raise_for_status()
+        return None
+    data = (response.json() or {}).get("data") or {}
+    if data.get("total_cost") is None:
+        return None
+
+    def tokens(native: str, normalised: str) -> int:
+        value = data.get(native)
+        return int(value if value is not None else data.get(normalised) or 0)
+
+    return GenerationBilling(
+        generation_id=generation_id,
+        cost_usd=Decimal(str(data["total_cost"])),
+        input_tokens=tokens("native_tokens_prompt", "tokens_prompt"),
+        output_tokens=tokens("native_tokens_completion", "tokens_completion"),
+    )
+
+
 def _openai_chat_model_class() -> Any:
     from langchain_openai import ChatOpenAI
 
     class CostReportingChatOpenAI(ChatOpenAI):
-        """ChatOpenAI that keeps OpenRouter's ``usage.cost`` from the final stream chunk.
+        """ChatOpenAI that keeps OpenRouter's ``usage.cost`` from the final stream chunk,
+        and each chunk's generation id.
 
         langchain-openai turns a chunk's ``usage`` into ``usage_metadata`` and drops the
-        rest; the non-streaming path keeps it in ``llm_output["token_usage"]``.
+        rest; the non-streaming path keeps it in ``llm_output["token_usage"]`` (and the
+        id in ``llm_output["id"]``).
         """
 
         def _convert_chunk_to_generation_chunk(
@@ -437,12 +726,18 @@ def _openai_chat_model_class() -> Any:
             generation = super()._convert_chunk_to_generation_chunk(
                 chunk, default_chunk_class, base_generation_info
             )
+            if generation is None:
+                return None
             usage = chunk.get("usage") or {}
-            if generation is not None and usage.get("cost") is not None:
-                generation.generation_info = {
-                    **(generation.generation_info or {}),
-                    "reported_cost_usd": usage["cost"],
-                }
+            extra: dict[str, Any] = {}
+            if usage.get("cost") is not None:
+                extra["reported_cost_usd"] = usage["cost"]
+            # Every chunk carries the generation id, so a call cut off after any chunk
+            # can still be looked up (OpenRouter: GET /generation?id=...).
+            if isinstance(chunk.get("id"), str):
+                extra[GENERATION_ID_KEY] = chunk["id"]
+            if extra:
+                generation.generation_info = {**(generation.generation_info or {}), **extra}
             return generation
 
     return CostReportingChatOpenAI
@@ -491,6 +786,7 @@ class ModelFactory:
             retry_max_delay_s=self._settings.retry_max_delay_s,
             analytics=self._analytics,
             sleep=self._sleep,
+            slot_wait_s=self._settings.slot_wait_s,
         )
 
     def _inner_model(self, *, price: ModelPrice, max_tokens: int, feature: str) -> BaseChatModel:
@@ -519,6 +815,14 @@ class ModelFactory:
             stream_usage=True,
             max_tokens=max_tokens,
             timeout=self._settings.request_timeout_s,
+            http_async_client=_http_client(
+                self._settings.base_url, self._settings.request_timeout_s
+            ),
+            # Off: it wraps each chunk read in asyncio.wait_for, which on Python 3.11
+            # swallows a cancellation that lands as a chunk arrives (the run's cancel or
+            # deadline then goes unheard). The run deadline and tool timeout bound a
+            # stalled stream instead.
+            stream_chunk_timeout=None,
             # The guard wrapper owns retries so each attempt is reserved and settled.
             max_retries=0,
         )

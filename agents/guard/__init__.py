@@ -12,6 +12,7 @@ from agents.guard.interface import (
     ModelPrice,
     RateLimitedError,
     Reservation,
+    SettleDeferredError,
     UnknownModelPriceError,
 )
 from agents.guard.limits import GuardLimits, PlanLimits
@@ -36,6 +37,7 @@ __all__ = [
     "ProfileResolver",
     "RateLimitedError",
     "Reservation",
+    "SettleDeferredError",
     "SoftLimitHook",
     "UnknownModelPriceError",
 ]

@@ -3,10 +3,17 @@
 The guard turns a call's ``CallMeta`` into the buckets, caps and rate that apply, asks
 the ``BudgetStore`` to decide them atomically, and turns refusals into the errors the
 HTTP layer answers with (402 budget, 429 rate/concurrency, 503 store unreachable).
+
+A settle is retried a few times when the store cannot be reached (a Redis blip), and if
+it still fails the caller hears ``SettleDeferredError`` with the cost, records the call
+as pending, and a periodic job settles it later (``resettle``): an unsettled reservation
+would otherwise hold the client's concurrency slot until it expired. ``correct`` moves
+the buckets by the difference when an estimated cost turns out to be billed otherwise.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import inspect
 import logging
@@ -22,19 +29,23 @@ from agents.guard.interface import (
     CallerProfile,
     CallMeta,
     CallUsage,
+    GuardUnavailableError,
     ModelPrice,
     RateLimitedError,
     Reservation,
+    SettleDeferredError,
 )
 from agents.guard.limits import CREDITS_SHARE, GuardLimits, PlanLimits
 from agents.guard.messages import budget_refusal, call_cap_refusal, model_refusal
-from agents.guard.pricing import actual_micros, micros_to_usd, usd_to_micros, worst_case_micros
+from agents.guard.pricing import micros_to_usd, settled_micros, usd_to_micros, worst_case_micros
+from agents.guard.settlement import record_buckets, reservation_note
 from agents.guard.store import (
     BucketUsage,
     BudgetStore,
     ConcurrencySpec,
     RateSpec,
     ReserveResult,
+    SettleResult,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +59,9 @@ CreditsHook = Callable[[CallMeta, str, Decimal, str], Awaitable[None]]
 # A client at its concurrency limit waits for one of its own calls to finish; calls
 # take seconds, so asking it to come back in one is a fair hint.
 CONCURRENCY_RETRY_AFTER_S = 1.0
+# A settle that cannot reach the store is tried again after these pauses (a Redis blip,
+# a failover) before the call is handed to the pending-settle sweeper.
+SETTLE_RETRY_DELAYS_S = (0.1, 0.4, 1.0)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -74,7 +88,9 @@ class CostGuard:
         new_reservation_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         profile_resolver: ProfileResolver | None = None,
         credits_hook: CreditsHook | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self._sleep = sleep
         self._store = store
         self._limits = limits
         self._clock = clock
@@ -126,6 +142,7 @@ class CostGuard:
                     else None
                 ),
                 ttl_s=self._limits.reservation_ttl_s,
+                note=reservation_note(meta=route.meta, model=model),
             )
             # The plan's own budget is used up: the caller's credits may still pay (a
             # refusal changes nothing in the store, so trying again is safe).
@@ -159,46 +176,125 @@ class CostGuard:
 
         The cost is the provider-reported ``usage.reported_cost_usd`` when present
         (OpenRouter's ``usage.cost``, what is actually billed), else the tokens priced
-        at the catalogue price. A cost above the reservation is recorded in full: the
-        bucket goes over its limit and refuses further calls until its window rolls over.
-        Raises GuardUnavailableError if the store cannot be reached (the hold then
-        expires on its own after ``reservation_ttl_s``).
+        at the catalogue price; an unreported call (``usage.unreported``) costs the
+        reservation's worst case (see ``pricing.settled_micros``). A cost above the
+        reservation is recorded in full: the bucket goes over its limit and refuses
+        further calls until its window rolls over. If the store cannot be reached after
+        a few tries, raises ``SettleDeferredError`` (the caller keeps the settle for
+        ``resettle``).
         """
-        actual = actual_micros(model=reservation.model, usage=usage)
+        amount = int(reservation.extra.get("amount_micros", 0))
+        actual = settled_micros(model=reservation.model, usage=usage, reserved_micros=amount)
         planned: list[PlannedBucket] = reservation.extra.get("planned", [])
-        now = self._clock()
-        fallback = [refreshed(p.spec, now=now, limits=self._limits) for p in planned]
-        result = await self._store.settle(
-            reservation_id=reservation.reservation_id, actual=actual, fallback=fallback
+        result = await self._settle_in_store(
+            reservation_id=reservation.reservation_id, actual=actual, planned=planned
         )
-        if result.status == "duplicate":
-            logger.warning("reservation %s settled twice", reservation.reservation_id)
-        elif result.status == "late":
-            logger.warning(
-                "reservation %s settled after it expired; cost recorded, hold already freed",
-                reservation.reservation_id,
-            )
-        if actual > reservation.extra.get("amount_micros", actual):
+        if actual > amount:
             logger.warning(
                 "call cost %s USD exceeded its reservation of %s USD (overage recorded)",
                 micros_to_usd(actual),
                 reservation.amount_usd,
             )
-        await self._notify_soft(result.soft_crossed, planned=planned, meta=reservation.meta)
-        credits_key = reservation.extra.get("credits_key")
+        await self._after_settle(
+            result,
+            meta=reservation.meta,
+            planned=planned,
+            credits_key=reservation.extra.get("credits_key"),
+            amount=actual,
+            charge_id=reservation.reservation_id,
+        )
+        return micros_to_usd(actual)
+
+    async def resettle(self, *, record: dict[str, Any], actual_micros: int, meta: CallMeta) -> str:
+        """Complete a settle that was deferred (``SettleDeferredError``) from its ledger
+        record; returns the store's status. Idempotent: a settle that did land after all
+        is a "duplicate"; one whose reservation expired meanwhile (and was charged its
+        worst case then) records the difference."""
+        planned = record_buckets(record)
+        result = await self._settle_in_store(
+            reservation_id=str(record["reservation_id"]), actual=actual_micros, planned=planned
+        )
+        await self._after_settle(
+            result,
+            meta=meta,
+            planned=planned,
+            credits_key=record.get("credits_key"),
+            amount=actual_micros,
+            charge_id=str(record["reservation_id"]),
+        )
+        return result.status
+
+    async def correct(self, *, record: dict[str, Any], delta_micros: int, meta: CallMeta) -> str:
+        """Move a settled call's buckets by ``delta_micros`` (the billed cost less what was
+        recorded: negative when an estimate was too high). Idempotent per reservation."""
+        planned = record_buckets(record)
+        correction_id = f"correct:{record['reservation_id']}"
+        result = await self._settle_in_store(
+            reservation_id=correction_id, actual=delta_micros, planned=planned
+        )
+        await self._after_settle(
+            result,
+            meta=meta,
+            planned=planned,
+            credits_key=record.get("credits_key") if delta_micros > 0 else None,
+            amount=delta_micros,
+            charge_id=correction_id,
+        )
+        return result.status
+
+    async def _settle_in_store(
+        self, *, reservation_id: str, actual: int, planned: Sequence[PlannedBucket]
+    ) -> SettleResult:
+        now = self._clock()
+        fallback = [refreshed(p.spec, now=now, limits=self._limits) for p in planned]
+        failure: GuardUnavailableError | None = None
+        for delay in (*SETTLE_RETRY_DELAYS_S, None):
+            try:
+                result = await self._store.settle(
+                    reservation_id=reservation_id, actual=actual, fallback=fallback
+                )
+            except GuardUnavailableError as exc:
+                failure = exc
+            else:
+                if result.status != "degraded":
+                    return result
+                failure = None  # a fail-open store that recorded nothing
+            if delay is None:
+                break
+            await self._sleep(delay)
+        raise SettleDeferredError(
+            "The budget store could not record this call's cost; it is kept to be settled "
+            "when the store is back.",
+            cost_usd=micros_to_usd(actual),
+            details={"reservation_id": reservation_id},
+        ) from failure
+
+    async def _after_settle(
+        self,
+        result: SettleResult,
+        *,
+        meta: CallMeta,
+        planned: Sequence[PlannedBucket],
+        credits_key: str | None,
+        amount: int,
+        charge_id: str,
+    ) -> None:
+        if result.status == "duplicate":
+            logger.warning("reservation %s settled twice", charge_id)
+        elif result.status == "late":
+            logger.warning(
+                "reservation %s settled after it expired; the difference to its expiry "
+                "charge is recorded",
+                charge_id,
+            )
+        await self._notify_soft(result.soft_crossed, planned=planned, meta=meta)
         if credits_key and self._credits_hook is not None and result.status != "duplicate":
             try:
-                await self._credits_hook(
-                    reservation.meta,
-                    credits_key,
-                    micros_to_usd(actual),
-                    reservation.reservation_id,
-                )
+                await self._credits_hook(meta, credits_key, micros_to_usd(amount), charge_id)
             except Exception:
                 # The store already holds the draw; the ledger hook failing must not fail
                 # the call (it is logged, and the draw stays counted in the store).
-                logger.exception("credits hook failed for %s", reservation.reservation_id)
-        return micros_to_usd(actual)
+                logger.exception("credits hook failed for %s", charge_id)
 
     # -- pre-flight and HTTP rate limits -------------------------------------------
 

@@ -76,6 +76,14 @@ class CallUsage:
     reported_cost_usd: Decimal | None = None
     is_error: bool = False
     latency_s: float = 0.0
+    # The call ended before the provider said what it used (cancelled, timed out, the
+    # connection dropped mid-answer, a stream without a usage chunk) while the provider
+    # may still bill it: the guard settles it at the reservation's worst case (an
+    # estimate, corrected later when the provider can say what it billed).
+    unreported: bool = False
+    # The provider's id for the generation (the ``id`` of the response or its stream
+    # chunks), by which OpenRouter reports the billed cost afterwards.
+    generation_id: str | None = None
 
 
 class GuardError(Exception):
@@ -113,6 +121,19 @@ class GuardUnavailableError(GuardError):
     http_status = 503
 
 
+class SettleDeferredError(GuardUnavailableError):
+    """The store could not record a settle now; ``cost_usd`` is what the call is charged.
+
+    The caller records the call as pending (keeping the reservation's settlement record,
+    ``agents.guard.settlement``) so a periodic job completes the settle once the store is
+    back: until then the reservation holds its concurrency slot.
+    """
+
+    def __init__(self, message: str, *, cost_usd: Decimal, details: dict[str, Any]) -> None:
+        super().__init__(message, details=details)
+        self.cost_usd = cost_usd
+
+
 class UnknownModelPriceError(GuardError):
     """A model with no known price is refused, never treated as free."""
 
@@ -131,5 +152,8 @@ class Guard(Protocol):
         ...
 
     async def settle(self, reservation: Reservation, usage: CallUsage) -> Decimal:
-        """Record the real cost, release the rest of the hold; returns the settled cost."""
+        """Record the real cost, release the rest of the hold; returns the settled cost.
+
+        Raises SettleDeferredError when the store cannot record it now.
+        """
         ...

@@ -7,7 +7,9 @@ embedded runner's worker threads (each with its own loop). An ``asyncio.Lock`` w
 add nothing here and cannot be shared between loops in different threads.
 
 Expired reservations are reclaimed lazily at the start of every call, with the store's
-``clock`` (injectable so tests can move time).
+``clock`` (injectable so tests can move time). An expired reservation's amount is
+recorded as spent (its holder died; the provider may still bill the call) and it is kept
+for ``drain_expired`` so the ledger can record it too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +26,7 @@ from agents.guard.store import (
     BucketSpec,
     BucketUsage,
     ConcurrencySpec,
+    ExpiredReservation,
     RateSpec,
     ReserveResult,
     SettleResult,
@@ -32,6 +36,9 @@ from agents.guard.store import (
 SETTLED_MEMORY_S = 86_400.0
 # Full sweeps of expired buckets/rate keys are cheap but O(n); do them at most this often.
 SWEEP_INTERVAL_S = 60.0
+# Expired reservations waiting for ``drain_expired``; beyond this the oldest are dropped
+# (their spend stays counted in the buckets, only the ledger misses them).
+EXPIRED_LOG_MAX = 10_000
 
 
 @dataclass(kw_only=True)
@@ -54,6 +61,7 @@ class _Held:
     bucket_keys: tuple[str, ...]
     concurrency_key: str | None
     expires_at: float
+    note: str = ""
 
 
 def gcra(*, now: float, tat: float, limit: int, window_s: float) -> tuple[bool, float, float]:
@@ -80,6 +88,10 @@ class MemoryBudgetStore:
         self._expiries: list[tuple[float, str]] = []  # heap of (expires_at, reservation id)
         self._settled: dict[str, float] = {}  # reservation id -> forget at
         self._rate_tat: dict[str, float] = {}
+        # Reservation id -> (amount charged when it expired, forget at): a late settle
+        # then records only the difference.
+        self._expired_charge: dict[str, tuple[int, float]] = {}
+        self._expired_log: deque[ExpiredReservation] = deque(maxlen=EXPIRED_LOG_MAX)
         self._next_sweep = 0.0
 
     # -- helpers (call with the lock held) -------------------------------------------
@@ -91,11 +103,31 @@ class MemoryBudgetStore:
             if held is not None and held.expires_at <= now:
                 del self._held[reservation_id]
                 self._release_hold(held, now)
+                self._charge_expired(reservation_id, held, now)
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_INTERVAL_S
             self._buckets = {k: b for k, b in self._buckets.items() if b.expires_at > now}
             self._rate_tat = {k: t for k, t in self._rate_tat.items() if t > now}
             self._settled = {k: t for k, t in self._settled.items() if t > now}
+            self._expired_charge = {k: v for k, v in self._expired_charge.items() if v[1] > now}
+
+    def _charge_expired(self, reservation_id: str, held: _Held, now: float) -> None:
+        """Nobody settled it: record its whole amount as spent (the worst case)."""
+        if held.amount <= 0:
+            return
+        for key in held.bucket_keys:
+            bucket = self._live_bucket(key, now)
+            if bucket is not None:
+                bucket.spent += held.amount
+        self._expired_charge[reservation_id] = (held.amount, now + SETTLED_MEMORY_S)
+        self._expired_log.append(
+            ExpiredReservation(
+                reservation_id=reservation_id,
+                amount=held.amount,
+                note=held.note,
+                expired_at=held.expires_at,
+            )
+        )
 
     def _release_hold(self, held: _Held, now: float) -> None:
         for key in held.bucket_keys:
@@ -148,6 +180,7 @@ class MemoryBudgetStore:
         concurrency: ConcurrencySpec | None,
         ttl_s: float,
         rate: RateSpec | None = None,
+        note: str = "",
     ) -> ReserveResult:
         with self._lock:
             now = self._clock()
@@ -206,6 +239,7 @@ class MemoryBudgetStore:
                 bucket_keys=tuple(spec.key for spec in buckets),
                 concurrency_key=None if concurrency is None else concurrency.key,
                 expires_at=expires_at,
+                note=note,
             )
             heapq.heappush(self._expiries, (expires_at, reservation_id))
             return ReserveResult(ok=True, soft_crossed=tuple(crossed))
@@ -226,6 +260,10 @@ class MemoryBudgetStore:
             held = self._held.pop(reservation_id, None)
             if held is not None:
                 self._release_hold(held, now)
+            else:
+                # Expired unsettled: its amount was charged then, so record the difference.
+                charged, _ = self._expired_charge.pop(reservation_id, (0, 0.0))
+                actual -= charged
             # The caller's specs say where the cost goes (they also cover buckets a
             # zero-cost reservation never held); the live record is the fallback.
             keys = tuple(specs) if specs else (held.bucket_keys if held is not None else ())
@@ -234,11 +272,13 @@ class MemoryBudgetStore:
             for key in keys:
                 spec = specs.get(key)
                 bucket = self._live_bucket(key, now)
+                if bucket is None and actual < 0:
+                    continue  # a correction downwards creates no bucket
                 if spec is not None:
                     bucket = self._touch_bucket(spec, now)
                 elif bucket is None:
                     continue  # nothing says how long this bucket should live; skip it
-                bucket.spent += actual
+                bucket.spent = max(0, bucket.spent + actual)
                 result[key] = bucket.usage(key)
                 if (usage := self._crossed(key, bucket)) is not None:
                     crossed.append(usage)
@@ -301,3 +341,11 @@ class MemoryBudgetStore:
                 )
                 for rid, held in self._held.items()
             ]
+
+    async def drain_expired(self, *, limit: int = 500) -> list[ExpiredReservation]:
+        with self._lock:
+            self._reclaim(self._clock())
+            drained: list[ExpiredReservation] = []
+            while self._expired_log and len(drained) < limit:
+                drained.append(self._expired_log.popleft())
+            return drained

@@ -41,3 +41,21 @@ def actual_micros(*, model: ModelPrice, usage: CallUsage) -> int:
         + max(0, usage.output_tokens) * model.output_per_token
     )
     return usd_to_micros(cost)
+
+
+def settled_micros(*, model: ModelPrice, usage: CallUsage, reserved_micros: int) -> int:
+    """What a call is charged at settle.
+
+    A reported call costs what it reported (``actual_micros``). An unreported one (it
+    ended before the provider's usage arrived, see ``CallUsage.unreported``) costs the
+    worst case that was reserved for it: input at the prompt's upper bound and output at
+    ``max_tokens``. That is the only figure known to be at least the bill — providers
+    bill a cancelled stream's prompt and what they generated (hidden reasoning tokens
+    included, which never reach the stream), some finish the generation after the client
+    has gone — and the reconciliation job corrects it to the billed cost where the
+    provider can report it (OpenRouter's generation lookup).
+    """
+    priced = actual_micros(model=model, usage=usage)
+    if usage.unreported:
+        return max(reserved_micros, priced)
+    return priced

@@ -107,6 +107,19 @@ class SettleResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExpiredReservation:
+    """A reservation whose holder never settled it (a killed worker, a settle that could
+    not reach the store): at expiry its whole amount was recorded as spent, because the
+    provider may bill the call although nobody is left to report it. ``note`` is what the
+    guard attached at reserve time (who called, for the ledger)."""
+
+    reservation_id: str
+    amount: int
+    note: str
+    expired_at: float  # epoch seconds, by the store's clock
+
+
+@dataclass(frozen=True, kw_only=True)
 class ActiveReservation:
     reservation_id: str
     amount: int
@@ -125,11 +138,15 @@ class BudgetStore(Protocol):
         concurrency: ConcurrencySpec | None,
         ttl_s: float,
         rate: RateSpec | None = None,
+        note: str = "",
     ) -> ReserveResult:
         """Hold ``amount`` in every bucket, take a concurrency slot and a rate token.
 
         All or nothing: on refusal nothing changes. Expired reservations are reclaimed
-        first, so a holder that died frees its hold at most ``ttl_s`` after reserving.
+        first, so a holder that died frees its slot at most ``ttl_s`` after reserving;
+        its amount is then recorded as *spent* (not given back): the call may have run
+        and been billed. ``note`` is kept with the reservation and handed back by
+        ``drain_expired`` if it expires.
         """
         ...
 
@@ -141,9 +158,14 @@ class BudgetStore(Protocol):
         ``actual`` is charged to the ``fallback`` buckets (the guard always passes the
         reservation's buckets, with lifetimes recomputed for now), or to the buckets
         the live reservation held when ``fallback`` is empty. If the reservation is no
-        longer live (expired and reclaimed, or unknown) the cost is still recorded and
-        nothing is released twice; a settle repeated within a day changes nothing
-        (stores remember settled ids that long, not forever).
+        longer live the cost is still recorded and nothing is released twice: when it
+        expired (and its amount was charged then) only the difference ``actual - amount``
+        is recorded, otherwise (unknown) ``actual``. A settle repeated within a day
+        changes nothing (stores remember settled ids that long, not forever).
+
+        A negative ``actual`` under a fresh id is a correction (an estimate that was
+        billed lower): it lowers ``spent`` of the buckets that still exist, never below
+        zero, and creates none.
         """
         ...
 
@@ -167,4 +189,9 @@ class BudgetStore(Protocol):
 
     async def active_reservations(self) -> list[ActiveReservation]:
         """Live (unexpired, unsettled) reservations."""
+        ...
+
+    async def drain_expired(self, *, limit: int = 500) -> list[ExpiredReservation]:
+        """Reclaim what has expired, then hand over (and forget) up to ``limit`` of the
+        reservations that expired unsettled with an amount, oldest first."""
         ...

@@ -8,6 +8,8 @@ Key layout (``P`` is the key prefix, ``guard:{g}:`` by default):
 - ``P c:<client>`` in-flight counter; ``P r:<key>`` GCRA arrival time
 - ``P done:<id>`` settled marker (makes settle idempotent); ``P day:<date>`` SET of the
   day's bucket keys (for archiving)
+- ``P x:<id>`` what an expired, unsettled reservation was charged (a late settle records
+  the difference); ``P res:expired`` LIST of those reservations for ``drain_expired``
 
 Every key carries the same hash tag ``{g}``, so every key lives in one cluster slot.
 That is forced anyway: every reservation touches the global daily bucket, so all
@@ -39,6 +41,7 @@ from agents.guard.store import (
     BucketSpec,
     BucketUsage,
     ConcurrencySpec,
+    ExpiredReservation,
     RateSpec,
     ReserveResult,
     SettleResult,
@@ -90,6 +93,7 @@ class RedisBudgetStore:
         self._reserve_script = redis.register_script(_script("reserve.lua"))
         self._settle_script = redis.register_script(_script("settle.lua"))
         self._rate_script = redis.register_script(_script("rate.lua"))
+        self._expired_script = redis.register_script(_script("expired.lua"))
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -141,6 +145,7 @@ class RedisBudgetStore:
         concurrency: ConcurrencySpec | None,
         ttl_s: float,
         rate: RateSpec | None = None,
+        note: str = "",
     ) -> ReserveResult:
         keys = [self._zset, self._data, *(self._bucket_key(b.key) for b in buckets)]
         if concurrency is not None:
@@ -164,6 +169,7 @@ class RedisBudgetStore:
         ]
         for spec in buckets:
             args.extend(_bucket_args(spec))
+        args.append(note)
         try:
             reply = await self._reserve_script(keys=keys, args=args)
         except RedisError as exc:
@@ -271,6 +277,26 @@ class RedisBudgetStore:
                 )
             )
         return found
+
+    async def drain_expired(self, *, limit: int = 500) -> list[ExpiredReservation]:
+        try:
+            raw = await self._expired_script(
+                keys=[self._zset, self._data, f"{self._prefix}res:expired"], args=[limit]
+            )
+        except RedisError as exc:
+            self._raise_unavailable(exc)
+        drained = []
+        for entry in raw or []:
+            record = json.loads(_text(entry))
+            drained.append(
+                ExpiredReservation(
+                    reservation_id=str(record["id"]),
+                    amount=int(record["a"]),
+                    note=str(record.get("n") or ""),
+                    expired_at=float(record["t"]) / 1000,
+                )
+            )
+        return drained
 
     # -- replies ---------------------------------------------------------------------
 

@@ -1,10 +1,16 @@
 """A local OpenAI-compatible HTTP server that tests script, so the real client runs.
 
 Speaks ``POST /v1/chat/completions`` (streaming SSE and plain JSON, with tool calls and a
-final ``usage`` that includes OpenRouter's ``cost``) and ``GET /v1/models`` (OpenRouter
-style). Replies come from a script: a queue of ``Reply`` objects or a callable taking
+final ``usage`` that includes OpenRouter's ``cost``), ``GET /v1/models`` (OpenRouter
+style) and ``GET /v1/generation?id=`` (OpenRouter's generation lookup: what a generation
+was billed). Replies come from a script: a queue of ``Reply`` objects or a callable taking
 the request JSON. Every request is recorded. A reply can be held until a gate opens, or
-be an HTTP error (500, 429, ...).
+be an HTTP error (500, 429, ...); a stream can pause before a given chunk (so a test can
+cancel it there) or drop the connection there.
+
+Billing, like a provider's: a request answered with 200 is billed its reply's ``cost``
+(or ``billed_cost``) in full, whether or not the client read the answer to its end.
+``billed`` maps each generation id to what it was billed; ``billed_total_usd`` sums it.
 """
 
 from __future__ import annotations
@@ -16,8 +22,13 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+# ``Reply.pause_before_chunk`` / ``drop_before_chunk`` value for "the final usage chunk".
+USAGE_CHUNK = -1
 
 
 @dataclass(kw_only=True)
@@ -44,9 +55,34 @@ class Reply:
     gate: threading.Event | None = None
     # Seconds between streamed chunks.
     chunk_delay_s: float = 0.0
+    # Streaming: stop before chunk i (0 = the first, after the headers; USAGE_CHUNK = the
+    # usage chunk), set ``paused`` and wait for ``resume`` (or the gate timeout).
+    pause_before_chunk: int | None = None
+    paused: threading.Event = field(default_factory=threading.Event)
+    resume: threading.Event = field(default_factory=threading.Event)
+    # Streaming: close the connection before chunk i without finishing (an upstream drop).
+    drop_before_chunk: int | None = None
+    # What the provider bills for this reply, if not ``cost`` (e.g. a cheaper cancel).
+    billed_cost: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Billing:
+    """What the scripted provider billed one generation (its generation lookup answer)."""
+
+    generation_id: str
+    cost: Decimal
+    prompt_tokens: int
+    completion_tokens: int
 
 
 Script = Callable[[dict[str, Any]], Reply]
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of concurrent calls (the guard race
+    # tests send 200) overflowed it and some connections were reset before any reply.
+    request_queue_size = 1024
 
 
 class OpenAIServer:
@@ -67,7 +103,11 @@ class OpenAIServer:
         self._lock = threading.Lock()
         self.in_flight = 0
         self.arrived = threading.Condition(self._lock)
-        self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
+        self.billed: dict[str, Billing] = {}
+        # False: the generation lookup answers 404 for every id (not recorded yet).
+        self.generation_lookup = True
+        self.generation_lookups: list[str] = []
+        self._httpd = _Server((host, 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -118,6 +158,40 @@ class OpenAIServer:
             self.headers.append(headers)
             self.arrived.notify_all()
 
+    def _bill(self, reply: Reply) -> str:
+        generation_id = f"gen-{uuid.uuid4().hex[:20]}"
+        cost = reply.billed_cost if reply.billed_cost is not None else (reply.cost or 0.0)
+        with self._lock:
+            self.billed[generation_id] = Billing(
+                generation_id=generation_id,
+                cost=Decimal(str(cost)),
+                prompt_tokens=reply.prompt_tokens,
+                completion_tokens=reply.completion_tokens,
+            )
+        return generation_id
+
+    @property
+    def billed_total_usd(self) -> Decimal:
+        with self._lock:
+            return sum((b.cost for b in self.billed.values()), Decimal(0))
+
+    def _generation(self, generation_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            self.generation_lookups.append(generation_id)
+            billing = self.billed.get(generation_id) if self.generation_lookup else None
+        if billing is None:
+            return None
+        return {
+            "id": billing.generation_id,
+            "total_cost": float(billing.cost),
+            "tokens_prompt": billing.prompt_tokens,
+            "tokens_completion": billing.completion_tokens,
+            "native_tokens_prompt": billing.prompt_tokens,
+            "native_tokens_completion": billing.completion_tokens,
+            "streamed": True,
+            "model": "test/model",
+        }
+
     # -- HTTP -------------------------------------------------------------------------
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -142,8 +216,18 @@ class OpenAIServer:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/") == "/v1/models":
+                url = urlsplit(self.path)
+                if url.path.rstrip("/") == "/v1/models":
                     self._send_json(200, {"data": server.models})
+                elif url.path.rstrip("/") == "/v1/generation":
+                    generation_id = (parse_qs(url.query).get("id") or [""])[0]
+                    found = server._generation(generation_id)
+                    if found is None:
+                        self._send_json(
+                            404, {"error": {"message": "Generation not found", "code": 404}}
+                        )
+                    else:
+                        self._send_json(200, {"data": found})
                 else:
                     self._send_json(404, {"error": {"message": "not found"}})
 
@@ -167,26 +251,47 @@ class OpenAIServer:
                         extra,
                     )
                     return
+                generation_id = server._bill(reply)
                 if body.get("stream"):
-                    self._stream(body, reply)
+                    self._stream(body, reply, generation_id)
                 else:
-                    self._send_json(200, _completion(body, reply))
+                    self._send_json(
+                        200,
+                        _completion(body, reply, generation_id),
+                        {"X-Generation-Id": generation_id},
+                    )
 
-            def _stream(self, body: dict[str, Any], reply: Reply) -> None:
+            def _stream(self, body: dict[str, Any], reply: Reply, generation_id: str) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
+                # OpenRouter names the generation in a header too, before any chunk.
+                self.send_header("X-Generation-Id", generation_id)
                 self.end_headers()
+                self.wfile.flush()
+                chunks = list(_stream_chunks(body, reply, generation_id))
+
+                def index(at: int | None) -> int | None:
+                    return None if at is None else (len(chunks) - 1 if at < 0 else at)
+
+                pause_at, drop_at = index(reply.pause_before_chunk), index(reply.drop_before_chunk)
                 try:
-                    for chunk in _stream_chunks(body, reply):
+                    for position, chunk in enumerate(chunks):
+                        if position == pause_at:
+                            reply.paused.set()
+                            reply.resume.wait(timeout=server.gate_timeout_s)
+                        if position == drop_at:
+                            self.connection.shutdown(2)  # SHUT_RDWR: no [DONE], no usage
+                            break
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                         self.wfile.flush()
                         if reply.chunk_delay_s:
                             time.sleep(reply.chunk_delay_s)
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
+                    else:
+                        self.wfile.write(b"data: [DONE]\n\n")
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError, OSError):
                     pass  # the client went away (a cancelled call)
                 self.close_connection = True
 
@@ -204,7 +309,7 @@ def _usage(reply: Reply) -> dict[str, Any]:
     return usage
 
 
-def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+def _completion(body: dict[str, Any], reply: Reply, generation_id: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
     if reply.tool_calls:
         message["tool_calls"] = [
@@ -216,7 +321,7 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
             for call in reply.tool_calls
         ]
     return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "id": generation_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "test/model"),
@@ -231,9 +336,11 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
 
 
-def _stream_chunks(body: dict[str, Any], reply: Reply) -> Iterable[dict[str, Any]]:
+def _stream_chunks(
+    body: dict[str, Any], reply: Reply, generation_id: str
+) -> Iterable[dict[str, Any]]:
     base = {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "id": generation_id,
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": body.get("model", "test/model"),

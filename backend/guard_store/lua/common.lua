@@ -27,14 +27,47 @@ local function release_hold(rec)
   end
 end
 
--- Release reservations whose holder never settled (crashed, SIGKILLed, lost the reply).
+-- Integer micro-dollars as a decimal string (tostring would write 1e+15).
+local function int_text(n)
+  return string.format('%.0f', n)
+end
+
+-- The key prefix, from the reservations ZSET's key ("<prefix>res:exp").
+local function prefix_of(zset)
+  return string.sub(zset, 1, #zset - #'res:exp')
+end
+
+-- How long an expired reservation's charge is remembered for a late settle (1 day).
+local EXPIRED_MEMORY_MS = 86400000
+-- Expired reservations kept for the ledger sweeper (drain_expired); older ones drop off.
+local EXPIRED_LOG_MAX = 10000
+
+-- Reservations whose holder never settled (crashed, SIGKILLed, lost the reply): release
+-- the slot and the hold, and record the hold as spent, since the provider may bill the
+-- call though nobody is left to report it. The charge is remembered (x:<id>) so a late
+-- settle records only the difference, and the reservation is queued for the ledger.
 -- At most 64 per call keeps each script short; any rest go on the next call.
 local function reclaim(zset, data, now)
-  local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, 64)
-  for _, id in ipairs(expired) do
+  local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 64)
+  local prefix = nil
+  for i = 1, #expired, 2 do
+    local id, expired_at = expired[i], expired[i + 1]
     local raw = redis.call('HGET', data, id)
     if raw then
-      release_hold(cjson.decode(raw))
+      local rec = cjson.decode(raw)
+      release_hold(rec)
+      if tonumber(rec.a) > 0 then
+        for _, key in ipairs(rec.b) do
+          if redis.call('EXISTS', key) == 1 then
+            redis.call('HINCRBY', key, 'spent', rec.a)
+          end
+        end
+        prefix = prefix or prefix_of(zset)
+        redis.call('SET', prefix .. 'x:' .. id, rec.a, 'PX', EXPIRED_MEMORY_MS)
+        local log = prefix .. 'res:expired'
+        redis.call('RPUSH', log, cjson.encode({id = id, a = rec.a, n = rec.n or '', t = tonumber(expired_at)}))
+        redis.call('LTRIM', log, -EXPIRED_LOG_MAX, -1)
+      end
       redis.call('HDEL', data, id)
     end
     redis.call('ZREM', zset, id)

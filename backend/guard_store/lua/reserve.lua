@@ -5,7 +5,8 @@
 --       the rate key and the day index (SET of the day's bucket keys, for archiving).
 -- ARGV: [1] reservation id, [2] amount, [3] ttl ms, [4] nb, [5] concurrency limit
 --       (-1: none), [6] rate limit (-1: none), [7] rate window ms, [8] day index ttl ms
---       (0: none), then per bucket: limit (-1: none), soft limit (-1: none), ttl ms, window.
+--       (0: none), then per bucket: limit (-1: none), soft limit (-1: none), ttl ms, window;
+--       last, the reservation's note (handed back if it expires unsettled).
 -- Returns {ok, failure, key, used, limit, retry_after_ms, crossed soft limits}.
 
 local zset, data = KEYS[1], KEYS[2]
@@ -90,6 +91,7 @@ if day_key and #windowed > 0 then
   redis.call('SADD', day_key, unpack(windowed))
   redis.call('PEXPIRE', day_key, day_ttl)
 end
-redis.call('HSET', data, id, cjson.encode({a = amount, b = held_keys, c = conc_key or ''}))
+local note = ARGV[8 + nb * 4 + 1] or ''
+redis.call('HSET', data, id, cjson.encode({a = amount, b = held_keys, c = conc_key or '', n = note}))
 redis.call('ZADD', zset, now + ttl_ms, id)
 return {1, '', '', 0, 0, 0, crossed}

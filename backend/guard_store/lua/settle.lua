@@ -1,4 +1,7 @@
 -- Settle a reservation: release its hold, record the actual cost. Idempotent.
+-- A reservation that expired unsettled was charged its amount then (see reclaim): a late
+-- settle records the difference. A negative cost under a fresh id is a correction: it
+-- lowers what existing buckets spent (never below zero) and creates no bucket.
 --
 -- KEYS: [1] reservations by expiry (ZSET), [2] reservation records (HASH),
 --       [3] this reservation's "settled" marker, [4 .. 3+nb] buckets to charge,
@@ -22,8 +25,8 @@ if redis.call('EXISTS', done) == 1 then
 end
 redis.call('SET', done, actual, 'PX', ARGV[3])
 
--- Live: give back the whole hold. An expired one was given back by reclaim already, so
--- a late settle only records the cost (no double release).
+-- Live: give back the whole hold. An expired one was given back (and its amount charged)
+-- by reclaim already, so a late settle records only the difference (no double release).
 local status, rec = 'late', nil
 local raw = redis.call('HGET', data, id)
 if raw then
@@ -31,7 +34,15 @@ if raw then
   redis.call('HDEL', data, id)
   redis.call('ZREM', zset, id)
   status = 'settled'
+else
+  local expired_key = prefix_of(zset) .. 'x:' .. id
+  local expired_charge = redis.call('GET', expired_key)
+  if expired_charge then
+    actual = int_text(tonumber(actual) - tonumber(expired_charge))
+    redis.call('DEL', expired_key)
+  end
 end
+local amount_now = tonumber(actual)
 
 local out, crossed, charged = {}, {}, {}
 if nb == 0 and rec then
@@ -57,30 +68,37 @@ if rec then
 end
 for i = 1, nb do
   local key, base = KEYS[3 + i], 4 + (i - 1) * 4
-  local held
-  if release > 0 and charged[key] == false then
-    held = redis.call('HINCRBY', key, 'held', -release)
-    if held < 0 then  -- the bucket had expired and was recreated by this write
-      redis.call('HSET', key, 'held', '0')
-      held = 0
+  -- A correction downwards (negative cost) creates no bucket.
+  if amount_now >= 0 or redis.call('EXISTS', key) == 1 then
+    local held
+    if release > 0 and charged[key] == false then
+      held = redis.call('HINCRBY', key, 'held', -release)
+      if held < 0 then  -- the bucket had expired and was recreated by this write
+        redis.call('HSET', key, 'held', '0')
+        held = 0
+      end
+    else
+      held = tonumber(redis.call('HGET', key, 'held') or '0')
     end
-  else
-    held = tonumber(redis.call('HGET', key, 'held') or '0')
-  end
-  charged[key] = true
-  local spent = redis.call('HINCRBY', key, 'spent', actual)
-  if spent == tonumber(actual) then  -- first money in this bucket: it may be new
-    redis.call('HSET', key, 'limit', ARGV[base + 1], 'soft', ARGV[base + 2], 'window', ARGV[base + 4])
-    if day_key and ARGV[base + 4] ~= '' then
-      redis.call('SADD', day_key, key)
-      redis.call('PEXPIRE', day_key, ARGV[base + 3])
+    charged[key] = true
+    local spent = redis.call('HINCRBY', key, 'spent', actual)
+    if spent < 0 then
+      redis.call('HSET', key, 'spent', '0')
+      spent = 0
     end
-  end
-  redis.call('PEXPIRE', key, ARGV[base + 3])
-  local usage = {key, spent, held, tonumber(ARGV[base + 1])}
-  out[#out + 1] = usage
-  if crossed_soft(key, tonumber(ARGV[base + 2]), spent + held) then
-    crossed[#crossed + 1] = usage
+    if amount_now >= 0 and spent == amount_now then  -- first money in this bucket: it may be new
+      redis.call('HSET', key, 'limit', ARGV[base + 1], 'soft', ARGV[base + 2], 'window', ARGV[base + 4])
+      if day_key and ARGV[base + 4] ~= '' then
+        redis.call('SADD', day_key, key)
+        redis.call('PEXPIRE', day_key, ARGV[base + 3])
+      end
+    end
+    redis.call('PEXPIRE', key, ARGV[base + 3])
+    local usage = {key, spent, held, tonumber(ARGV[base + 1])}
+    out[#out + 1] = usage
+    if crossed_soft(key, tonumber(ARGV[base + 2]), spent + held) then
+      crossed[#crossed + 1] = usage
+    end
   end
 end
 -- Buckets the record held but the caller did not name (not expected): release only.

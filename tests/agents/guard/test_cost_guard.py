@@ -269,8 +269,8 @@ async def test_concurrency_limit_counts_unsettled_reservations(store, clock):
     await guard.reserve(meta=meta(), model=PRICED, **tokens_for("0.1"))
 
 
-async def test_expired_reservations_are_reclaimed_and_a_late_settle_is_still_recorded(store, clock):
-    guard = make_guard(store, clock, limits(client="1", max_concurrent=1, ttl_s=30))
+async def test_an_expired_reservation_frees_its_slot_and_counts_its_worst_case(store, clock):
+    guard = make_guard(store, clock, limits(client="2", max_concurrent=1, ttl_s=30))
     abandoned = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
     with pytest.raises(RateLimitedError):
         await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
@@ -279,10 +279,15 @@ async def test_expired_reservations_are_reclaimed_and_a_late_settle_is_still_rec
     assert len(await store.active_reservations()) == 1
     clock.advance(0.1)
     assert await store.active_reservations() == []
+    # Its holder is gone and the provider may still bill: the hold becomes spend.
     usage = (await store.usage([abandoned.buckets[1]]))[abandoned.buckets[1]]
-    assert usage.used == 0
+    assert (usage.spent, usage.held) == (1_000_000, 0)
+    [expired] = await store.drain_expired()
+    assert (expired.reservation_id, expired.amount) == (abandoned.reservation_id, 1_000_000)
+    assert await store.drain_expired() == []
 
-    # The holder comes back late: its cost counts, its hold is not released twice.
+    # The slot is free again; the holder comes back late: only the difference to the
+    # expiry's charge is recorded, and its hold is not released twice.
     again = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("0.5"))
     await guard.settle(abandoned, CallUsage(input_tokens=200))
     usage = (await store.usage([abandoned.buckets[1]]))[abandoned.buckets[1]]

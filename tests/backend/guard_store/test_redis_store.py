@@ -24,6 +24,7 @@ from agents.guard import (
     GuardUnavailableError,
     RateLimitedError,
     Reservation,
+    SettleDeferredError,
 )
 from agents.guard.limits import GuardLimits
 from agents.guard.store import BucketUsage
@@ -200,11 +201,19 @@ async def test_a_holder_killed_mid_call_cannot_leak_its_reservation(
     assert (usage.spent, usage.held) == (0, 1_000_000)
 
 
-async def test_a_late_settle_records_its_cost_without_releasing_twice(redis_client, key_prefix):
-    guard, store = make_guard(redis_client, key_prefix, limits(client="1", ttl_s=0.3))
+async def test_an_expired_reservation_counts_its_worst_case_and_a_late_settle_corrects_it(
+    redis_client, key_prefix
+):
+    guard, store = make_guard(redis_client, key_prefix, limits(client="2", ttl_s=0.3))
     late = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
     await asyncio.sleep(0.35)
     fresh = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("0.5"))
+    usage = (await store.usage([CLIENT_TODAY]))[CLIENT_TODAY]
+    assert (usage.spent, usage.held) == (1_000_000, 500_000)
+    [expired] = await store.drain_expired()
+    assert (expired.reservation_id, expired.amount) == (late.reservation_id, 1_000_000)
+    assert '"client_id": "client-1"' in expired.note
+    assert await store.drain_expired() == []
     await guard.settle(late, CallUsage(input_tokens=200))
     usage = (await store.usage([CLIENT_TODAY]))[CLIENT_TODAY]
     assert (usage.spent, usage.held) == (200_000, 500_000)
@@ -311,12 +320,20 @@ async def test_unreachable_redis_fails_closed_or_open_as_configured():
     with pytest.raises(GuardUnavailableError):
         await closed.check(meta=meta(), model=PRICED, **tokens_for("1"))
 
+    async def no_sleep(_: float) -> None:
+        return None
+
     open_ = CostGuard(
-        store=RedisBudgetStore(redis=down, fail_open=True), limits=limits(rpm=5, max_concurrent=1)
+        store=RedisBudgetStore(redis=down, fail_open=True),
+        limits=limits(rpm=5, max_concurrent=1),
+        sleep=no_sleep,
     )
     reservation = await open_.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
     await open_.reserve(meta=meta(), model=PRICED, **tokens_for("1"))  # no local counting
-    assert await open_.settle(reservation, CallUsage(input_tokens=10)) == Decimal("0.01")
+    # Nothing was recorded: the caller keeps the cost to settle once Redis is back.
+    with pytest.raises(SettleDeferredError) as deferred:
+        await open_.settle(reservation, CallUsage(input_tokens=10))
+    assert deferred.value.cost_usd == Decimal("0.01")
     await open_.hit_rate_limit(key="ip:x", limit_per_minute=1)
     await down.aclose()
 
