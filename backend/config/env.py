@@ -81,6 +81,9 @@ class AppSettings(BaseSettings):
     GUARD_CREDITS_DAILY_USD: Decimal | None = Decimal("50")
     GUARD_CREDITS_MAX_CALL_USD: Decimal | None = Decimal("1")
     GUARD_MAX_CONCURRENT_CALLS: int = Field(default=4, ge=1)
+    # Inside a run (its 202 already sent), how long a model call waits for a concurrency
+    # slot or a rate token before the run fails with RATE_LIMITED.
+    GUARD_SLOT_WAIT_S: int = Field(default=120, ge=0)
     GUARD_REQUESTS_PER_MINUTE: int = Field(default=20, ge=1)
     GUARD_SOFT_LIMIT_FRACTION: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
     GUARD_RESERVATION_TTL_S: int = Field(default=600, ge=1)

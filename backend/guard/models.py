@@ -36,9 +36,24 @@ class GuardEvent(models.Model):
 
 
 class LlmCall(models.Model):
-    """The ledger: one row per settled model call attempt."""
+    """The ledger: one row per settled model call attempt.
+
+    ``estimated``: the call ended before the provider reported its usage, so its cost is
+    the reservation's worst case until the reconciliation job learns the billed cost by
+    ``generation_id`` (then ``reconciled_at`` is set). ``settle_pending``: the budget
+    store could not record the settle; the job completes it. Both keep ``settlement``,
+    the reservation's buckets (``agents.guard.settlement``), for that later write. A
+    reservation whose holder died is recorded when it expires, estimated, by its id.
+    """
 
     run_id = models.CharField(max_length=64, blank=True, db_index=True)
+    reservation_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    generation_id = models.CharField(max_length=200, blank=True)
+    estimated = models.BooleanField(default=False)
+    settle_pending = models.BooleanField(default=False)
+    settlement = models.JSONField(default=dict, blank=True)
+    reconcile_attempts = models.PositiveSmallIntegerField(default=0)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     client_id = models.CharField(max_length=64, db_index=True)
     session_id = models.CharField(max_length=64, blank=True)
     plan = models.CharField(max_length=16)
@@ -51,6 +66,21 @@ class LlmCall(models.Model):
     is_error = models.BooleanField(default=False)
     latency_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            # The reconciliation job's two queues stay small: index only their rows.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(estimated=True, reconciled_at__isnull=True),
+                name="llmcall_estimated_open",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(settle_pending=True),
+                name="llmcall_settle_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model} {self.cost_usd} ({self.feature})"

@@ -40,27 +40,16 @@ def model_settings() -> ModelSettings:
         app_url=env.OPENROUTER_APP_URL,
         app_title=env.OPENROUTER_APP_TITLE,
         offline_token_delay_s=env.OFFLINE_TOKEN_DELAY_MS / 1000,
+        slot_wait_s=float(env.GUARD_SLOT_WAIT_S),
     )
 
 
 def _record_call(event: ModelCallEvent) -> None:
     """Ledger row and run totals (the ORM path; ``_arecord_call`` on a worker's loop)."""
-    from backend.guard.models import LlmCall
+    from backend.guard.ledger import ledger_record
     from backend.runs.services import run_add_usage
 
-    LlmCall.objects.create(
-        run_id=event.trace_id or "",
-        client_id=event.client_id,
-        session_id=event.session_id or "",
-        plan="",
-        feature=event.feature,
-        model=event.model,
-        input_tokens=event.input_tokens,
-        output_tokens=event.output_tokens,
-        cost_usd=event.cost_usd,
-        is_error=event.is_error,
-        latency_ms=int(event.latency_s * 1000),
-    )
+    ledger_record(event)
     if event.trace_id:
         run_add_usage(
             run_id=event.trace_id,
@@ -72,14 +61,14 @@ def _record_call(event: ModelCallEvent) -> None:
 
 # The same two writes in one statement, for the worker's loop (no thread hop, one commit);
 # for a call outside a run the UPDATE matches nothing (``id = NULL``).
-_LEDGER_AND_RUN_USAGE = (
-    "WITH ledger AS ("
-    "INSERT INTO guard_llmcall (run_id, client_id, session_id, plan, feature, model, "
-    "input_tokens, output_tokens, cost_usd, reserved_usd, is_error, latency_ms, created_at) "
-    "VALUES (%s, %s, %s, '', %s, %s, %s, %s, %s, 0, %s, %s, now())) "
-    "UPDATE runs_run SET input_tokens = input_tokens + %s, "
-    "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s WHERE id = %s::uuid"
-)
+def _ledger_and_run_usage_sql() -> str:
+    from backend.guard.ledger import LEDGER_UPSERT_SQL
+
+    run_usage = (
+        "UPDATE runs_run SET input_tokens = input_tokens + %s, "
+        "output_tokens = output_tokens + %s, cost_usd = cost_usd + %s WHERE id = %s::uuid"
+    )
+    return "WITH ledger AS (" + LEDGER_UPSERT_SQL + ") " + run_usage
 
 
 async def _arecord_call(event: ModelCallEvent) -> bool:
@@ -90,22 +79,12 @@ async def _arecord_call(event: ModelCallEvent) -> bool:
     dsn = postgres_dsn() if is_process_loop() else None
     if dsn is None:
         return False
-    ledger = (
-        event.trace_id or "",
-        event.client_id,
-        event.session_id or "",
-        event.feature,
-        event.model,
-        event.input_tokens,
-        event.output_tokens,
-        event.cost_usd,
-        event.is_error,
-        int(event.latency_s * 1000),
-    )
+    from backend.guard.ledger import ledger_params
+
     usage = (event.input_tokens, event.output_tokens, event.cost_usd, event.trace_id or None)
     pool = await process_pool(dsn)
     async with pool.connection() as conn:
-        await conn.execute(_LEDGER_AND_RUN_USAGE, (*ledger, *usage))
+        await conn.execute(_ledger_and_run_usage_sql(), (*ledger_params(event), *usage))
     return True
 
 

@@ -280,6 +280,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "backend.guard.tasks.archive_finished_days",
         "schedule": 3_600.0,
     },
+    # Expired reservations into the ledger, pending settles, estimates to billed costs.
+    "guard-reconcile-spend": {
+        "task": "backend.guard.tasks.reconcile_spend",
+        "schedule": 60.0,
+    },
     "accounts-prune-tokens": {
         "task": "backend.accounts.tasks.prune_expired_tokens",
         "schedule": 86_400.0,

@@ -1,0 +1,236 @@
+"""Completing and correcting recorded spend after the calls are gone (a periodic job).
+
+Three queues, each small and idempotent:
+
+- **Expired reservations.** A reservation whose holder died (a SIGKILLed worker) is
+  counted by the store at its worst case when it expires; here it gets its ledger row,
+  ``estimated``, keyed by the reservation id (if its holder was alive after all and
+  settles late, that settle replaces the row).
+- **Pending settles.** A settle that could not reach the store (``SettleDeferredError``)
+  left its cost in the ledger with ``settle_pending``; here it is settled, releasing the
+  client's concurrency slot (until then the reservation holds it; at worst it expires).
+- **Estimates.** A call that ended before the provider's usage was charged its worst
+  case; where the provider can say what it billed (OpenRouter's generation lookup by
+  generation id) the row, the run's totals and the budget buckets move by the
+  difference, up or down. A generation the provider does not know yet (404 for the
+  first seconds) is asked again on the next pass, up to ``MAX_LOOKUPS`` times; a row
+  never looked up successfully keeps its worst case.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from agents.guard import CallMeta, GuardUnavailableError
+from agents.guard.pricing import micros_to_usd, usd_to_micros
+from agents.guard.settlement import parse_note
+from agents.models import ModelSettings, generation_billing
+
+logger = structlog.get_logger(__name__)
+
+BATCH = 200
+# At one pass a minute: about 20 minutes of "not known yet" before giving up.
+MAX_LOOKUPS = 20
+# Older estimates are left as they are (their daily buckets are archived by then).
+LOOKUP_WINDOW = timedelta(days=2)
+
+
+def spend_reconcile() -> dict[str, int]:
+    """One pass over the three queues; returns how many rows each one handled."""
+    return async_to_sync(_reconcile)()
+
+
+async def _reconcile() -> dict[str, int]:
+    from backend.guard.runtime import get_guard, get_store
+
+    guard, store = get_guard(), get_store()
+    counts = {"expired": 0, "settled": 0, "corrected": 0}
+    try:
+        counts["expired"] = await _record_expired(store)
+        counts["settled"] = await _complete_pending(guard)
+    except GuardUnavailableError:
+        logger.warning("spend_reconcile_store_unavailable")
+    counts["corrected"] = await _correct_estimates(guard)
+    if any(counts.values()):
+        logger.info("spend_reconciled", **counts)
+    return counts
+
+
+# -- expired reservations ------------------------------------------------------------
+
+
+async def _record_expired(store: Any) -> int:
+    expired = await store.drain_expired(limit=BATCH)
+    if expired:
+        await sync_to_async(_write_expired)(expired)
+    return len(expired)
+
+
+def _write_expired(expired: list[Any]) -> None:
+    from backend.guard.models import LlmCall
+
+    rows = []
+    for reservation in expired:
+        note = parse_note(reservation.note)
+        cost = micros_to_usd(reservation.amount)
+        rows.append(
+            LlmCall(
+                reservation_id=reservation.reservation_id,
+                run_id=note.get("run_id") or "",
+                client_id=str(note.get("client_id") or ""),
+                session_id=note.get("session_id") or "",
+                plan=str(note.get("plan") or "")[:16],
+                feature=str(note.get("feature") or "expired")[:64],
+                model=str(note.get("model") or "")[:200],
+                cost_usd=cost,
+                reserved_usd=cost,
+                is_error=True,
+                estimated=True,
+            )
+        )
+        logger.warning(
+            "reservation_expired_unsettled",
+            reservation_id=reservation.reservation_id,
+            cost_usd=str(cost),
+            run_id=note.get("run_id"),
+        )
+    # A row already there (its holder settled, or a settle is pending) wins.
+    LlmCall.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+# -- pending settles -----------------------------------------------------------------
+
+
+def _meta_of(row: Any) -> CallMeta:
+    return CallMeta(
+        client_id=row.client_id,
+        feature=row.feature,
+        run_id=row.run_id or None,
+        session_id=row.session_id or None,
+    )
+
+
+async def _complete_pending(guard: Any) -> int:
+    from backend.guard.models import LlmCall
+
+    def pending() -> list[LlmCall]:
+        return list(LlmCall.objects.filter(settle_pending=True).order_by("created_at")[:BATCH])
+
+    rows = await sync_to_async(pending)()
+    done = 0
+    for row in rows:
+        if row.settlement.get("reservation_id"):
+            # GuardUnavailableError (still down) ends the pass; the next one tries again.
+            status = await guard.resettle(
+                record=row.settlement, actual_micros=usd_to_micros(row.cost_usd), meta=_meta_of(row)
+            )
+            logger.info(
+                "pending_settle_completed", reservation_id=row.reservation_id, status=status
+            )
+        await sync_to_async(LlmCall.objects.filter(pk=row.pk).update)(settle_pending=False)
+        done += 1
+    return done
+
+
+# -- estimates -----------------------------------------------------------------------
+
+
+def _lookup_settings() -> ModelSettings | None:
+    env = settings.ENV
+    if not env.OPENROUTER_API_KEY:
+        return None
+    return ModelSettings(base_url=env.OPENROUTER_BASE_URL, api_key=env.OPENROUTER_API_KEY)
+
+
+async def _correct_estimates(guard: Any) -> int:
+    from backend.guard.models import LlmCall
+
+    lookup = _lookup_settings()
+    if lookup is None:
+        return 0
+    since = timezone.now() - LOOKUP_WINDOW
+
+    def open_estimates() -> list[LlmCall]:
+        return list(
+            LlmCall.objects.filter(
+                estimated=True,
+                reconciled_at__isnull=True,
+                settle_pending=False,  # correct a settle only once it has landed
+                created_at__gte=since,
+                reconcile_attempts__lt=MAX_LOOKUPS,
+            )
+            .exclude(generation_id="")
+            .order_by("created_at")[:BATCH]
+        )
+
+    rows = await sync_to_async(open_estimates)()
+    corrected = 0
+    for row in rows:
+        try:
+            billing = await generation_billing(settings=lookup, generation_id=row.generation_id)
+        except Exception as exc:  # the provider's lookup failing is the next pass's problem
+            logger.warning(
+                "generation_lookup_failed", generation_id=row.generation_id, error=str(exc)
+            )
+            billing = None
+        if billing is None:
+            await sync_to_async(_count_lookup)(row.pk)
+            continue
+        delta = usd_to_micros(billing.cost_usd) - usd_to_micros(row.cost_usd)
+        if delta and row.settlement.get("reservation_id"):
+            try:
+                await guard.correct(record=row.settlement, delta_micros=delta, meta=_meta_of(row))
+            except GuardUnavailableError:
+                logger.warning("spend_correction_deferred", reservation_id=row.reservation_id)
+                continue
+        await sync_to_async(_apply_billing)(row, billing)
+        corrected += 1
+    return corrected
+
+
+def _count_lookup(pk: int) -> None:
+    from django.db.models import F
+
+    from backend.guard.models import LlmCall
+
+    LlmCall.objects.filter(pk=pk).update(reconcile_attempts=F("reconcile_attempts") + 1)
+
+
+def _apply_billing(row: Any, billing: Any) -> None:
+    """The row takes the billed figures; the run's totals move by the same difference."""
+    from django.db import transaction
+
+    from backend.guard.models import LlmCall
+
+    cost_delta: Decimal = billing.cost_usd - row.cost_usd
+    with transaction.atomic():
+        updated = LlmCall.objects.filter(pk=row.pk, reconciled_at__isnull=True).update(
+            cost_usd=billing.cost_usd,
+            input_tokens=billing.input_tokens,
+            output_tokens=billing.output_tokens,
+            estimated=False,
+            reconciled_at=timezone.now(),
+            reconcile_attempts=row.reconcile_attempts + 1,
+        )
+        if updated and row.run_id:
+            from backend.runs.services import run_add_usage
+
+            run_add_usage(
+                run_id=row.run_id,
+                input_tokens=billing.input_tokens - row.input_tokens,
+                output_tokens=billing.output_tokens - row.output_tokens,
+                cost_usd=cost_delta,
+            )
+    logger.info(
+        "spend_corrected",
+        generation_id=row.generation_id,
+        estimated_usd=str(row.cost_usd),
+        billed_usd=str(billing.cost_usd),
+    )
