@@ -40,92 +40,32 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlencode, urlparse, urlunparse
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench._harness import (
+    POOL_TIMEOUT_MARK,
+    MintFailed,
+    descendants_of,
+    log_count,
+    migrate,
+    mint,
+    pct,
+    pids_named,
+    proc_cpu_s,
+    proc_rss_mb,
+    rounded,
+    service_env,
+    start_web,
+    start_worker,
+    stop_process,
+    wait_live,
+    with_application_name,
+)
+
 REQUEST = "hashtags for a home espresso channel"
-CLK = os.sysconf("SC_CLK_TCK")
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def rounded(value: object) -> object:
-    if isinstance(value, float):
-        return round(value, 1)
-    if isinstance(value, dict):
-        return {key: rounded(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [rounded(item) for item in value]
-    return value
-
-
-def proc_cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # utime + stime, plus cutime + cstime: PostgreSQL backends that exit during a level
-    # (their CPU moves to the postmaster when it reaps them) still count.
-    return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / CLK
-
-
-def proc_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def pids_named(name: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip().startswith(name):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def descendants_of(pid: int) -> list[int]:
-    found = []
-    for child in children_of(pid):
-        found += [child, *descendants_of(child)]
-    return found
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
-
-
-POOL_TIMEOUT_MARK = "couldn't get a connection"
-
-
-def with_application_name(database_url: str, name: str) -> str:
-    """The URL with ``application_name`` set, so ``pg_stat_activity`` tells processes apart."""
-    parsed = urlparse(database_url)
-    query = "&".join(filter(None, [parsed.query, urlencode({"application_name": name})]))
-    return urlunparse(parsed._replace(query=query))
 
 
 class Service:
@@ -139,75 +79,49 @@ class Service:
         token_delay_ms: int | None = None,
         db_pool_max_size: int | None = None,
     ) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "backend.config.settings.local",
-            "LOG_LEVEL": "WARNING",
-            # With DATABASE_URL/REDIS_URL the local settings need a key of their own.
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-secret-key-" + "0" * 40,
-            "GUARD_REQUESTS_PER_MINUTE": "1000000",
-            "CLIENT_MINT_PER_MINUTE": "1000000",
-            "GUARD_MAX_CONCURRENT_CALLS": "100000",
-        }
+        env = service_env(
+            {
+                "GUARD_REQUESTS_PER_MINUTE": "1000000",
+                "CLIENT_MINT_PER_MINUTE": "1000000",
+                "GUARD_MAX_CONCURRENT_CALLS": "100000",
+            }
+        )
         if token_delay_ms is not None:
             env["OFFLINE_TOKEN_DELAY_MS"] = str(token_delay_ms)
         if db_pool_max_size is not None:
             env["DB_POOL_MAX_SIZE"] = str(db_pool_max_size)
         self.logs = Path(tempfile.mkdtemp(prefix="bench-chat-load-"))
         database_url = os.environ["DATABASE_URL"]
-        run = [sys.executable, "-m", "backend.cli"]
-        subprocess.run(
-            [*run, "manage", "migrate", "--noinput"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        self.web = subprocess.Popen(
-            [*run, "web", "--port", str(port)],
-            cwd=REPO,
-            env={**env, "DATABASE_URL": with_application_name(database_url, "bench-web")},
-            stdout=(self.logs / "web.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        migrate(env)
+        self.web = start_web(
+            {**env, "DATABASE_URL": with_application_name(database_url, "bench-web")},
+            port=port,
+            log=self.logs / "web.log",
         )
         # As deployed (`insightstream worker`): one Celery worker, with its own pool, per
         # queue; runs on `default`, long tool calls (TOOL_OFFLOAD) and channel fetches on
         # `long`.
-        self.worker = subprocess.Popen(
-            [
-                *run,
-                "worker",
+        self.worker = start_worker(
+            {**env, "DATABASE_URL": with_application_name(database_url, "bench-worker")},
+            args=[
                 "--queues",
                 "default,long",
                 f"--concurrency={worker_concurrency}",
                 f"--long-concurrency={long_concurrency}",
                 f"--pool={worker_pool}",
             ],
-            cwd=REPO,
-            env={**env, "DATABASE_URL": with_application_name(database_url, "bench-worker")},
-            stdout=(self.logs / "worker.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            log=self.logs / "worker.log",
         )
         self.base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/livez", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        wait_live(self.base)
         time.sleep(3)  # worker start-up
 
     def pool_timeouts(self) -> dict[str, int]:
         """How often each process has logged a pool timeout so far."""
-        counts = {}
-        for name in ("web", "worker"):
-            path = self.logs / f"{name}.log"
-            text = path.read_text(errors="replace") if path.exists() else ""
-            counts[name] = text.count(POOL_TIMEOUT_MARK)
-        return counts
+        return {
+            name: log_count(self.logs / f"{name}.log", POOL_TIMEOUT_MARK)
+            for name in ("web", "worker")
+        }
 
     def pids(self) -> dict[str, list[int]]:
         return {
@@ -219,11 +133,7 @@ class Service:
 
     def stop(self) -> None:
         for process in (self.web, self.worker):
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(process.pid, signal.SIGKILL)
+            stop_process(process)
 
 
 def _note_event(result: dict, kind: str, t0: float) -> bool:
@@ -307,17 +217,6 @@ async def one_ui_chat(client: httpx.AsyncClient, token: str, result: dict) -> di
             else:
                 result["events"] += 1
     return result
-
-
-class MintFailed(Exception):
-    pass
-
-
-async def mint(client: httpx.AsyncClient) -> str:
-    response = await client.post("/api/clients/")
-    if response.status_code != 201:
-        raise MintFailed(f"mint {response.status_code}: {response.text[:80]}")
-    return str(response.json()["token"])
 
 
 class IdleStreams:
