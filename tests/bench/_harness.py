@@ -411,6 +411,13 @@ def _priced(prompt_tokens: int, completion_tokens: int) -> float:
     return float(usd)
 
 
+def _tool_results_since_the_question(messages: list[dict[str, Any]]) -> bool:
+    """Whether the newest user message has been followed by tool results (a session's
+    history holds earlier runs' tool messages too)."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return any(m.get("role") == "tool" for m in messages[last_user + 1 :])
+
+
 def serve_scripted_model(url_file: str, token_delay_ms: int) -> None:
     """The model as a provider: plan → ``hashtags`` (whose own call gets JSON) → a
     ``ANSWER_WORDS``-word answer streamed at ``token_delay_ms`` a chunk. Every reply is
@@ -441,7 +448,7 @@ def serve_scripted_model(url_file: str, token_delay_ms: int) -> None:
                     text='{"hashtags": ["espressoathome", "homebarista", "latteart"]}',
                     chunk_delay_s=delay_s,
                 )
-            elif not any(m.get("role") == "tool" for m in body.get("messages", [])):
+            elif not _tool_results_since_the_question(body.get("messages", [])):
                 kind, prompt, completion = "plan", 900, 20
                 reply = Reply(
                     tool_calls=[ToolCallReply(name="hashtags", arguments={"topic": "espresso"})],
