@@ -26,7 +26,10 @@ INSERT_WRITE = (
 
 
 @pytest.fixture
-def checkpoint_db(settings, tmp_path: Path) -> Path:
+def checkpoint_db(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The embedded checkpointer, also when the suite runs against PostgreSQL (where
+    # open_checkpointer would pick the PostgreSQL saver and these SQLite writes hang).
+    monkeypatch.setattr("backend.runs.checkpoints.postgres_dsn", lambda: None)
     settings.DATA_DIR = tmp_path
     return tmp_path / "checkpoints.sqlite3"
 
