@@ -123,3 +123,30 @@ def test_embedded_runner_keeps_outbound_tasks_off_the_runs_threads(settings, mon
     task_runner.drain()
     assert threads[webhook_deliver.name].startswith("task-outbound")
     assert threads[worker_heartbeat.name].startswith("task-default")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_goes_through_redis_to_the_outbound_worker(settings, celery_worker_factory):
+    """Only an outbound worker runs: the delivery reaches it by its route alone."""
+    from backend.chat.tasks import webhook_deliver
+    from backend.core import task_runner
+    from tests.backend.chat.test_webhooks import Receiver
+    from tests.conftest import wait_for
+
+    settings.TASK_RUNNER = "celery"
+    receiver = Receiver(statuses=[204])
+    session = ChatSession.objects.create(
+        client_id="c", model="offline", webhook_url=receiver.url, webhook_secret="s"
+    )
+    delivery = WebhookDelivery.objects.create(
+        session=session,
+        run_id="00000000-0000-0000-0000-000000000004",
+        url=receiver.url,
+        payload={"type": "run.completed"},
+    )
+    worker = celery_worker_factory(queues="outbound", extra_env={"DEBUG": "true"})
+    task_runner.enqueue(webhook_deliver, delivery.pk)
+    wait_for(lambda: WebhookDelivery.objects.get(pk=delivery.pk).status == "delivered", timeout=30)
+    assert len(receiver.requests) == 1
+    assert "backend.chat.tasks.webhook_deliver" in worker.log()
