@@ -63,6 +63,7 @@ import multiprocessing
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -985,6 +986,13 @@ async def soak(stack: Stack, opts: argparse.Namespace, phases: list[Phase], root
             " WHERE status NOT IN ('completed', 'failed', 'cancelled') ORDER BY created_at"
         )[:20]
     ]
+    failures = [
+        [str(value) for value in row]
+        for row in stack.query(
+            "SELECT error_code, substr(error_message, 1, 200), count(*) FROM runs_run"
+            " WHERE status = 'failed' GROUP BY 1, 2 ORDER BY 3 DESC"
+        )[:10]
+    ]
     for chat in runner.chats:
         if chat.run_id:
             chat.db_status, chat.db_error = statuses.get(_key(chat.run_id), ("missing", ""))
@@ -997,6 +1005,7 @@ async def soak(stack: Stack, opts: argparse.Namespace, phases: list[Phase], root
         "settled": settled,
         "unchecked": unchecked,
         "not_final": not_final,
+        "failures": failures,
     }
 
 
@@ -1004,7 +1013,8 @@ async def settle(stack: Stack, opts: argparse.Namespace, last_fault: float) -> d
     """Wait for the ledger to stop moving (a killed call's reservation expires after
     ``--reservation-ttl-s`` and is then settled), at most ``--settle-seconds``."""
     started = time.time()
-    earliest = last_fault + opts.reservation_ttl_s + 30 if last_fault else started
+    # expiry, then the reconcile job (every 60 s) that writes expired reservations
+    earliest = last_fault + opts.reservation_ttl_s + 75 if last_fault else started
     previous, stable_since = None, time.time()
     while time.time() - started < opts.settle_seconds:
         total = stack.query("SELECT count(*), coalesce(sum(cost_usd), 0) FROM guard_llmcall")[0]
@@ -1095,6 +1105,9 @@ def summarize(
         final = Counter(
             (c.db_status or "?") + (f" {c.db_error}" if c.db_error else "") for c in accepted
         )
+        unannounced = sum(
+            1 for c in accepted if c.db_status in FINAL_STATUSES and c.terminal not in TERMINAL
+        )
         silent = sum(
             1
             for c in accepted
@@ -1166,6 +1179,8 @@ def summarize(
                 "client_saw": dict(client_end),
                 "final_status": dict(final),
                 "silent_runs": silent,
+                # Ended in the database, but the client's stream never said so.
+                "ended_unannounced": unannounced,
                 "completed_in_phase": len(completed_in_window),
                 "runs_per_s": len(completed_in_window) / max(0.001, phase.end - phase.start),
                 "run_started_s_p50_p95": [
@@ -1230,6 +1245,11 @@ def chat_record(chat: Chat) -> dict[str, Any]:
         "reconnects": chat.reconnects,
         "attempts": sorted(chat.attempts),
         "stream_errors": dict(chat.stream_errors),
+        **(
+            {"seqs": chat.seqs, "stored": chat.stored, "stored_reset": chat.stored_reset}
+            if chat.resets or chat.lost or chat.phantom or chat.duplicates
+            else {}
+        ),
     }
 
 
@@ -1256,7 +1276,8 @@ TABLE: list[tuple[str, Any]] = [
     ("POST refused", "post_failures"),
     ("client saw", "client_saw"),
     ("final status (DB)", "final_status"),
-    ("silent runs", "silent_runs"),
+    ("silent runs (not ended in DB)", "silent_runs"),
+    ("ended, stream never said so", "ended_unannounced"),
     ("completed in phase", "completed_in_phase"),
     ("runs/s", "runs_per_s"),
     ("run.started p50/p95 s", "run_started_s_p50_p95"),
@@ -1303,6 +1324,9 @@ def targets(rows: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, Any
         "events lost": sum(r["events_lost"] for r in rows),
         "events duplicated": sum(r["events_duplicated"] for r in rows),
         "runs not ended, or failed without a code": sum(r["silent_runs"] for r in rows),
+        "runs ended without the client's stream saying so": sum(
+            r["ended_unannounced"] for r in rows
+        ),
         "pool timeouts": sum(
             sum(v.get("requests_errors", 0) for v in r["pools"].values())
             + sum(r["pool_timeouts_logged"].values())
@@ -1435,6 +1459,7 @@ def main() -> None:
         "recorded_minus_billed_usd": str(recorded_total - billed_total),
         "settle": result["settled"],
         "runs_not_final": result["not_final"],
+        "run_failures": result["failures"],
         "runs_unchecked_in_time": result["unchecked"],
         "setup": result["setup"],
         "5xx_samples": result["runner"].samples_5xx[:10],
@@ -1453,12 +1478,10 @@ def main() -> None:
     if opts.out:
         Path(opts.out).write_text(json.dumps(report, indent=1, default=str))
         print(f"report: {opts.out}")
-    if not opts.keep:
-        import shutil
-
-        shutil.rmtree(root, ignore_errors=True)
-    else:
-        print(f"kept {root}")
+    if not opts.keep:  # the logs stay
+        for name in ("postgres", "redis", "data", "pool-stats"):
+            shutil.rmtree(root / name, ignore_errors=True)
+    print(f"{'kept' if opts.keep else 'logs in'} {root}")
 
 
 if __name__ == "__main__":
