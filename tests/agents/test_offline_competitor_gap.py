@@ -19,9 +19,7 @@ from tests.agents.tools.test_competitor_gap import data
 
 
 def _answer(name: str, output: dict[str, Any]) -> str:
-    return answer_from_tool_results(
-        [ToolMessage(json.dumps(output), tool_call_id="c1", name=name)]
-    )
+    return answer_from_tool_results([ToolMessage(json.dumps(output), tool_call_id="c1", name=name)])
 
 
 async def test_the_answer_lists_top_gaps_with_score_and_a_proof_video() -> None:
