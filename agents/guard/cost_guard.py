@@ -236,7 +236,8 @@ class CostGuard:
             result,
             meta=meta,
             planned=planned,
-            credits_key=record.get("credits_key") if delta_micros > 0 else None,
+            # A negative amount is a refund of part of the draw (the hook may ignore it).
+            credits_key=record.get("credits_key"),
             amount=delta_micros,
             charge_id=correction_id,
         )

@@ -60,8 +60,17 @@ def usage_report(*, days: int = 14) -> dict[str, Any]:
         }
         for r in async_to_sync(live)()
     ]
+    open_estimates = calls.filter(estimated=True).aggregate(count=Count("id"), usd=Sum("cost_usd"))
     return {
         "days": days,
+        # Calls charged at their worst case (ended before the provider's usage, or
+        # expired with their holder gone) and settles still waiting for the store.
+        "estimates": {
+            "calls": open_estimates["count"],
+            "spend_usd": _usd(open_estimates["usd"]),
+            "reconciled": calls.filter(reconciled_at__isnull=False).count(),
+            "pending_settles": calls.filter(settle_pending=True).count(),
+        },
         "by_day": by_day,
         "by_model": grouped("model"),
         "by_plan": grouped("plan"),

@@ -49,15 +49,31 @@ def test_admin_key_sees_spend_per_day_model_and_plan(api_client):
             output_tokens=5,
             cost_usd=Decimal(cost),
         )
+    LlmCall.objects.create(
+        client_id="c",
+        plan="paid",
+        feature="chat",
+        model="b/m",
+        cost_usd=Decimal("0.2"),
+        estimated=True,
+        generation_id="gen-1",
+        reservation_id="r-1",
+    )
     GuardEvent.objects.create(kind="rate_limited", client_id="c")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     body = api_client.get("/api/admin/usage/").json()
     assert {row["model"]: row["spend_usd"] for row in body["by_model"]} == {
         "a/m": "0.030000",
-        "b/m": "0.500000",
+        "b/m": "0.700000",
     }
-    assert {row["plan"]: row["calls"] for row in body["by_plan"]} == {"anonymous": 1, "paid": 2}
-    assert body["by_day"][0]["calls"] == 3
+    assert {row["plan"]: row["calls"] for row in body["by_plan"]} == {"anonymous": 1, "paid": 3}
+    assert body["by_day"][0]["calls"] == 4
+    assert body["estimates"] == {
+        "calls": 1,
+        "spend_usd": "0.200000",
+        "reconciled": 0,
+        "pending_settles": 0,
+    }
     assert body["refusals"][0]["kind"] == "rate_limited"
     assert body["active_reservations"] == []
 
