@@ -1315,6 +1315,47 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             print(f"  {label:<32} {_fmt(value)}")
 
 
+def _short(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in counts.items()) or "0"
+
+
+def _pool(row: dict[str, Any], stat: str) -> str:
+    values = {k: v.get(stat, 0) for k, v in row["pools"].items() if v.get(stat)}
+    return ", ".join(f"{k} {v}" for k, v in values.items()) or "0"
+
+
+SUMMARY: list[tuple[str, Any]] = [
+    ("chats started (202)", lambda r: f"{r['chats_started']} ({r['chats_accepted']})"),
+    ("POST refused", lambda r: _short(r["post_failures"])),
+    ("client saw", lambda r: _short(r["client_saw"])),
+    ("final status", lambda r: _short(r["final_status"])),
+    ("runs completed /s", lambda r: f"{r['runs_per_s']:.2f}"),
+    ("run.started p50/p95 s", lambda r: _fmt(r["run_started_s_p50_p95"])),
+    ("lost / duplicated events", lambda r: f"{r['events_lost']} / {r['events_duplicated']}"),
+    ("ended, stream never said so", lambda r: str(r["ended_unannounced"])),
+    ("5xx (not 503 + Retry-After)", lambda r: _short(r["5xx_other"])),
+    ("503 + Retry-After", lambda r: _short(r["503_with_retry_after"])),
+    ("spend billed / recorded $", lambda r: f"{r['spend_billed_usd']} / {r['spend_recorded_usd']}"),
+    ("pool waits", lambda r: _pool(r, "requests_queued")),
+    ("pool timeouts", lambda r: _pool(r, "requests_errors")),
+    ("web connections checked out (max)", lambda r: str(
+        r["pools"].get("web/django", {}).get("max_checked_out", "-"))),
+    ("/api/clients/me/ p50/p95 ms", lambda r: _fmt(r["me_ms_p50_p95_p99_max"][:2])),
+    ("memory MB (web, worker or up)", lambda r: " / ".join(
+        f"{r['memory_mb_max'].get(k, 0):.0f}" for k in ("web", "worker", "up")
+        if k in r["memory_mb_max"])),
+]  # fmt: skip
+
+
+def markdown_summary(rows: list[dict[str, Any]]) -> str:
+    """One column per phase, for the README."""
+    lines = ["| | " + " | ".join(r["phase"] for r in rows) + " |"]
+    lines.append("|---" * (len(rows) + 1) + "|")
+    for label, getter in SUMMARY:
+        lines.append(f"| {label} | " + " | ".join(getter(r) for r in rows) + " |")
+    return "\n".join(lines)
+
+
 def targets(rows: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, Any]:
     calm = [r for r in rows if r["phase"] in CALM_PHASES]
     idle = next((r for r in rows if r["phase"] == "idle"), None)
@@ -1469,6 +1510,7 @@ def main() -> None:
     report["chats"] = [chat_record(chat) for chat in result["runner"].chats]
     report["logs"] = str(root / "logs") if opts.keep else None
     print_table(rows)
+    print("\n" + markdown_summary(rows))
     print("\ntotals:", json.dumps(rounded(totals), default=str))
     print("targets:")
     for name, value in verdict["values"].items():
