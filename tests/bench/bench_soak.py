@@ -13,18 +13,19 @@ worker`` (defaults: one Celery worker per queue, threads pool, 16 run slots) and
 --skip-frontend-build`` with no services (SQLite, in-process runs and event log).
 
 "The model" is the scripted OpenAI-compatible server (``tests/fakes/openai_server.py``) in a
-process of its own, declared to the service as a priced model (``DECLARED_MODELS``, $1 and
-$2 per million input/output tokens): plan → ``hashtags`` (its own model call, on the
+process of its own, declared to the service as a priced model (``DECLARED_MODELS``, $0.50
+and $1 per million input/output tokens): plan → ``hashtags`` (its own model call, on the
 ``long`` queue) → a 50-word answer streamed one word per ``--token-delay-ms`` (100: ~5 s a
 run). It bills every reply it sends, so what the provider billed is known exactly.
 
 Load: C chat lanes, each its own anonymous client, each posting a message
 (``POST /api/chat/sessions/{id}/messages/``, a new session every ``--messages-per-session``)
 and reading the run's SSE stream to its end, reconnecting with ``Last-Event-ID`` whenever
-the stream drops; a 429/503 is retried after its ``Retry-After``. N idle session streams
-(``GET /api/chat/sessions/{id}/stream/``, ``--streams-per-client`` per client) held open by
-a process of their own, reconnecting when dropped. A prober (its own process) sends
-``GET /api/clients/me/`` every 100 ms.
+the stream drops; a 429/503 is retried after its ``Retry-After``; a chat with no event for
+``--patience-s`` (300; queue waits count) is given up and the lane moves to a new session.
+N idle session streams (``GET /api/chat/sessions/{id}/stream/``, ``--streams-per-client``
+per client) held open by a process of their own, reconnecting when dropped. A prober (its
+own process) sends ``GET /api/clients/me/`` every 100 ms.
 
 Phases, each ``--phase-seconds`` long (``idle`` is ``--idle-phase-seconds``): ``idle`` (only
 the idle streams: what they hold), ``warm`` (lanes start), ``steady``, one phase per fault
