@@ -44,7 +44,7 @@ class FoundVideo:
             comments=video.comments,
             published_at=video.published_at,
             duration_seconds=video.duration_seconds,
-            thumbnail_url=getattr(video, "thumbnail_url", None),
+            thumbnail_url=video.thumbnail_url,
         )
 
 

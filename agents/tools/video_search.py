@@ -3,6 +3,7 @@ workspace's stored channels (see ``agents.tools._video_search`` for the data acc
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Literal
 
@@ -77,19 +78,7 @@ def watch_url(video_id: str) -> str:
 
 
 def _result(video: FoundVideo) -> VideoSearchResult:
-    return VideoSearchResult(
-        video_id=video.video_id,
-        title=video.title,
-        channel_id=video.channel_id,
-        channel_title=video.channel_title,
-        views=video.views,
-        likes=video.likes,
-        comments=video.comments,
-        published_at=video.published_at,
-        duration_seconds=video.duration_seconds,
-        thumbnail_url=video.thumbnail_url,
-        url=watch_url(video.video_id),
-    )
+    return VideoSearchResult(**asdict(video), url=watch_url(video.video_id))
 
 
 async def _workspace(
