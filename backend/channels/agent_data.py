@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asgiref.sync import sync_to_async
-
 from agents.analytics.video import Video
 from agents.context import SavedFactoid
 from agents.tools._search import SearchSampling
@@ -15,6 +13,7 @@ from agents.tools.base import ToolFailure
 from agents.workspace import Workspace
 from backend.channels import selectors, video_search
 from backend.channels.models import Channel
+from backend.core.db import released
 from backend.core.errors import NotFoundError, from_exception
 
 # Search failures the tool tells apart (auto falls back to the workspace on the first two).
@@ -37,7 +36,7 @@ class BackendAgentData:
     async def workspace(self) -> Workspace:
         """Read once per run (this object lives as long as the run's context)."""
         if self._workspace is None:
-            self._workspace = await sync_to_async(selectors.workspace_for_client)(
+            self._workspace = await released(selectors.workspace_for_client)(
                 client_id=self.client_id
             )
         return self._workspace
@@ -52,7 +51,7 @@ class BackendAgentData:
                 return []
             return selectors.channel_analytics_videos(channel=channel)
 
-        return await sync_to_async(load)()
+        return await released(load)()
 
     async def channel_snapshot(self, channel_id: str) -> ChannelSnapshot | None:
         """Where the channel's statistics came from and when they were observed."""
@@ -67,10 +66,10 @@ class BackendAgentData:
             source = YOUTUBE_DATA_API if channel.source == Channel.Source.YOUTUBE else IMPORTED_CSV
             return ChannelSnapshot(source=source, observed_at=channel.fetched_at)
 
-        return await sync_to_async(load)()
+        return await released(load)()
 
     async def corpus_videos(self, query: str) -> list[Video]:
-        return await sync_to_async(selectors.corpus_videos)(client_id=self.client_id, query=query)
+        return await released(selectors.corpus_videos)(client_id=self.client_id, query=query)
 
     # -- video search (agents.tools._video_search.SearchesVideos) ----------------------
 
@@ -82,7 +81,7 @@ class BackendAgentData:
     async def search_youtube(self, *, query: str, max_results: int) -> list[FoundVideo]:
         """The same search as ``GET /api/videos/search/`` (its cache and daily cap)."""
         try:
-            return await sync_to_async(video_search.video_search_youtube)(
+            return await released(video_search.video_search_youtube)(
                 client_id=self.client_id, query=query, max_results=max_results
             )
         except Exception as exc:
@@ -93,7 +92,7 @@ class BackendAgentData:
             raise ToolFailure(error.message, code=code) from None
 
     async def search_workspace(self, *, query: str, max_results: int) -> list[FoundVideo]:
-        return await sync_to_async(video_search.video_search_workspace)(
+        return await released(video_search.video_search_workspace)(
             client_id=self.client_id, query=query, max_results=max_results
         )
 
@@ -112,7 +111,7 @@ class BackendAgentData:
     ) -> SavedFactoid:
         from backend.factoids.services import factoid_save_from_chat
 
-        factoid = await sync_to_async(factoid_save_from_chat)(
+        factoid = await released(factoid_save_from_chat)(
             client_id=self.client_id,
             topic=topic,
             text=text,

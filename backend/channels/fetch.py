@@ -7,7 +7,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +15,7 @@ from backend.channels.models import Channel
 from backend.channels.services import channel_upsert_videos
 from backend.clients.identity import Identity
 from backend.clients.models import Client
+from backend.core.db import released
 from backend.core.errors import RateLimitedError, UpstreamUnavailableError
 from backend.runs import services as run_services
 from backend.runs.executor import RunContext, RunFailed
@@ -116,7 +116,7 @@ async def drive_channel_fetch(ctx: RunContext) -> dict[str, Any]:
         raise RunFailed("UPSTREAM_UNAVAILABLE", exc.message) from None
     except youtube.YouTubeError as exc:
         raise RunFailed("UPSTREAM_ERROR", exc.message) from None
-    channel, created = await sync_to_async(channel_upsert_videos)(
+    channel, created = await released(channel_upsert_videos)(
         client_id=ctx.run.client_id,
         external_id=info.channel_id,
         title=info.title,

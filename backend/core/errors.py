@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
-from agents.guard import GuardError
+from agents.guard import GuardError, GuardUnavailableError
 from agents.guard import RateLimitedError as GuardRateLimitedError
 
 logger = structlog.get_logger(__name__)
@@ -79,21 +79,30 @@ class UnsupportedMediaTypeError(ApplicationError):
     )
 
 
-class RateLimitedError(ApplicationError):
-    code, status, default_message = "RATE_LIMITED", 429, "Too many requests; slow down."
+class RetryLaterError(ApplicationError):
+    """An error a client should retry after a while: says when, in ``Retry-After`` and in
+    ``details.retry_after_s`` (whole seconds, at least 1)."""
+
+    default_retry_after_s: float = 5
 
     def __init__(
         self,
         message: str | None = None,
         *,
-        retry_after_s: float,
+        retry_after_s: float | None = None,
         details: dict[str, Any] | None = None,
     ):
-        self.retry_after_s = max(1, int(-(-retry_after_s // 1)))
+        wait = self.default_retry_after_s if retry_after_s is None else retry_after_s
+        self.retry_after_s = max(1, int(-(-wait // 1)))
         super().__init__(message, details={**(details or {}), "retry_after_s": self.retry_after_s})
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_s)}
+
+
+class RateLimitedError(RetryLaterError):
+    code, status, default_message = "RATE_LIMITED", 429, "Too many requests; slow down."
+    default_retry_after_s = 1
 
 
 class InternalError(ApplicationError):
@@ -104,7 +113,7 @@ class UpstreamError(ApplicationError):
     code, status, default_message = "UPSTREAM_ERROR", 502, "An upstream service failed."
 
 
-class AiServiceUnavailableError(ApplicationError):
+class AiServiceUnavailableError(RetryLaterError):
     code, status, default_message = (
         "AI_SERVICE_UNAVAILABLE",
         503,
@@ -112,15 +121,16 @@ class AiServiceUnavailableError(ApplicationError):
     )
 
 
-class UpstreamUnavailableError(ApplicationError):
+class UpstreamUnavailableError(RetryLaterError):
     code, status, default_message = (
         "UPSTREAM_UNAVAILABLE",
         503,
         "This data source is temporarily unavailable; try again later.",
     )
+    default_retry_after_s = 30
 
 
-class ServiceOverloadedError(ApplicationError):
+class ServiceOverloadedError(RetryLaterError):
     """Shed load: the service itself is out of room (no free database connection in time)."""
 
     code, status, default_message = (
@@ -128,19 +138,6 @@ class ServiceOverloadedError(ApplicationError):
         503,
         "The service is too busy to answer right now; try again shortly.",
     )
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        retry_after_s: float = 5,
-        details: dict[str, Any] | None = None,
-    ):
-        self.retry_after_s = max(1, int(-(-retry_after_s // 1)))
-        super().__init__(message, details={**(details or {}), "retry_after_s": self.retry_after_s})
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_s)}
 
 
 def _pool_exhausted(exc: BaseException) -> bool:
@@ -223,6 +220,9 @@ def from_exception(exc: BaseException) -> ApplicationError | None:
 def _from_guard_error(exc: GuardError) -> ApplicationError:
     if isinstance(exc, GuardRateLimitedError):
         return RateLimitedError(exc.message, retry_after_s=exc.retry_after_s, details=exc.details)
+    if isinstance(exc, GuardUnavailableError):
+        # The budget store is down (a Redis restart): worth retrying in a few seconds.
+        return AiServiceUnavailableError(exc.message, details=exc.details)
     err = ApplicationError(exc.message, details=exc.details)
     err.code, err.status = exc.code, exc.http_status
     return err

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
+from backend.core.db import released
 from backend.core.errors import ApplicationError, MethodNotAllowedError, error_response
 from backend.factoids import selectors
 from backend.runs import sse
@@ -16,8 +16,8 @@ async def factoid_stream(request: HttpRequest, request_id: str) -> HttpResponseB
     if request.method != "GET":
         return error_response(MethodNotAllowedError(details={"allowed": ["GET"]}))
     try:
-        client_id = await sync_to_async(stream_client_id)(request, scope=f"run:{request_id}")
-        run = await sync_to_async(selectors.factoid_request_get_for_client)(
+        client_id = await released(stream_client_id)(request, scope=f"run:{request_id}")
+        run = await released(selectors.factoid_request_get_for_client)(
             request_id=request_id, client_id=client_id
         )
         after = sse.parse_run_cursor(

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from agents.guard import CallMeta, GuardUnavailableError
 from agents.guard.pricing import micros_to_usd, usd_to_micros
 from agents.guard.settlement import parse_note
 from agents.models import ModelSettings, generation_billing
+from backend.core.db import released
 
 logger = structlog.get_logger(__name__)
 
@@ -69,7 +70,7 @@ async def _reconcile() -> dict[str, int]:
 async def _record_expired(store: Any) -> int:
     expired = await store.drain_expired(limit=BATCH)
     if expired:
-        await sync_to_async(_write_expired)(expired)
+        await released(_write_expired)(expired)
     return len(expired)
 
 
@@ -123,7 +124,7 @@ async def _complete_pending(guard: Any) -> int:
     def pending() -> list[LlmCall]:
         return list(LlmCall.objects.filter(settle_pending=True).order_by("created_at")[:BATCH])
 
-    rows = await sync_to_async(pending)()
+    rows = await released(pending)()
     done = 0
     for row in rows:
         if row.settlement.get("reservation_id"):
@@ -134,7 +135,7 @@ async def _complete_pending(guard: Any) -> int:
             logger.info(
                 "pending_settle_completed", reservation_id=row.reservation_id, status=status
             )
-        await sync_to_async(LlmCall.objects.filter(pk=row.pk).update)(settle_pending=False)
+        await released(LlmCall.objects.filter(pk=row.pk).update)(settle_pending=False)
         done += 1
     return done
 
@@ -170,7 +171,7 @@ async def _correct_estimates(guard: Any) -> int:
             .order_by("created_at")[:BATCH]
         )
 
-    rows = await sync_to_async(open_estimates)()
+    rows = await released(open_estimates)()
     corrected = 0
     for row in rows:
         try:
@@ -181,7 +182,7 @@ async def _correct_estimates(guard: Any) -> int:
             )
             billing = None
         if billing is None:
-            await sync_to_async(_count_lookup)(row.pk)
+            await released(_count_lookup)(row.pk)
             continue
         delta = usd_to_micros(billing.cost_usd) - usd_to_micros(row.cost_usd)
         if delta and row.settlement.get("reservation_id"):
@@ -190,7 +191,7 @@ async def _correct_estimates(guard: Any) -> int:
             except GuardUnavailableError:
                 logger.warning("spend_correction_deferred", reservation_id=row.reservation_id)
                 continue
-        await sync_to_async(_apply_billing)(row, billing)
+        await released(_apply_billing)(row, billing)
         corrected += 1
     return corrected
 

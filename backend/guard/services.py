@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from asgiref.sync import sync_to_async
 
 from agents.guard import CallMeta
+from backend.core.db import released
 from backend.guard.models import GuardEvent
 
 logger = structlog.get_logger(__name__)
@@ -24,7 +24,7 @@ async def guard_soft_limit_reached(*, bucket: str, used_fraction: float, meta: C
         client_id=meta.client_id,
         run_id=meta.run_id,
     )
-    await sync_to_async(guard_event_record)(
+    await released(guard_event_record)(
         kind=GuardEvent.Kind.SOFT_LIMIT, client_id=meta.client_id, bucket=bucket
     )
     from backend.analytics.events import capture

@@ -13,11 +13,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import structlog
-from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from agents.guard import CallerProfile, CallMeta
 from agents.guard.pricing import usd_to_micros
+from backend.core.db import released
 
 logger = structlog.get_logger(__name__)
 CREDITS_PREFIX = "credits:"
@@ -54,7 +54,7 @@ def _lookup(client_id: str) -> tuple[CallerProfile, Decimal] | None:
 
 async def caller_profile(meta: CallMeta) -> CallerProfile | None:
     """The account behind the caller's client, with its plan and credits (None: no account)."""
-    found = await sync_to_async(_lookup)(meta.client_id)
+    found = await released(_lookup)(meta.client_id)
     if found is None:
         return None
     profile, ledger_used = found
@@ -102,4 +102,4 @@ def _record_draw(key: str, amount_usd: Decimal, reservation_id: str) -> None:
 async def record_credit_draw(
     meta: CallMeta, key: str, amount_usd: Decimal, reservation_id: str
 ) -> None:
-    await sync_to_async(_record_draw)(key, amount_usd, reservation_id)
+    await released(_record_draw)(key, amount_usd, reservation_id)

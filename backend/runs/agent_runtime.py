@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from agents.guard import CallMeta, ModelPrice
 from agents.models import ModelCallEvent, ModelFactory, ModelSettings
+from backend.core.db import released
 from backend.guard import warnings
 from backend.guard.runtime import get_guard
 
@@ -122,7 +122,7 @@ class BackendAnalytics:
 
         price = self._prices.get(event.model)
         if not await _arecord_call(event):
-            await sync_to_async(_record_call)(event)
+            await released(_record_call)(event)
         input_cost, output_cost = split_cost(event, price)
         capture_generation(
             distinct_id=event.client_id,

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
@@ -17,6 +16,7 @@ from agents import AgentDeps, Context, ToolExecutor
 from agents.guard import ModelPrice
 from backend.channels.agent_data import BackendAgentData
 from backend.chat import runtime as chat_runtime
+from backend.core.db import released
 from backend.runs import agent_runtime
 from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
@@ -48,7 +48,7 @@ def assistant_message_id(run_id: str) -> str:
 
 async def drive_chat(ctx: RunContext) -> dict[str, Any]:
     run = ctx.run
-    prices = await sync_to_async(agent_runtime.load_prices)([run.model])
+    prices = await released(agent_runtime.load_prices)([run.model])
     price = prices.get(run.model)
     if price is None:
         raise RunFailed("VALIDATION_ERROR", f"Model {run.model!r} has no known price.")
@@ -161,7 +161,7 @@ async def _run_graph(
         state = await graph.aget_state(config)
     text = coalescer.text or _final_text(state.values.get("messages", []))
     await ctx.emit("message.completed", {"message_id": message_id, "text": text})
-    await sync_to_async(_save_answer)(
+    await released(_save_answer)(
         run_id=ctx.run_id,
         session_id=str(run.session_id),
         message_id=message_id,
@@ -178,7 +178,7 @@ async def _record_history(run: Run, *, run_id: str, results: list[dict[str, Any]
     from backend.tools.services import history_record_chat
 
     try:
-        await sync_to_async(history_record_chat)(
+        await released(history_record_chat)(
             client_id=run.client_id,
             run_id=run_id,
             session_id=str(run.session_id) if run.session_id else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -97,6 +98,8 @@ async def process_pool(dsn: str) -> Any:
             min_size=1,
             max_size=4,
             max_idle=300,
+            # Checked on checkout: a PostgreSQL restart costs a reconnect, not failed runs.
+            check=AsyncConnectionPool.check_connection,
             open=False,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )
@@ -162,13 +165,51 @@ async def _close_after_pending_writes(saver: Any) -> None:
         await saver.conn.close()
 
 
+# Any fixed number: the PostgreSQL advisory lock every process takes around the
+# checkpointer's migrations. LangGraph's setup() is not safe to run from several processes
+# at once on a fresh database (two workers' first runs: a duplicate-key error on its
+# migrations table, or a deadlock, failed those runs).
+SETUP_LOCK_KEY = 7_304_151_622
+# Waiting is a poll, not a blocking pg_advisory_lock: setup() builds indexes CONCURRENTLY,
+# which waits for every open transaction, a blocked lock request included (a deadlock).
+_TRY_LOCK = "SELECT pg_try_advisory_lock(%s) AS locked"
+SETUP_LOCK_POLL_S = 0.2
+
+
 async def _setup_once(key: str, saver: Any) -> None:
     with _setup_lock:
         if key in _setup_done:
             return
-    await saver.setup()
+    dsn = postgres_dsn()
+    if dsn and key == dsn:
+        # On a connection of its own, under a cluster-wide lock (setup_postgres_sync).
+        await asyncio.to_thread(setup_postgres_sync, dsn)
+    else:
+        await saver.setup()
     with _setup_lock:
         _setup_done.add(key)
+
+
+def setup_done(key: str) -> bool:
+    with _setup_lock:
+        return key in _setup_done
+
+
+def setup_postgres_sync(dsn: str) -> None:
+    """The checkpointer's migrations under a cluster-wide advisory lock, on a connection
+    of its own (closing it releases the lock)."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg import Connection
+    from psycopg.rows import dict_row
+
+    with Connection.connect(
+        dsn, autocommit=True, prepare_threshold=0, row_factory=dict_row
+    ) as conn:
+        while not (conn.execute(_TRY_LOCK, (SETUP_LOCK_KEY,)).fetchone() or {})["locked"]:
+            time.sleep(SETUP_LOCK_POLL_S)
+        PostgresSaver(conn=conn).setup()  # type: ignore[arg-type]
+    with _setup_lock:
+        _setup_done.add(dsn)
 
 
 def delete_thread(*, thread_id: str) -> None:
@@ -183,8 +224,9 @@ def delete_threads(*, thread_ids: list[str]) -> None:
     if dsn:
         from langgraph.checkpoint.postgres import PostgresSaver
 
+        if not setup_done(dsn):
+            setup_postgres_sync(dsn)
         with PostgresSaver.from_conn_string(dsn) as saver:
-            saver.setup()
             for thread_id in thread_ids:
                 saver.delete_thread(thread_id)
         return

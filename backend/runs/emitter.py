@@ -65,14 +65,13 @@ class RunEmitter:
         copy is written before ``aemit`` returns; buffered, by the next flush point, and a
         terminal event's copy always before ``aemit`` returns, so it precedes the run's end.
         """
-        from asgiref.sync import sync_to_async
-
+        from backend.core.db import released
         from backend.runs.checkpoints import postgres_dsn
         from backend.runs.worker_loop import is_process_loop
 
         dsn = postgres_dsn() if is_process_loop() else None
         if dsn is None:
-            return await sync_to_async(self.emit)(type, data)
+            return await released(self.emit)(type, data)
         event = await get_event_log().aappend(
             run_id=self.run_id, type=type, attempt=self.attempt, data=data or {}
         )

@@ -14,10 +14,10 @@ import uuid
 from typing import Any
 
 import structlog
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from agents.guard import GuardError
+from backend.core.db import released
 from backend.runs import lease
 from backend.runs.emitter import RunEmitter
 from backend.runs.models import Run
@@ -67,14 +67,14 @@ class RunContext:
 async def execute_run(*, run_id: str) -> None:
     me = worker_id()
     env = settings.ENV
-    outcome, run = await sync_to_async(lease.run_claim)(
+    outcome, run = await released(lease.run_claim)(
         run_id=run_id, worker_id=me, lease_s=env.RUN_LEASE_S
     )
     log = logger.bind(run_id=run_id, worker=me)
     if outcome != "claimed" or run is None:
         log.info("run_not_claimed", outcome=outcome)
         if outcome in ("cancelled", "exhausted") and run is not None and run.session_id:
-            await sync_to_async(session_advance)(session_id=str(run.session_id))
+            await released(session_advance)(session_id=str(run.session_id))
         return
     structlog.contextvars.bind_contextvars(run_id=run_id, client_id=run.client_id)
     log.info("run_claimed", attempt=run.attempt, kind=run.kind)
@@ -82,7 +82,7 @@ async def execute_run(*, run_id: str) -> None:
         await _execute_claimed(run=run, me=me)
     finally:
         if run.session_id:
-            await sync_to_async(session_advance)(session_id=str(run.session_id))
+            await released(session_advance)(session_id=str(run.session_id))
 
 
 async def _execute_claimed(*, run: Run, me: str) -> None:
@@ -97,7 +97,7 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
     async def heartbeat() -> None:
         while True:
             await asyncio.sleep(env.RUN_HEARTBEAT_S)
-            ours, cancel = await sync_to_async(lease.run_heartbeat)(
+            ours, cancel = await released(lease.run_heartbeat)(
                 run_id=ctx.run_id, worker_id=me, lease_s=env.RUN_LEASE_S
             )
             if not ours:
@@ -159,7 +159,7 @@ async def _finish(
 ) -> None:
     from backend.analytics.events import capture
 
-    run = await sync_to_async(_record_end)(
+    run = await released(_record_end)(
         run_id=ctx.run_id, worker_id=me, status=status, code=code, message=message, result=result
     )
     if run is None:

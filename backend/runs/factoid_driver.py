@@ -15,7 +15,6 @@ import time
 import uuid
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from langchain_core.messages import AIMessageChunk
 from langchain_core.utils.json import parse_partial_json
@@ -23,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents.guard import CallMeta
 from backend.analytics.events import capture
+from backend.core.db import released
 from backend.factoids import selectors, services
 from backend.factoids.models import Factoid
 from backend.factoids.prompts import FACTOID_PROMPT, already_in_feed, retry_note
@@ -109,7 +109,7 @@ class TextStream:
 async def drive_factoid(ctx: RunContext) -> dict[str, Any]:
     run = ctx.run
     subject = str(run.input["subject"])
-    prices = await sync_to_async(agent_runtime.load_prices)([run.model])
+    prices = await released(agent_runtime.load_prices)([run.model])
     price = prices.get(run.model)
     if price is None:
         raise RunFailed("VALIDATION_ERROR", f"Model {run.model!r} has no known price.")
@@ -118,10 +118,10 @@ async def drive_factoid(ctx: RunContext) -> dict[str, Any]:
     stream = TextStream(ctx, message_id=message_id)
     if run.attempt > 1:
         await ctx.emit("message.reset", {"message_id": message_id})
-        stored = await sync_to_async(selectors.factoid_for_run)(run_id=ctx.run_id)
+        stored = await released(selectors.factoid_for_run)(run_id=ctx.run_id)
         if stored is not None:  # the interrupted attempt got as far as storing it
             await stream.finish(stored.text)
-            return await sync_to_async(factoid_payload)(stored)
+            return await released(factoid_payload)(stored)
     started = time.perf_counter()
     if price.offline:
         factoid, retried = await _offline(ctx, stream=stream, subject=subject)
@@ -147,11 +147,11 @@ async def drive_factoid(ctx: RunContext) -> dict[str, Any]:
             "retried": retried,
         },
     )
-    return await sync_to_async(factoid_payload)(factoid)
+    return await released(factoid_payload)(factoid)
 
 
 async def _store(ctx: RunContext, *, subject: str, text: str) -> Factoid:
-    return await sync_to_async(services.factoid_store)(
+    return await released(services.factoid_store)(
         subject=subject,
         text=text,
         model=ctx.run.model,
@@ -178,7 +178,7 @@ async def _generate(
         max_tokens=services.GENERATION_MAX_TOKENS,
     )
     chain = FACTOID_PROMPT | model
-    existing = await sync_to_async(selectors.factoid_texts)(subject=subject)
+    existing = await released(selectors.factoid_texts)(subject=subject)
     duplicate: str | None = None
     for attempt in range(1, GENERATION_ATTEMPTS + 1):
         raw = ""
@@ -227,7 +227,7 @@ async def _offline(ctx: RunContext, *, stream: TextStream, subject: str) -> tupl
     )
     # A concurrent run may store the same fact first; then the next one is taken.
     for attempt in range(1, GENERATION_ATTEMPTS + 1):
-        fact = await sync_to_async(selectors.factoid_offline_pick)(subject=subject)
+        fact = await released(selectors.factoid_offline_pick)(subject=subject)
         if fact is None:
             break
         words = fact.split(" ")

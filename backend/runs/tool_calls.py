@@ -38,13 +38,13 @@ from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from agents import ModelCallEvent
 from agents.guard import GuardError, ModelPrice
 from agents.tools import TOOLS_BY_NAME, AgentTool, ToolContext, ToolFailure
 from agents.tools.base import ModelUsage, run_inline
+from backend.core.db import released
 from backend.runs import agent_runtime
 from backend.runs.emitter import RunEmitter
 
@@ -277,11 +277,11 @@ async def tool_call_execute(
     store = ToolCallStore(run_id=run_id, call_id=call_id)
     if await store.result() is not None:
         return
-    run = await sync_to_async(_load_run)(run_id)
+    run = await released(_load_run)(run_id)
     if run is None:
         return
     log = logger.bind(run_id=run_id, call_id=call_id, tool=name)
-    if not await sync_to_async(_run_is_live)(run_id):
+    if not await released(_run_is_live)(run_id):
         log.info("tool_call_skipped_run_ended")
         await store.put(_error("TOOL_CANCELLED", f"{name} was cancelled before it finished."))
         return
@@ -324,7 +324,7 @@ async def _run_claimed(
     tool = TOOLS_BY_NAME.get(name)
     if tool is None:
         return _error("VALIDATION_ERROR", f"There is no tool named {name!r}.")
-    prices = await sync_to_async(agent_runtime.load_prices)([run.model])
+    prices = await released(agent_runtime.load_prices)([run.model])
     usage: list[dict[str, Any]] = []
 
     async def collect(event: ModelCallEvent) -> None:
@@ -356,7 +356,7 @@ async def _run_claimed(
         while True:
             await asyncio.sleep(env.RUN_HEARTBEAT_S)
             renewed = await store.renew(owner, ttl_s=env.RUN_LEASE_S)
-            live = await sync_to_async(_run_is_live)(run_id)
+            live = await released(_run_is_live)(run_id)
             if not live or not renewed:
                 stopped["reason"] = "run ended" if not live else "claim lost"
                 work.cancel()

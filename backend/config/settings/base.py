@@ -90,6 +90,10 @@ def database_config(env: AppSettings) -> dict[str, Any]:
     """PostgreSQL with a psycopg pool when DATABASE_URL is set, else SQLite in WAL mode."""
     if env.DATABASE_URL and not env.DATABASE_URL.startswith("sqlite"):
         config: dict[str, Any] = dict(dj_database_url.parse(env.DATABASE_URL, conn_max_age=0))
+        # With the pool, Django then checks each connection as it leaves the pool
+        # (psycopg_pool's check_connection): after a PostgreSQL restart the dead ones are
+        # replaced instead of failing requests and runs.
+        config["CONN_HEALTH_CHECKS"] = True
         config["OPTIONS"] = {
             **config.get("OPTIONS", {}),
             # A pool instead of persistent connections: an ASGI server holding many

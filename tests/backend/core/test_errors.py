@@ -136,3 +136,14 @@ def test_request_log_line_is_json_with_request_id(client, capfd):
     assert line["request_id"] == "log-me"
     assert line["method"] == "GET" and line["path"] == "/livez" and line["status"] == 200
     assert isinstance(line["duration_ms"], float)
+
+
+@pytest.mark.parametrize("path", ["/test/guard-down", "/test/api/guard-down"])
+def test_budget_store_down_is_503_with_retry_after(client, path):
+    # A Redis restart under the guard: the client is told to come back, not left guessing.
+    response = client.get(path)
+    assert response.status_code == 503
+    error = error_of(response)
+    assert error["code"] == "AI_SERVICE_UNAVAILABLE"
+    assert int(response["Retry-After"]) >= 1
+    assert error["details"]["retry_after_s"] == int(response["Retry-After"])

@@ -34,7 +34,25 @@ class BoomApi(APIView):
         raise RuntimeError("kaboom in an API view")
 
 
+class GuardDownApi(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def get(self, request: Request) -> Response:
+        from agents.guard import GuardUnavailableError
+
+        raise GuardUnavailableError("budget store unreachable", details={"store": "redis"})
+
+
+def guard_down(request: HttpRequest) -> HttpResponse:
+    from agents.guard import GuardUnavailableError
+
+    raise GuardUnavailableError("budget store unreachable", details={"store": "redis"})
+
+
 urlpatterns = [
+    path("test/guard-down", guard_down),
+    path("test/api/guard-down", GuardDownApi.as_view()),
     path("test/boom", boom),
     path("test/api/echo", EchoApi.as_view()),
     path("test/api/boom", BoomApi.as_view()),

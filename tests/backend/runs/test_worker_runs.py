@@ -100,3 +100,30 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worke
     assert log[-1].type == "run.completed" and log[-1].attempt == 2
     # Events the killed attempt logged but had not stored yet are stored at the end.
     assert_store_matches_log(run_id)
+
+
+def _terminate_worker_connections() -> int:
+    """What a PostgreSQL restart does to a worker: every connection but this test's dies."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_worker_runs_again_after_its_database_connections_die(anon_client, celery_worker_factory):
+    """Before: the worker's ORM thread kept its dead connection, and every later run failed
+    to be claimed (``the connection is closed``) until the worker was restarted."""
+    celery_worker_factory(queues="default,long", pool="threads", concurrency=4)
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    first = post(anon_client, session["id"])
+    frames = asyncio.run(collect(first["stream_url"], timeout=60))
+    assert frames[-1]["event"] == "run.completed"
+    assert _terminate_worker_connections() > 0
+    second = post(anon_client, session["id"], content="and three more ideas")
+    frames = asyncio.run(collect(second["stream_url"], timeout=60))
+    assert frames[-1]["event"] == "run.completed", frames[-1]
+    assert Run.objects.get(pk=second["run_id"]).attempt == 1
