@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.runs.eventlog import Event, get_event_log
 from backend.runs.eventlog.base import TERMINAL_TYPES
@@ -22,6 +27,13 @@ FLUSH_ON = frozenset(
 )
 FLUSH_AT = 16
 
+# A Redis restart (a few seconds; longer while it loads its append-only file) is ridden out:
+# an append is retried after each of these waits (~16 s in all) before the run gives up.
+APPEND_RETRY_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+LOG_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+logger = structlog.get_logger(__name__)
+
 
 class RunEmitter:
     """One run attempt's events.
@@ -38,6 +50,7 @@ class RunEmitter:
         self.attempt = attempt
         self.buffered = buffered
         self._pending: list[Event] = []
+        self.last_seq = 0  # the newest seq this attempt got from the log
 
     def emit(self, type: str, data: dict[str, Any] | None = None) -> Event:
         event = get_event_log().append(
@@ -72,14 +85,58 @@ class RunEmitter:
         dsn = postgres_dsn() if is_process_loop() else None
         if dsn is None:
             return await released(self.emit)(type, data)
-        event = await get_event_log().aappend(
-            run_id=self.run_id, type=type, attempt=self.attempt, data=data or {}
-        )
+        try:
+            event = await self._aappend(type, data or {})
+        except LOG_DOWN:
+            if type not in TERMINAL_TYPES:
+                raise
+            # The log stayed down: the run's end still reaches the store, where readers
+            # find it once the run is finished (``sse.Tail`` replays from the store).
+            event = await self._store_terminal(type, data or {}, dsn=dsn)
+            logger.warning("run_end_stored_without_log", run_id=self.run_id, type=type)
+            return event
+        self.last_seq = max(self.last_seq, event.seq)
         if type in NOT_STORED:
             return event
         self._pending.append(event)
         if not self.buffered or type in FLUSH_ON or len(self._pending) >= FLUSH_AT:
             await self.aflush(dsn=dsn, backfill=event.is_terminal and self.buffered)
+        return event
+
+    async def _aappend(self, type: str, data: dict[str, Any]) -> Event:
+        for wait in (*APPEND_RETRY_S, None):
+            try:
+                return await get_event_log().aappend(
+                    run_id=self.run_id, type=type, attempt=self.attempt, data=data
+                )
+            except LOG_DOWN:
+                if wait is None:
+                    raise
+                logger.warning("event_log_unavailable", run_id=self.run_id, retry_in_s=wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def _store_terminal(self, type: str, data: dict[str, Any], *, dsn: str) -> Event:
+        """The terminal event, numbered after everything stored or logged, in the store."""
+        from backend.runs.checkpoints import process_pool
+
+        pool = await process_pool(dsn)
+        pending, self._pending = self._pending, []
+        async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            if pending:
+                await cursor.executemany(_INSERT, [_row(event) for event in pending])
+            await cursor.execute(_LAST_STORED, (self.run_id,))
+            row = await cursor.fetchone()
+            stored = int((row or {}).get("seq") or 0)
+            event = Event(
+                run_id=self.run_id,
+                seq=max(stored, self.last_seq) + 1,
+                type=type,
+                attempt=self.attempt,
+                ts=datetime.now(UTC).isoformat(),
+                data=data,
+            )
+            await cursor.execute(_INSERT, _row(event))
         return event
 
     async def aflush(self, *, dsn: str | None = None, backfill: bool = False) -> None:
@@ -106,6 +163,8 @@ _INSERT = (
     "INSERT INTO runs_runevent (run_id, seq, type, attempt, data, ts) "
     "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (run_id, seq) DO NOTHING"
 )
+
+_LAST_STORED = "SELECT max(seq) AS seq FROM runs_runevent WHERE run_id = %s"
 
 
 def _fields(event: Event) -> dict[str, Any]:

@@ -15,12 +15,14 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.db.models import Max
 
 from agents.guard import GuardError
 from backend.core.db import released
 from backend.runs import lease
-from backend.runs.emitter import RunEmitter
-from backend.runs.models import Run
+from backend.runs.emitter import LOG_DOWN, RunEmitter
+from backend.runs.eventlog import get_event_log
+from backend.runs.models import Run, RunEvent
 from backend.runs.services import session_advance
 
 logger = structlog.get_logger(__name__)
@@ -87,6 +89,7 @@ async def execute_run(*, run_id: str) -> None:
 
 async def _execute_claimed(*, run: Run, me: str) -> None:
     env = settings.ENV
+    await _resume_numbering(str(run.id))
     ctx = RunContext(
         run=run, emitter=RunEmitter(run_id=str(run.id), attempt=run.attempt, buffered=True)
     )
@@ -131,6 +134,10 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
         status, code, message = Run.Status.FAILED, exc.code, exc.message
     except RunFailed as exc:
         status, code, message = Run.Status.FAILED, exc.code, exc.message
+    except LOG_DOWN:
+        logger.warning("run_event_log_down", run_id=ctx.run_id)
+        status, code = Run.Status.FAILED, "INTERNAL_ERROR"
+        message = "The run's event log (Redis) could not be reached; send the message again."
     except Exception as exc:
         logger.exception("run_crashed", run_id=ctx.run_id)
         status, code, message = Run.Status.FAILED, "INTERNAL_ERROR", f"{type(exc).__name__}"
@@ -198,6 +205,22 @@ async def _finish(
                 "code": code,
             },
         )
+
+
+async def _resume_numbering(run_id: str) -> None:
+    """Continue the run's seqs after what the store holds, whatever the log remembers (an
+    embedded restart empties it; a Redis that lost its data too)."""
+    stored = await released(_last_stored_seq)(run_id)
+    if not stored:
+        return
+    try:
+        await get_event_log().aresume(run_id=run_id, after_seq=stored)
+    except LOG_DOWN:
+        logger.warning("run_resume_numbering_skipped", run_id=run_id)
+
+
+def _last_stored_seq(run_id: str) -> int:
+    return RunEvent.objects.filter(run_id=run_id).aggregate(last=Max("seq"))["last"] or 0
 
 
 def _record_end(*, run_id: str, worker_id: str, **outcome: Any) -> Run | None:

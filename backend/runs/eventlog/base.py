@@ -78,6 +78,13 @@ class EventLog(Protocol):
 
     async def alast_seq(self, *, run_id: str) -> int: ...
 
+    async def aresume(self, *, run_id: str, after_seq: int) -> None:
+        """Number the run's next event after ``after_seq`` at the least (what the durable
+        store already holds): a log that lost the run (an embedded restart, a Redis without
+        its data) must not hand out seqs the store has. Readers behind ``after_seq`` are
+        then told the log cannot honour their cursor, and replay from the store."""
+        ...
+
     def delete(self, *, run_id: str) -> None: ...
 
     async def session_marker(self, *, session_id: str) -> str:

@@ -38,6 +38,8 @@ class MemoryEventLog:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._events: dict[str, list[Event]] = {}
+        # A run resumed after the log lost it (aresume): the seq before its first event here.
+        self._base: dict[str, int] = {}
         # Runs by when they were last appended to, oldest first (expiry stops early).
         self._touched: OrderedDict[str, float] = OrderedDict()
         # Finished runs (last event terminal), in the order they finished: evicted first.
@@ -63,7 +65,7 @@ class MemoryEventLog:
             events = self._events.setdefault(run_id, [])
             event = Event(
                 run_id=run_id,
-                seq=len(events) + 1,
+                seq=self._base.get(run_id, 0) + len(events) + 1,
                 type=type,
                 attempt=attempt,
                 ts=datetime.now(UTC).isoformat(),
@@ -109,10 +111,11 @@ class MemoryEventLog:
                 if after_seq > 0:
                     return None
                 events = []
-            if after_seq > len(events):
+            base = self._base.get(run_id, 0)
+            if after_seq < base or after_seq > base + len(events):
                 return None
-            if len(events) > after_seq:
-                return events[after_seq:]
+            if base + len(events) > after_seq:
+                return events[after_seq - base :]
             future: asyncio.Future[None] = loop.create_future()
             self._waiters.setdefault(run_id, []).append((loop, future))
         try:
@@ -124,7 +127,8 @@ class MemoryEventLog:
                     waiting.remove((loop, future))
             return []
         with self._lock:
-            return list(self._events.get(run_id, [])[after_seq:])
+            base = self._base.get(run_id, 0)
+            return list(self._events.get(run_id, [])[max(0, after_seq - base) :])
 
     def range(self, *, run_id: str) -> list[Event]:
         with self._lock:
@@ -135,10 +139,20 @@ class MemoryEventLog:
 
     def last_seq(self, *, run_id: str) -> int:
         with self._lock:
-            return len(self._events.get(run_id, []))
+            return self._base.get(run_id, 0) + len(self._events.get(run_id, []))
 
     async def alast_seq(self, *, run_id: str) -> int:
         return self.last_seq(run_id=run_id)
+
+    async def aresume(self, *, run_id: str, after_seq: int) -> None:
+        with self._lock:
+            events = self._events.get(run_id)
+            if events:
+                return  # the log has the run: its numbering is the store's
+            self._events[run_id] = []
+            self._base[run_id] = after_seq
+            self._touched[run_id] = self._clock()
+            self._touched.move_to_end(run_id)
 
     def delete(self, *, run_id: str) -> None:
         with self._lock:
@@ -182,6 +196,7 @@ class MemoryEventLog:
 
     def _drop_locked(self, run_id: str) -> None:
         events = self._events.pop(run_id, None)
+        self._base.pop(run_id, None)
         self._touched.pop(run_id, None)
         self._finished.pop(run_id, None)
         self._event_count -= len(events or ())

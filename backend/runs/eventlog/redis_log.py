@@ -29,6 +29,14 @@ redis.call('EXPIRE', KEYS[2], ARGV[6])
 return seq
 """
 
+# Raise the run's counter to at least ARGV[1] (never lower it).
+_RESUME = """
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+if seq < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return seq
+"""
 
 # A stream's XREAD blocks up to its ping interval (15 s) before it answers empty. The
 # client's socket timeout must outlast that block (redis-py's default, 5 s, cut a quiet
@@ -158,6 +166,11 @@ class RedisEventLog:
 
     async def alast_seq(self, *, run_id: str) -> int:
         return int(await self._client().get(self._keys(run_id)[1]) or 0)
+
+    async def aresume(self, *, run_id: str, after_seq: int) -> None:
+        if after_seq <= 0:
+            return
+        await self._client().eval(_RESUME, 1, self._keys(run_id)[1], after_seq, self._retention_s)
 
     def delete(self, *, run_id: str) -> None:
         self._sync.delete(*self._keys(run_id))

@@ -7,7 +7,8 @@ from backend.runs.lease import (
     runs_waiting_to_start,
     runs_with_expired_lease,
 )
-from backend.runs.models import Run
+from backend.runs.eventlog import reset_for_tests
+from backend.runs.models import Run, RunEvent
 from backend.runs.tasks import runs_reap
 from tests.conftest import wait_for
 
@@ -40,6 +41,41 @@ def test_embedded_restart_resumes_interrupted_and_queued_runs(anon_client, setti
         lambda: Run.objects.filter(pk=interrupted.pk, status="completed").first(), timeout=30
     )
     assert run.attempt == 2
+
+
+def test_a_resumed_run_numbers_its_events_after_the_stored_ones(anon_client, settings):
+    """The embedded log lives in memory: after a restart it has forgotten the interrupted
+    attempt, while the database kept its events. Before: attempt 2 numbered from 1 again and
+    failed on the store's unique (run_id, seq)."""
+    settings.TASK_RUNNER = "thread"
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    interrupted = Run.objects.create(
+        kind="chat",
+        client_id=anon_client.client_id,
+        model="offline",
+        session_id=session["id"],
+        ordinal=1,
+        status="running",
+        attempt=1,
+        lease_owner="dead-process",
+        lease_expires_at=timezone.now() + timezone.timedelta(minutes=5),
+        input={"content": "hashtags for espresso"},
+    )
+    # What the dead process stored of attempt 1 (its log went with it).
+    RunEvent.objects.bulk_create(
+        RunEvent(run_id=interrupted.id, seq=seq, type=kind, attempt=1, data={}, ts=timezone.now())
+        for seq, kind in enumerate(["run.started", "tool.started", "tool.completed"], start=1)
+    )
+    reset_for_tests()
+    runs_release_all_leases()
+    task_runner.enqueue(runs_reap)
+    run = wait_for(
+        lambda: Run.objects.filter(pk=interrupted.pk, status__in=Run.TERMINAL).first(), timeout=30
+    )
+    assert run.status == "completed", run.error_code
+    attempt_two = RunEvent.objects.filter(run_id=interrupted.id, attempt=2).order_by("seq")
+    assert attempt_two.first().seq == 4  # right after the stored ones (deltas are not stored)
+    assert attempt_two.last().type == "run.completed"
 
 
 def test_stale_queued_heads_only(settings):
