@@ -13,8 +13,10 @@ import time
 import uuid
 from typing import Any
 
+import psycopg
 import structlog
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db.models import Max
 
 from agents.guard import GuardError
@@ -26,6 +28,10 @@ from backend.runs.models import Run, RunEvent
 from backend.runs.services import session_advance
 
 logger = structlog.get_logger(__name__)
+
+# The database went away under the attempt (a PostgreSQL restart or failover): the attempt
+# is given back, as if its worker had died, and the next one resumes from the checkpoint.
+DATABASE_DOWN = (psycopg.OperationalError, OperationalError, InterfaceError)
 
 
 class RunCancelled(Exception):
@@ -134,6 +140,10 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
         status, code, message = Run.Status.FAILED, exc.code, exc.message
     except RunFailed as exc:
         status, code, message = Run.Status.FAILED, exc.code, exc.message
+    except DATABASE_DOWN:
+        logger.warning("run_attempt_given_back", run_id=ctx.run_id, reason="database")
+        await _give_back(ctx.run_id, me)
+        return
     except LOG_DOWN:
         logger.warning("run_event_log_down", run_id=ctx.run_id)
         status, code = Run.Status.FAILED, "INTERNAL_ERROR"
@@ -205,6 +215,13 @@ async def _finish(
                 "code": code,
             },
         )
+
+
+async def _give_back(run_id: str, me: str) -> None:
+    try:
+        await released(lease.run_give_back)(run_id=run_id, worker_id=me)
+    except DATABASE_DOWN:
+        pass  # still down: the lease runs out on its own (RUN_LEASE_S)
 
 
 async def _resume_numbering(run_id: str) -> None:

@@ -94,6 +94,15 @@ def run_heartbeat(*, run_id: str, worker_id: str, lease_s: float) -> tuple[bool,
     return bool(updated), cancel
 
 
+def run_give_back(*, run_id: str, worker_id: str) -> bool:
+    """End our lease now without an outcome: the reaper gives the run to the next attempt."""
+    return bool(
+        Run.objects.filter(pk=run_id, status=Run.Status.RUNNING, lease_owner=worker_id).update(
+            lease_expires_at=timezone.now()
+        )
+    )
+
+
 def run_end(
     *,
     run_id: str,

@@ -1,13 +1,17 @@
+from unittest import mock
+
+import psycopg
 import pytest
 from django.utils import timezone
 
 from backend.core import task_runner
+from backend.runs import drivers
+from backend.runs.eventlog import reset_for_tests
 from backend.runs.lease import (
     runs_release_all_leases,
     runs_waiting_to_start,
     runs_with_expired_lease,
 )
-from backend.runs.eventlog import reset_for_tests
 from backend.runs.models import Run, RunEvent
 from backend.runs.tasks import runs_reap
 from tests.conftest import wait_for
@@ -83,3 +87,42 @@ def test_stale_queued_heads_only(settings):
     Run.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=10))
     Run.objects.create(kind="chat", client_id="c", model="offline")
     assert runs_waiting_to_start(older_than_s=60) == [str(old.id)]
+
+
+def test_an_attempt_whose_database_went_away_is_given_back_and_resumed(anon_client, settings):
+    """A PostgreSQL restart under a running attempt (the checkpointer's write fails with
+    "server closed the connection unexpectedly"): before, the run failed with
+    INTERNAL_ERROR; now the attempt gives its lease back and the next attempt finishes it."""
+    settings.TASK_RUNNER = "thread"
+    real = drivers.driver_for
+    failed_once: list[str] = []
+
+    def flaky(kind):
+        async def drive(ctx):
+            if not failed_once:
+                failed_once.append(ctx.run_id)
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+            return await real(kind)(ctx)
+
+        return drive
+
+    session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
+    with mock.patch.object(drivers, "driver_for", flaky):
+        response = anon_client.post(
+            f"/api/chat/sessions/{session['id']}/messages/",
+            {"content": "hashtags for espresso"},
+            format="json",
+        )
+        assert response.status_code == 202
+        run_id = response.json()["run_id"]
+        wait_for(lambda: failed_once, timeout=30)
+        run = wait_for(
+            lambda: Run.objects.filter(pk=run_id, lease_expires_at__lte=timezone.now()).first(),
+            timeout=30,
+        )
+        assert run.status == "running"  # given back, not failed
+        task_runner.enqueue(runs_reap)
+        run = wait_for(
+            lambda: Run.objects.filter(pk=run_id, status__in=Run.TERMINAL).first(), timeout=30
+        )
+    assert (run.status, run.attempt) == ("completed", 2), run.error_message
