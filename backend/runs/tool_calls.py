@@ -39,6 +39,8 @@ from typing import Any
 import redis.asyncio as aioredis
 import structlog
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agents import ModelCallEvent
 from agents.guard import GuardError, ModelPrice
@@ -57,6 +59,9 @@ OFFLOADED_TOOLS = frozenset({"content_ideas", "keyword_research", "hashtags", "f
 WAIT_SLICE_S = 1.0
 # How often a tool task waiting for another delivery's claim looks again.
 CLAIM_POLL_S = 0.2
+# A call nobody has claimed for this long (its task failed on a Redis restart, or the broker
+# lost it) is sent again; a duplicate of a task still queued finds the result and returns.
+RESEND_AFTER_S = 60.0
 
 
 def tool_task_id(*, run_id: str, call_id: str) -> str:
@@ -128,14 +133,30 @@ class ToolCallStore:
             pipe.expire(self.done_key, self.ttl_s)
             await pipe.execute()
 
-    async def wait(self) -> dict[str, Any]:
-        """The stored outcome, waiting for it on the loop (cancellable at any point)."""
+    async def wait(self, *, resend: Callable[[], Awaitable[None]] | None = None) -> dict[str, Any]:
+        """The stored outcome, waiting for it on the loop (cancellable at any point).
+
+        Redis trouble is waited out (the run's deadline bounds the wait); with ``resend``,
+        a call unclaimed for ``RESEND_AFTER_S`` is sent again.
+        """
         client = self._client()
+        loop = asyncio.get_running_loop()
+        unclaimed_since = loop.time()
         while True:
-            record = await self.result()
-            if record is not None:
-                return record
-            await client.blpop([self.done_key], timeout=WAIT_SLICE_S)
+            try:
+                record = await self.result()
+                if record is not None:
+                    return record
+                if await client.exists(self.claim_key):
+                    unclaimed_since = loop.time()
+                elif resend is not None and loop.time() - unclaimed_since >= RESEND_AFTER_S:
+                    logger.warning("tool_call_resent", key=self.result_key)
+                    await resend()
+                    unclaimed_since = loop.time()
+                await client.blpop([self.done_key], timeout=WAIT_SLICE_S)
+            except (RedisConnectionError, RedisTimeoutError):
+                logger.warning("tool_call_wait_redis_unavailable", key=self.result_key)
+                await asyncio.sleep(WAIT_SLICE_S)
 
     async def claim(self, owner: str, *, ttl_s: float) -> bool:
         return bool(await self._client().set(self.claim_key, owner, nx=True, px=_ms(ttl_s)))
@@ -174,11 +195,14 @@ class CeleryToolExecutor:
         if record is None:
             # Every attempt enqueues: a duplicate of a task still queued or running finds
             # the claim or the result and does not run the call again.
-            await asyncio.to_thread(
-                _enqueue, run_id=run_id, call_id=ctx.call_id, name=tool.name, args=args,
-                attempt=self._run.run.attempt,
-            )  # fmt: skip
-            record = await store.wait()
+            async def send() -> None:
+                await asyncio.to_thread(
+                    _enqueue, run_id=run_id, call_id=ctx.call_id, name=tool.name, args=args,
+                    attempt=self._run.run.attempt,
+                )  # fmt: skip
+
+            await send()
+            record = await store.wait(resend=send)
         return await self._apply(record, ctx=ctx)
 
     async def _apply(self, record: dict[str, Any], *, ctx: ToolContext) -> dict[str, Any]:
