@@ -23,6 +23,7 @@ No Django here: the backend builds the client and passes it in.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -53,6 +54,9 @@ _LUA_DIR = Path(__file__).parent / "lua"
 # How long a settled reservation id is remembered, so a repeated settle changes nothing.
 SETTLED_MEMORY_MS = 86_400_000
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# A reserve that cannot reach Redis is tried again after each of these waits before the call
+# is refused (503 AI_SERVICE_UNAVAILABLE with Retry-After): a Redis restart is ~2 s.
+RESERVE_RETRY_S = (0.25, 0.75, 2.0)
 
 
 def _script(name: str) -> str:
@@ -171,7 +175,7 @@ class RedisBudgetStore:
             args.extend(_bucket_args(spec))
         args.append(note)
         try:
-            reply = await self._reserve_script(keys=keys, args=args)
+            reply = await self._reserve_retrying(keys=keys, args=args)
         except RedisError as exc:
             self._unavailable(exc, "reserve")
             return ReserveResult(ok=True, degraded=True)
@@ -188,6 +192,18 @@ class RedisBudgetStore:
             limit=_limit(limit),
             retry_after_s=int(retry_ms) / 1000,
         )
+
+    async def _reserve_retrying(self, *, keys: list[str], args: list[Any]) -> Any:
+        """The reserve script, tried again over a short outage (a Redis restart, a timeout
+        under load). Safe: a reservation id already recorded is answered as admitted."""
+        for wait in (*RESERVE_RETRY_S, None):
+            try:
+                return await self._reserve_script(keys=keys, args=args)
+            except _UNREACHABLE:
+                if wait is None:
+                    raise
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
 
     async def settle(
         self, *, reservation_id: str, actual: int, fallback: Sequence[BucketSpec] = ()

@@ -304,7 +304,10 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-async def test_unreachable_redis_fails_closed_or_open_as_configured():
+async def test_unreachable_redis_fails_closed_or_open_as_configured(monkeypatch):
+    from backend.guard_store import redis_store
+
+    monkeypatch.setattr(redis_store, "RESERVE_RETRY_S", (0.01,))  # still down when retried
     down = aioredis.Redis(
         host="127.0.0.1",
         port=closed_port(),
@@ -377,3 +380,28 @@ async def test_cost_of_a_call_reserved_at_zero_is_still_recorded_and_archived(
     assert archived[CLIENT_TODAY] == BucketUsage(
         key=CLIENT_TODAY, spent=10_000, held=0, limit=1_000_000
     )
+
+
+async def test_a_reserve_rides_out_a_redis_restart(tmp_path):
+    """Redis down for a moment (a restart): the reserve is tried again instead of refusing
+    the call with 503 (the soak bench's Redis restart failed runs and posts that way)."""
+    import shutil
+
+    from tests.bench._harness import OwnRedis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = OwnRedis(tmp_path, closed_port())
+    client = aioredis.Redis(
+        host="127.0.0.1", port=server.port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
+    guard = CostGuard(store=RedisBudgetStore(redis=client), limits=limits(rpm=5))
+    starter = threading.Timer(0.4, server.start)
+    starter.start()
+    try:
+        reservation = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+        await guard.settle(reservation, CallUsage(input_tokens=10))
+    finally:
+        starter.join()
+        await client.aclose()
+        server.stop()
