@@ -74,33 +74,43 @@ async def _record_expired(store: Any) -> int:
     return len(expired)
 
 
+def unsettled_row(*, reservation_id: str, amount_micros: int, note: str) -> Any:
+    """The ledger row of a reservation nobody settled (yet): its worst case, estimated."""
+    from backend.guard.models import LlmCall
+
+    fields = parse_note(note)
+    cost = micros_to_usd(amount_micros)
+    return LlmCall(
+        reservation_id=reservation_id,
+        run_id=fields.get("run_id") or "",
+        client_id=str(fields.get("client_id") or ""),
+        session_id=fields.get("session_id") or "",
+        plan=str(fields.get("plan") or "")[:16],
+        feature=str(fields.get("feature") or "expired")[:64],
+        model=str(fields.get("model") or "")[:200],
+        cost_usd=cost,
+        reserved_usd=cost,
+        is_error=True,
+        estimated=True,
+    )
+
+
 def _write_expired(expired: list[Any]) -> None:
     from backend.guard.models import LlmCall
 
     rows = []
     for reservation in expired:
-        note = parse_note(reservation.note)
-        cost = micros_to_usd(reservation.amount)
-        rows.append(
-            LlmCall(
-                reservation_id=reservation.reservation_id,
-                run_id=note.get("run_id") or "",
-                client_id=str(note.get("client_id") or ""),
-                session_id=note.get("session_id") or "",
-                plan=str(note.get("plan") or "")[:16],
-                feature=str(note.get("feature") or "expired")[:64],
-                model=str(note.get("model") or "")[:200],
-                cost_usd=cost,
-                reserved_usd=cost,
-                is_error=True,
-                estimated=True,
-            )
+        row = unsettled_row(
+            reservation_id=reservation.reservation_id,
+            amount_micros=reservation.amount,
+            note=reservation.note,
         )
+        rows.append(row)
         logger.warning(
             "reservation_expired_unsettled",
             reservation_id=reservation.reservation_id,
-            cost_usd=str(cost),
-            run_id=note.get("run_id"),
+            cost_usd=str(row.cost_usd),
+            run_id=row.run_id,
         )
     # A row already there (its holder settled, or a settle is pending) wins.
     LlmCall.objects.bulk_create(rows, ignore_conflicts=True)

@@ -15,12 +15,12 @@ from django.conf import settings
 
 from agents.guard import CallMeta, CostGuard
 from agents.guard.limits import CREDITS_SHARE, GuardLimits, PlanLimits
-from agents.guard.memory_store import MemoryBudgetStore
 from agents.guard.store import BudgetStore
+from backend.guard.journal import JournaledMemoryStore
 
 logger = structlog.get_logger(__name__)
 
-_memory_store = MemoryBudgetStore()
+_memory_store = JournaledMemoryStore()
 # redis.asyncio clients belong to the event loop that opened their connections; web
 # processes have one loop, Celery tasks one per run, so guards are kept per loop.
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[CostGuard, BudgetStore]] = (
@@ -144,5 +144,5 @@ def get_store() -> BudgetStore:
 
 def reset_for_tests() -> None:
     global _memory_store
-    _memory_store = MemoryBudgetStore()
+    _memory_store = JournaledMemoryStore()
     _per_loop.clear()

@@ -86,6 +86,7 @@ def test_signing_up_attaches_the_anonymous_history_channels_and_todays_spend(env
     LlmCall.objects.create(client_id=anon_id, plan="anonymous", feature="t", model="m")
     spend(anon_id, "0.03")
     assert spent_today(anon_id) == 30_000
+    ledger_rows = LlmCall.objects.filter(client_id=anon_id).count()  # with spend's estimate
 
     response = register(browser, "ada@example.com")
     assert response.status_code == 201, response.content
@@ -99,7 +100,8 @@ def test_signing_up_attaches_the_anonymous_history_channels_and_todays_spend(env
     assert [h["tool"] for h in mine.get("/api/history/").json()["results"]] == ["hashtags"]
     assert [c["title"] for c in mine.get("/api/channels/").json()["results"]] == ["Home Espresso"]
     assert Run.objects.filter(client_id=str(account.client_id)).count() == 1
-    assert LlmCall.objects.filter(client_id=str(account.client_id)).count() == 1
+    assert LlmCall.objects.filter(client_id=str(account.client_id)).count() == ledger_rows
+    assert not LlmCall.objects.filter(client_id=anon_id).exists()
     # Today's spend counts against the account from now on.
     assert spent_today(str(account.client_id)) == 30_000
     attached = AttachedClient.objects.get()
