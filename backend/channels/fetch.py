@@ -16,9 +16,14 @@ from backend.channels.services import channel_upsert_videos
 from backend.clients.identity import Identity
 from backend.clients.models import Client
 from backend.core.db import released
-from backend.core.errors import RateLimitedError, UpstreamUnavailableError
+from backend.core.errors import (
+    NotFoundError,
+    RateLimitedError,
+    UpstreamError,
+    UpstreamUnavailableError,
+)
 from backend.runs import services as run_services
-from backend.runs.executor import RunContext, RunFailed
+from backend.runs.executor import RunContext
 from backend.runs.models import Run
 
 CALL_ID = "channel_fetch"
@@ -111,11 +116,11 @@ async def drive_channel_fetch(ctx: RunContext) -> dict[str, Any]:
             on_progress=progress,
         )
     except youtube.ChannelNotFound as exc:
-        raise RunFailed("NOT_FOUND", exc.message) from None
+        raise NotFoundError(exc.message) from None
     except youtube.UpstreamUnavailable as exc:
-        raise RunFailed("UPSTREAM_UNAVAILABLE", exc.message) from None
+        raise UpstreamUnavailableError(exc.message) from None
     except youtube.YouTubeError as exc:
-        raise RunFailed("UPSTREAM_ERROR", exc.message) from None
+        raise UpstreamError(exc.message) from None
     channel, created = await released(channel_upsert_videos)(
         client_id=ctx.run.client_id,
         external_id=info.channel_id,

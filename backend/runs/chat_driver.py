@@ -17,10 +17,11 @@ from agents.guard import ModelPrice
 from backend.channels.agent_data import BackendAgentData
 from backend.chat import runtime as chat_runtime
 from backend.core.db import released
+from backend.core.errors import ValidationError
 from backend.runs import agent_runtime
 from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
-from backend.runs.executor import RunContext, RunFailed
+from backend.runs.executor import RunContext
 from backend.runs.models import Run
 
 logger = structlog.get_logger(__name__)
@@ -51,7 +52,7 @@ async def drive_chat(ctx: RunContext) -> dict[str, Any]:
     prices = await released(agent_runtime.load_prices)([run.model])
     price = prices.get(run.model)
     if price is None:
-        raise RunFailed("VALIDATION_ERROR", f"Model {run.model!r} has no known price.")
+        raise ValidationError(f"Model {run.model!r} has no known price.")
     message_id = assistant_message_id(ctx.run_id)
     await ctx.emit("run.started", {"model": run.model, "offline": price.offline})
     if run.attempt > 1:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from backend.runs.executor import RunContext, RunFailed
+from backend.core.errors import InternalError
+from backend.runs.executor import RunContext
 
 Driver = Callable[[RunContext], Awaitable[dict[str, Any] | None]]
 
@@ -23,4 +24,4 @@ def driver_for(kind: str) -> Driver:
         from backend.channels.fetch import drive_channel_fetch
 
         return drive_channel_fetch
-    raise RunFailed("INTERNAL_ERROR", f"No driver for runs of kind {kind!r}.")
+    raise InternalError(f"No driver for runs of kind {kind!r}.")

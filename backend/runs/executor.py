@@ -19,6 +19,7 @@ from django.db.models import Max
 
 from agents.guard import GuardError
 from backend.core.db import released
+from backend.core.errors import ApplicationError
 from backend.runs import lease
 from backend.runs.emitter import LOG_DOWN, RunEmitter
 from backend.runs.eventlog import get_event_log
@@ -26,25 +27,6 @@ from backend.runs.models import Run, RunEvent
 from backend.runs.services import session_advance
 
 logger = structlog.get_logger(__name__)
-
-
-class RunCancelled(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class LeaseLost(Exception):
-    pass
-
-
-class RunFailed(Exception):
-    """A failure with a DESIGN.md code, raised by the kind-specific driver."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def worker_id() -> str:
@@ -132,7 +114,7 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
         message = f"The run did not finish within {env.RUN_DEADLINE_S} s."
     except GuardError as exc:
         status, code, message = Run.Status.FAILED, exc.code, exc.message
-    except RunFailed as exc:
+    except ApplicationError as exc:  # a driver's failure, with its DESIGN.md code
         status, code, message = Run.Status.FAILED, exc.code, exc.message
     except LOG_DOWN:
         logger.warning("run_event_log_down", run_id=ctx.run_id)
