@@ -41,9 +41,7 @@ def own_redis(tmp_path, monkeypatch):
 
 
 def stored(run_id: str) -> list[tuple[int, str]]:
-    return list(
-        RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "type")
-    )
+    return list(RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "type"))
 
 
 def test_an_append_rides_out_a_redis_restart(own_redis):

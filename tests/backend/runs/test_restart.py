@@ -2,12 +2,12 @@ import pytest
 from django.utils import timezone
 
 from backend.core import task_runner
+from backend.runs.eventlog import reset_for_tests
 from backend.runs.lease import (
     runs_release_all_leases,
     runs_waiting_to_start,
     runs_with_expired_lease,
 )
-from backend.runs.eventlog import reset_for_tests
 from backend.runs.models import Run, RunEvent
 from backend.runs.tasks import runs_reap
 from tests.conftest import wait_for
@@ -69,9 +69,14 @@ def test_a_resumed_run_numbers_its_events_after_the_stored_ones(anon_client, set
     reset_for_tests()
     runs_release_all_leases()
     task_runner.enqueue(runs_reap)
-    run = wait_for(
-        lambda: Run.objects.filter(pk=interrupted.pk, status__in=Run.TERMINAL).first(), timeout=30
+    # The run's end is recorded before its terminal event is: wait for the event.
+    wait_for(
+        lambda: RunEvent.objects.filter(
+            run_id=interrupted.id, type__in=["run.completed", "run.failed"]
+        ).exists(),
+        timeout=30,
     )
+    run = Run.objects.get(pk=interrupted.pk)
     assert run.status == "completed", run.error_code
     attempt_two = RunEvent.objects.filter(run_id=interrupted.id, attempt=2).order_by("seq")
     assert attempt_two.first().seq == 4  # right after the stored ones (deltas are not stored)

@@ -1,4 +1,5 @@
-"""A factoid run: prompt → guarded chat model → JSON ``{"text": ...}``, streamed as events.
+"""A factoid run (kind ``factoid``, registered by ``FactoidsConfig.ready()``): prompt →
+guarded chat model → JSON ``{"text": ...}``, streamed as events.
 
 The text streams as ``message.delta`` (sanitised as it arrives), is validated with pydantic,
 sanitised and checked against the subject's stored factoids. A duplicate is withdrawn
@@ -30,9 +31,10 @@ from backend.factoids.models import Factoid
 from backend.factoids.prompts import FACTOID_PROMPT, already_in_feed, retry_note
 from backend.factoids.serializers import factoid_payload
 from backend.factoids.text import MAX_FACTOID_CHARS, sanitise, streamable
-from backend.runs import agent_runtime
+from backend.model_calls.factory import load_prices, model_factory
+from backend.model_calls.usage import run_usage_sink
 from backend.runs.coalesce import DeltaCoalescer
-from backend.runs.executor import RunContext
+from backend.runs.drivers import Driver, RunContext
 
 GENERATION_ATTEMPTS = 2  # the first try and one retry naming the duplicate
 
@@ -114,7 +116,7 @@ class TextStream:
 async def drive_factoid(ctx: RunContext) -> dict[str, Any]:
     run = ctx.run
     subject = str(run.input["subject"])
-    prices = await released(agent_runtime.load_prices)([run.model])
+    prices = await released(load_prices)([run.model])
     price = prices.get(run.model)
     if price is None:
         raise errors.ValidationError(f"Model {run.model!r} has no known price.")
@@ -131,11 +133,7 @@ async def drive_factoid(ctx: RunContext) -> dict[str, Any]:
     if price.offline:
         factoid, retried = await _offline(ctx, stream=stream, subject=subject)
     else:
-        agent_runtime.register(ctx)
-        try:
-            factoid, retried = await _generate(ctx, stream=stream, subject=subject, prices=prices)
-        finally:
-            agent_runtime.unregister(ctx)
+        factoid, retried = await _generate(ctx, stream=stream, subject=subject, prices=prices)
     capture(
         "factoid_generated",
         distinct_id=run.client_id,
@@ -170,7 +168,12 @@ async def _generate(
     ctx: RunContext, *, stream: TextStream, subject: str, prices: dict
 ) -> tuple[Factoid, bool]:
     run = ctx.run
-    model = agent_runtime.model_factory(prices=prices).chat_model(
+    models = model_factory(
+        prices=prices,
+        usage_sink=run_usage_sink(ctx),
+        warning_sink=lambda data: ctx.emit("guard.warning", data),
+    )
+    model = models.chat_model(
         run.model,
         meta=CallMeta(
             client_id=run.client_id,
@@ -250,3 +253,6 @@ async def _offline(ctx: RunContext, *, stream: TextStream, subject: str) -> tupl
         f"Every offline fact about {subject!r} is already in the feed; "
         "configure a model to generate new ones.",
     )
+
+
+DRIVER = Driver(drive=drive_factoid)
