@@ -15,6 +15,7 @@ class Run(models.Model):
         CANCELLED = "cancelled"
 
     TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16)

@@ -59,6 +59,6 @@ def runs_reap() -> None:
 
 @shared_task(name="backend.runs.tasks.runs_prune", ignore_result=True)
 def runs_prune() -> None:
-    from backend.runs.retention import prune_past_retention
+    from backend.runs import retention
 
-    prune_past_retention()
+    retention.runs_prune()
