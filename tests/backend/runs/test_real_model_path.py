@@ -128,9 +128,7 @@ def test_budget_running_out_mid_run_fails_the_run_with_the_code(anon_client, rea
     assert frames[-1]["payload"]["data"]["error"]["code"] == "BUDGET_EXCEEDED"
 
 
-def test_a_soft_limit_crossed_by_a_runs_call_reaches_that_runs_stream(
-    anon_client, real_model, env
-):
+def test_a_soft_limit_crossed_by_a_runs_call_reaches_that_runs_stream(anon_client, real_model, env):
     # The first call's settled cost alone crosses 80 % of the client's day.
     env(GUARD_ANON_CLIENT_DAILY_USD="0.1", GUARD_ANON_MAX_CALL_USD="1")
     real_model.script(lambda body: Reply(text="x", cost=0.09))
