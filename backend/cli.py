@@ -154,7 +154,7 @@ def worker_commands(
 ) -> list[list[str]]:
     """One Celery worker (its own pool) per queue. Runs on ``default`` wait for their long
     tool calls on ``long``; were both queues served by one pool, runs could fill every slot
-    while the tool tasks they wait for sit behind them (see backend/runs/tool_calls.py)."""
+    while the tool tasks they wait for sit behind them (see backend/chat/tool_calls.py)."""
     commands = []
     for queue in [name.strip() for name in queues.split(",") if name.strip()]:
         slots = {"long": long_concurrency, "outbound": outbound_concurrency}.get(queue, concurrency)

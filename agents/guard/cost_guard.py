@@ -14,6 +14,7 @@ the buckets by the difference when an estimated cost turns out to be billed othe
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import inspect
 import logging
@@ -94,10 +95,20 @@ class CostGuard:
         self._store = store
         self._limits = limits
         self._clock = clock
-        self._soft_limit_hook = soft_limit_hook
+        self._soft_limit_hooks: tuple[SoftLimitHook, ...] = (
+            (soft_limit_hook,) if soft_limit_hook is not None else ()
+        )
         self._new_reservation_id = new_reservation_id
         self._profile_resolver = profile_resolver
         self._credits_hook = credits_hook
+
+    def with_soft_limit_hook(self, hook: SoftLimitHook) -> CostGuard:
+        """This guard (same store, limits and hooks) for one caller that also wants to hear
+        of the soft limits its own calls cross: a run passes its stream's warning sink so,
+        with no registry of runs, each warning reaches the run whose call crossed it."""
+        view = copy.copy(self)
+        view._soft_limit_hooks = (*self._soft_limit_hooks, hook)
+        return view
 
     # -- the Guard protocol ------------------------------------------------------------
 
@@ -502,19 +513,18 @@ class CostGuard:
     async def _notify_soft(
         self, crossed: Sequence[BucketUsage], *, planned: Sequence[PlannedBucket], meta: CallMeta
     ) -> None:
-        if not crossed or self._soft_limit_hook is None:
+        if not crossed or not self._soft_limit_hooks:
             return
         kinds = {p.spec.key: p.kind for p in planned}
         for usage in crossed:
             if not usage.limit:
                 continue
             fraction = usage.used / usage.limit
-            try:
-                outcome: Any = self._soft_limit_hook(
-                    kinds.get(usage.key, usage.key), fraction, meta
-                )
-                if inspect.isawaitable(outcome):
-                    await outcome
-            except Exception:
-                # A warning channel failing must never fail the call it warns about.
-                logger.exception("soft-limit hook failed for bucket %s", usage.key)
+            for hook in self._soft_limit_hooks:
+                try:
+                    outcome: Any = hook(kinds.get(usage.key, usage.key), fraction, meta)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                except Exception:
+                    # A warning channel failing must never fail the call it warns about.
+                    logger.exception("soft-limit hook failed for bucket %s", usage.key)

@@ -16,11 +16,17 @@ from backend.channels.services import channel_upsert_videos
 from backend.clients.identity import Identity
 from backend.clients.models import Client
 from backend.core.db import released
-from backend.core.errors import RateLimitedError, UpstreamUnavailableError
+from backend.core.errors import (
+    NotFoundError,
+    RateLimitedError,
+    UpstreamError,
+    UpstreamUnavailableError,
+)
 from backend.runs import services as run_services
-from backend.runs.executor import RunContext, RunFailed
+from backend.runs.drivers import Driver, RunContext
 from backend.runs.models import Run
 
+KIND = "channel_fetch"
 CALL_ID = "channel_fetch"
 FETCH_WINDOW = timedelta(hours=1)
 IN_FLIGHT_RETRY_S = 30
@@ -38,7 +44,7 @@ def channel_fetch_start(*, identity: Identity, channel_id: str | None, handle: s
         list(Client.objects.select_for_update().filter(pk=identity.client_id).values("pk"))
         _within_fetch_limits(client_id=identity.client_id, channel_id=channel_id, handle=handle)
         return run_services.run_create(
-            kind=Run.Kind.CHANNEL_FETCH,
+            kind=KIND,
             client_id=identity.client_id,
             model="youtube-data-api",
             input={"channel_id": channel_id, "handle": handle},
@@ -52,7 +58,7 @@ def _fetch_target(channel_id: str | None, handle: str | None) -> str:
 def _within_fetch_limits(*, client_id: str, channel_id: str | None, handle: str | None) -> None:
     """At most one fetch of a channel in flight per client, and at most
     ``YOUTUBE_CHANNEL_FETCHES_PER_HOUR`` started in any hour (each costs API quota)."""
-    fetches = Run.objects.filter(client_id=client_id, kind=Run.Kind.CHANNEL_FETCH)
+    fetches = Run.objects.filter(client_id=client_id, kind=KIND)
     target = _fetch_target(channel_id, handle)
     in_flight = fetches.exclude(status__in=Run.TERMINAL).only("id", "input")
     for run in in_flight[:MAX_IN_FLIGHT_CHECKED]:
@@ -111,11 +117,11 @@ async def drive_channel_fetch(ctx: RunContext) -> dict[str, Any]:
             on_progress=progress,
         )
     except youtube.ChannelNotFound as exc:
-        raise RunFailed("NOT_FOUND", exc.message) from None
+        raise NotFoundError(exc.message) from None
     except youtube.UpstreamUnavailable as exc:
-        raise RunFailed("UPSTREAM_UNAVAILABLE", exc.message) from None
+        raise UpstreamUnavailableError(exc.message) from None
     except youtube.YouTubeError as exc:
-        raise RunFailed("UPSTREAM_ERROR", exc.message) from None
+        raise UpstreamError(exc.message) from None
     channel, created = await released(channel_upsert_videos)(
         client_id=ctx.run.client_id,
         external_id=info.channel_id,
@@ -143,3 +149,8 @@ async def drive_channel_fetch(ctx: RunContext) -> dict[str, Any]:
         {"call_id": CALL_ID, "name": "channel_fetch", "output": output, "duration_ms": None},
     )
     return {"channel": output}
+
+
+# A channel's whole upload history is long work: its own queue, so chat runs are never
+# stuck behind it.
+DRIVER = Driver(drive=drive_channel_fetch, queue="long")

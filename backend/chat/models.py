@@ -2,6 +2,9 @@ import uuid
 
 from django.db import models
 
+# The kind of the runs a chat message starts (driven by ``backend.chat.driver``).
+RUN_KIND = "chat"
+
 
 class ChatSession(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -5,7 +5,7 @@ from typing import Literal
 from django.db import transaction
 
 from backend.analytics.events import capture
-from backend.chat.models import ChatMessage, ChatSession
+from backend.chat.models import RUN_KIND, ChatMessage, ChatSession
 from backend.chat.selectors import session_active_run
 from backend.clients.identity import Identity
 from backend.core.errors import ConflictError, ValidationError
@@ -99,7 +99,7 @@ def message_post(
             session=locked, role=ChatMessage.Role.USER, content=content
         )
         run = run_services.run_create(
-            kind=Run.Kind.CHAT,
+            kind=RUN_KIND,
             client_id=identity.client_id,
             model=model_id,
             input={
@@ -120,7 +120,7 @@ def message_post(
             # Nothing queued or running before it (checked under the session's lock): this
             # run is the session's next, so it is enqueued without asking again.
             run_id = str(run.id)
-            transaction.on_commit(lambda: run_services.run_enqueue(run_id=run_id))
+            transaction.on_commit(lambda: run_services.run_enqueue(run_id=run_id, kind=RUN_KIND))
         else:
             transaction.on_commit(lambda: run_services.session_advance(session_id=session_id))
     capture(

@@ -3,6 +3,9 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+# The kind of the runs that generate a factoid (driven by ``backend.factoids.driver``).
+RUN_KIND = "factoid"
+
 
 class Factoid(models.Model):
     """A short, true fact on a subject: generated for the feed or saved by the agent.

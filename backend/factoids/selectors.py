@@ -7,7 +7,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquer
 
 from backend.core.errors import NotFoundError
 from backend.factoids import curated
-from backend.factoids.models import Factoid, FactoidVote
+from backend.factoids.models import RUN_KIND, Factoid, FactoidVote
 from backend.factoids.text import is_near_duplicate, text_hash
 from backend.runs.models import Run
 
@@ -78,7 +78,7 @@ def factoid_get(*, factoid_uuid: str) -> Factoid:
 def factoid_request_get_for_client(*, request_id: str, client_id: str) -> Run:
     """A factoid generation (a run of kind factoid) of this client; anyone else's is 404."""
     try:
-        run = Run.objects.filter(pk=request_id, client_id=client_id, kind=Run.Kind.FACTOID).first()
+        run = Run.objects.filter(pk=request_id, client_id=client_id, kind=RUN_KIND).first()
     except (DjangoValidationError, ValueError):
         run = None
     if run is None:
@@ -90,7 +90,7 @@ def factoid_pending_request(*, client_id: str, subject: str) -> Run | None:
     return (
         Run.objects.filter(
             client_id=client_id,
-            kind=Run.Kind.FACTOID,
+            kind=RUN_KIND,
             status__in=PENDING_STATUSES,
             input__subject=subject,
         )

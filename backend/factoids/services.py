@@ -12,7 +12,7 @@ from backend.clients.identity import Identity
 from backend.clients.models import Client
 from backend.core.errors import ConflictError, ValidationError
 from backend.factoids import curated, selectors
-from backend.factoids.models import Factoid, FactoidFeedback, FactoidVote
+from backend.factoids.models import RUN_KIND, Factoid, FactoidFeedback, FactoidVote
 from backend.factoids.text import normalise_subject, sanitise, text_hash
 from backend.guard.entry import check_call_allowed
 from backend.runs import services as run_services
@@ -80,7 +80,7 @@ def factoid_generate_request(
                 details={"request_id": str(pending.id), "subject": chosen},
             )
         return run_services.run_create(
-            kind=Run.Kind.FACTOID,
+            kind=RUN_KIND,
             client_id=identity.client_id,
             model=model_id,
             input={

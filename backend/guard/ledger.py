@@ -1,7 +1,7 @@
 """The ledger row of one model call attempt, from the model factory's ``ModelCallEvent``.
 
 Two writers use it: the ORM (``ledger_record``) and the worker loop's single statement
-(``LEDGER_UPSERT_SQL`` with ``ledger_params``, in ``backend.runs.agent_runtime``). A row
+(``LEDGER_UPSERT_SQL`` with ``ledger_params``, in ``backend.model_calls.usage``). A row
 is keyed by its reservation id: a reservation recorded when it expired unsettled (its
 holder seemed gone) is replaced by the holder's own settle if that still comes.
 """

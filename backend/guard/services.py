@@ -16,7 +16,8 @@ def guard_event_record(*, kind: str, client_id: str = "", bucket: str = "") -> N
 
 
 async def guard_soft_limit_reached(*, bucket: str, used_fraction: float, meta: CallMeta) -> None:
-    """Soft limit crossed: a warning log, a PostHog event and (for runs) a stream event."""
+    """Soft limit crossed: a warning log and a PostHog event (a run's stream hears of it
+    through its own hook, ``model_calls.factory.model_factory(warning_sink=)``)."""
     logger.warning(
         "budget_soft_limit_reached",
         bucket=bucket,
@@ -34,9 +35,6 @@ async def guard_soft_limit_reached(*, bucket: str, used_fraction: float, meta: C
         distinct_id=meta.client_id,
         properties={"bucket": bucket, "used_fraction": used_fraction, "run_id": meta.run_id},
     )
-    from backend.guard import warnings
-
-    await warnings.publish(bucket=bucket, used_fraction=used_fraction, meta=meta)
 
 
 def spend_archive_finished_days(*, days_back: int = 2) -> int:

@@ -20,8 +20,11 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Max
 
 from agents.guard import GuardError
+from backend.analytics.events import capture
 from backend.core.db import released
+from backend.core.errors import ApplicationError
 from backend.runs import lease
+from backend.runs.drivers import RunContext, driver_for
 from backend.runs.emitter import LOG_DOWN, RunEmitter
 from backend.runs.eventlog import get_event_log
 from backend.runs.models import Run, RunEvent
@@ -34,42 +37,8 @@ logger = structlog.get_logger(__name__)
 DATABASE_DOWN = (psycopg.OperationalError, OperationalError, InterfaceError)
 
 
-class RunCancelled(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class LeaseLost(Exception):
-    pass
-
-
-class RunFailed(Exception):
-    """A failure with a DESIGN.md code, raised by the kind-specific driver."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-class RunContext:
-    """What a driver needs: the run, an async emitter, usage totals."""
-
-    def __init__(self, *, run: Run, emitter: RunEmitter) -> None:
-        self.run = run
-        self.run_id = str(run.id)
-        self.emitter = emitter
-        self.input_tokens = 0
-        self.output_tokens = 0
-        self.cost_usd = 0.0
-
-    async def emit(self, type: str, data: dict[str, Any] | None = None) -> None:
-        await self.emitter.aemit(type, data or {})
 
 
 async def execute_run(*, run_id: str) -> None:
@@ -123,9 +92,7 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
     status, code, message, result = Run.Status.COMPLETED, "", "", None
     try:
         async with asyncio.timeout(env.RUN_DEADLINE_S):
-            from backend.runs.drivers import driver_for
-
-            result = await driver_for(run.kind)(ctx)
+            result = await driver_for(run.kind).run(ctx)
     except asyncio.CancelledError:
         if "lost" in stop_reason:
             logger.warning("run_lease_lost", run_id=ctx.run_id)
@@ -138,7 +105,7 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
         message = f"The run did not finish within {env.RUN_DEADLINE_S} s."
     except GuardError as exc:
         status, code, message = Run.Status.FAILED, exc.code, exc.message
-    except RunFailed as exc:
+    except ApplicationError as exc:  # a driver's failure, with its DESIGN.md code
         status, code, message = Run.Status.FAILED, exc.code, exc.message
     except DATABASE_DOWN:
         logger.warning("run_attempt_given_back", run_id=ctx.run_id, reason="database")
@@ -174,8 +141,6 @@ async def _finish(
     result: dict[str, Any] | None,
     duration_s: float,
 ) -> None:
-    from backend.analytics.events import capture
-
     run = await released(_record_end)(
         run_id=ctx.run_id, worker_id=me, status=status, code=code, message=message, result=result
     )
@@ -241,12 +206,14 @@ def _last_stored_seq(run_id: str) -> int:
 
 
 def _record_end(*, run_id: str, worker_id: str, **outcome: Any) -> Run | None:
-    """The outcome, if we still hold the run (then the run as stored, webhook queued)."""
+    """The outcome, if we still hold the run (then the run as stored, after its driver's
+    ``finished`` hook)."""
     if not lease.run_end(run_id=run_id, worker_id=worker_id, **outcome):
         return None
     run = Run.objects.get(pk=run_id)
-    if run.kind == Run.Kind.CHAT and run.session_id:
-        from backend.chat.services import webhook_schedule
-
-        webhook_schedule(run=run)
+    try:
+        driver_for(run.kind).finished(run)
+    except Exception:
+        # The end is recorded; its event must still go out.
+        logger.exception("run_finished_hook_failed", run_id=run_id, kind=run.kind)
     return run

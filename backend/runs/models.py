@@ -4,12 +4,8 @@ from django.db import models
 
 
 class Run(models.Model):
-    """One execution of the agent (a chat message) or of factoid generation."""
-
-    class Kind(models.TextChoices):
-        CHAT = "chat"
-        FACTOID = "factoid"
-        CHANNEL_FETCH = "channel_fetch"
+    """One execution of some kind of work (a chat message, a factoid, a channel fetch), by
+    the driver its app registered for ``kind`` (``backend.runs.drivers``)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -19,9 +15,10 @@ class Run(models.Model):
         CANCELLED = "cancelled"
 
     TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=16)
     client_id = models.CharField(max_length=64, db_index=True)
     session_id = models.UUIDField(null=True, blank=True, db_index=True)
     # Position of the run in its session (1, 2, ...): the first half of a session cursor.

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from backend.core.errors import ConflictError
+from backend.runs.drivers import driver_for
 from backend.runs.emitter import RunEmitter
 from backend.runs.models import Run
 
@@ -44,16 +45,13 @@ def run_create(
     return run
 
 
-# Long work (a channel's whole upload history) has its own queue, so chat runs are never
-# stuck behind it.
-LONG_KINDS = frozenset({"channel_fetch"})
-
-
-def run_enqueue(*, run_id: str, kind: str = "chat") -> None:
+def run_enqueue(*, run_id: str, kind: str) -> None:
+    """Hand the run to the runner, on its driver's queue (long work has its own, so short
+    runs are never stuck behind it)."""
     from backend.core.task_runner import enqueue
     from backend.runs.tasks import run_execute
 
-    enqueue(run_execute, run_id, queue="long" if kind in LONG_KINDS else "default")
+    enqueue(run_execute, run_id, queue=driver_for(kind).queue)
 
 
 def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
@@ -99,10 +97,10 @@ def session_advance(*, session_id: str) -> str | None:
             session_id=session_id, status__in=[Run.Status.RUNNING, Run.Status.QUEUED]
         )
         .order_by("ordinal")
-        .values_list("id", "status")
+        .values_list("id", "status", "kind")
     )
-    if not unfinished or any(status == Run.Status.RUNNING for _, status in unfinished):
+    if not unfinished or any(status == Run.Status.RUNNING for _, status, _ in unfinished):
         return None
-    next_id = str(unfinished[0][0])
-    run_enqueue(run_id=next_id)
-    return next_id
+    next_id, _, kind = unfinished[0]
+    run_enqueue(run_id=str(next_id), kind=kind)
+    return str(next_id)

@@ -9,9 +9,10 @@ from django.conf import settings
 
 from backend.runs import lease
 
-# A run and each of its long tool calls: redelivered if the worker dies, no Celery result
-# (outcomes live in PostgreSQL and in the tool-call store), and time limits as a backstop to
-# the deadline the run enforces inside (asyncio.timeout).
+# A run (and each long tool call of a chat run, in ``backend.chat.tasks``): redelivered if
+# the worker dies, no Celery result (outcomes live in PostgreSQL and in the tool-call
+# store), and time limits as a backstop to the deadline the run enforces inside
+# (asyncio.timeout).
 RUN_TASK_OPTIONS = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -36,17 +37,6 @@ def run_execute(run_id: str) -> None:
         asyncio.run(execute_run(run_id=run_id))
 
 
-@shared_task(name="backend.runs.tasks.tool_execute", **RUN_TASK_OPTIONS)
-def tool_execute(run_id: str, call_id: str, name: str, args: dict, attempt: int) -> None:
-    """One long tool call of a run, on the ``long`` queue (see ``backend.runs.tool_calls``)."""
-    from backend.runs.tool_calls import tool_call_execute
-    from backend.runs.worker_loop import run_on_process_loop
-
-    run_on_process_loop(
-        tool_call_execute(run_id=run_id, call_id=call_id, name=name, args=args, attempt=attempt)
-    )
-
-
 @shared_task(name="backend.runs.tasks.runs_reap", ignore_result=True)
 def runs_reap() -> None:
     """Re-enqueue runs whose worker died (lease expired) and queued runs nobody started."""
@@ -63,11 +53,12 @@ def runs_reap() -> None:
         for run_id, kind in Run.objects.filter(pk__in=run_ids).values_list("id", "kind")
     }
     for run_id in run_ids:
-        run_enqueue(run_id=run_id, kind=kinds.get(run_id, "chat"))
+        if run_id in kinds:  # else deleted since
+            run_enqueue(run_id=run_id, kind=kinds[run_id])
 
 
 @shared_task(name="backend.runs.tasks.runs_prune", ignore_result=True)
 def runs_prune() -> None:
-    from backend.runs.retention import prune_past_retention
+    from backend.runs import retention
 
-    prune_past_retention()
+    retention.runs_prune()

@@ -25,6 +25,7 @@ from backend.core.errors import (
 )
 from backend.guard.entry import check_call_allowed
 from backend.llm.selectors import default_model_id
+from backend.model_calls.factory import load_prices, model_factory
 from backend.tools.models import HistoryEntry
 
 # Tools that call a model of their own: their entry point goes through the guard first.
@@ -83,8 +84,6 @@ def tool_run(
             prompt_text=json.dumps(raw_args),
             max_tokens=TOOL_MAX_TOKENS,
         )
-    from backend.runs.agent_runtime import load_prices, model_factory
-
     prices = load_prices([model_id])
 
     async def run() -> dict[str, Any]:

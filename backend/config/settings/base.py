@@ -280,6 +280,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "backend.runs.tasks.runs_prune",
         "schedule": 86_400.0,
     },
+    "chat-sessions-prune": {
+        "task": "backend.chat.tasks.sessions_prune",
+        "schedule": 86_400.0,
+    },
     "guard-archive-days": {
         "task": "backend.guard.tasks.archive_finished_days",
         "schedule": 3_600.0,

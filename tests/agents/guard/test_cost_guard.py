@@ -210,6 +210,25 @@ async def test_soft_limit_hook_may_be_async_and_its_failure_never_fails_the_call
     assert reservation.amount_usd == Decimal("0.9")
 
 
+async def test_a_callers_own_soft_limit_hook_hears_its_calls_and_the_guards_hook_still_does(
+    store, clock
+):
+    process_hook, run_hook, other_run_hook = HookRecorder(), HookRecorder(), HookRecorder()
+    guard = make_guard(store, clock, limits(client="10"), soft_limit_hook=process_hook)
+    run_guard = guard.with_soft_limit_hook(run_hook)
+    guard.with_soft_limit_hook(other_run_hook)  # another run's view, whose calls cross nothing
+
+    for _ in range(7):
+        await run_guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+    assert (process_hook.calls, run_hook.calls) == ([], [])
+    await run_guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))  # 8/10
+    assert process_hook.buckets == run_hook.buckets == ["client"]
+    assert other_run_hook.calls == []
+    # The view shares the store: a call through the guard itself counts for it too.
+    await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+    assert run_hook.buckets == ["client"]
+
+
 async def test_soft_limit_can_be_crossed_by_a_settle(store, clock):
     hook = HookRecorder()
     guard = make_guard(store, clock, limits(client="10"), soft_limit_hook=hook)

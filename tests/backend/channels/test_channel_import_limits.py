@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from backend.channels.fetch import KIND as FETCH_KIND
 from backend.channels.models import Channel, Video
 from backend.runs.models import Run
 
@@ -168,7 +169,7 @@ def test_a_channel_in_flight_is_429_until_its_run_ends(anon_client, youtube_keys
 
 def test_someone_elses_fetch_of_the_channel_does_not_block_mine(anon_client, youtube_keys):
     Run.objects.create(
-        kind=Run.Kind.CHANNEL_FETCH,
+        kind=FETCH_KIND,
         client_id="someone-else",
         model="youtube-data-api",
         status=Run.Status.RUNNING,
@@ -182,7 +183,7 @@ def test_fetches_per_hour_are_capped_with_retry_after(anon_client, youtube_keys)
     earlier = timezone.now() - timedelta(minutes=50)
     for n in range(2):
         run = Run.objects.create(
-            kind=Run.Kind.CHANNEL_FETCH,
+            kind=FETCH_KIND,
             client_id=client_id,
             model="youtube-data-api",
             status=Run.Status.COMPLETED,

@@ -30,7 +30,8 @@ from backend.guard.models import LlmCall
 from backend.guard.reconcile import spend_reconcile
 from backend.guard.runtime import guard_limits
 from backend.guard_store.redis_store import RedisBudgetStore, _script
-from backend.runs.agent_runtime import BackendAnalytics, load_prices, model_settings
+from backend.model_calls.factory import load_prices, model_settings
+from backend.model_calls.usage import BackendAnalytics
 from tests.fakes.openai_server import Reply
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]

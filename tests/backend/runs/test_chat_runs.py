@@ -202,8 +202,8 @@ def test_cancel_mid_run_then_the_session_still_works(chat, env):
 
 
 def test_a_resumed_runs_answer_replaces_the_interrupted_one():
+    from backend.chat.driver import _save_answer, assistant_message_id
     from backend.chat.models import ChatSession
-    from backend.runs.chat_driver import _save_answer, assistant_message_id
 
     session = ChatSession.objects.create(client_id="c", model="offline")
     run = Run.objects.create(kind="chat", client_id="c", model="offline", session_id=session.id)

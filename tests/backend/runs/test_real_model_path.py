@@ -128,6 +128,23 @@ def test_budget_running_out_mid_run_fails_the_run_with_the_code(anon_client, rea
     assert frames[-1]["payload"]["data"]["error"]["code"] == "BUDGET_EXCEEDED"
 
 
+def test_a_soft_limit_crossed_by_a_runs_call_reaches_that_runs_stream(anon_client, real_model, env):
+    # The first call's settled cost alone crosses 80 % of the client's day.
+    env(GUARD_ANON_CLIENT_DAILY_USD="0.1", GUARD_ANON_MAX_CALL_USD="1")
+    real_model.script(lambda body: Reply(text="x", cost=0.09))
+    session = anon_client.post("/api/chat/sessions/", {"model": MODEL}, format="json").json()
+    body = anon_client.post(
+        f"/api/chat/sessions/{session['id']}/messages/", {"content": "hashtags"}, format="json"
+    ).json()
+    frames = asyncio.run(collect(body["stream_url"], timeout=60))
+    warnings = [f["payload"]["data"] for f in frames if f["event"] == "guard.warning"]
+    by_bucket = {w["bucket"]: w for w in warnings}
+    assert set(by_bucket) == {"client", "session"}, frames[-1]["payload"]["data"]
+    assert by_bucket["client"]["used_fraction"] >= 0.8
+    assert by_bucket["client"]["message"].endswith("of the client budget is used.")
+    assert frames[-1]["event"] == "run.completed"
+
+
 def test_catalogue_refresh_reads_openrouter_prices(real_model):
     assert catalogue_refresh() == 1
     row = CatalogueModel.objects.get(model_id="test/model")

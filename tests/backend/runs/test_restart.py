@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from backend.core import task_runner
-from backend.runs import drivers
+from backend.runs import drivers, executor
 from backend.runs.eventlog import reset_for_tests
 from backend.runs.lease import (
     runs_release_all_leases,
@@ -73,9 +73,14 @@ def test_a_resumed_run_numbers_its_events_after_the_stored_ones(anon_client, set
     reset_for_tests()
     runs_release_all_leases()
     task_runner.enqueue(runs_reap)
-    run = wait_for(
-        lambda: Run.objects.filter(pk=interrupted.pk, status__in=Run.TERMINAL).first(), timeout=30
+    # The run's end is recorded before its terminal event is: wait for the event.
+    wait_for(
+        lambda: RunEvent.objects.filter(
+            run_id=interrupted.id, type__in=["run.completed", "run.failed"]
+        ).exists(),
+        timeout=30,
     )
+    run = Run.objects.get(pk=interrupted.pk)
     assert run.status == "completed", run.error_code
     attempt_two = RunEvent.objects.filter(run_id=interrupted.id, attempt=2).order_by("seq")
     assert attempt_two.first().seq == 4  # right after the stored ones (deltas are not stored)
@@ -97,17 +102,21 @@ def test_an_attempt_whose_database_went_away_is_given_back_and_resumed(anon_clie
     real = drivers.driver_for
     failed_once: list[str] = []
 
-    def flaky(kind):
-        async def drive(ctx):
+    class Flaky:
+        def __init__(self, kind):
+            self.inner = real(kind)
+
+        async def run(self, ctx):
             if not failed_once:
                 failed_once.append(ctx.run_id)
                 raise psycopg.OperationalError("server closed the connection unexpectedly")
-            return await real(kind)(ctx)
+            return await self.inner.run(ctx)
 
-        return drive
+        def finished(self, run):
+            self.inner.finished(run)
 
     session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
-    with mock.patch.object(drivers, "driver_for", flaky):
+    with mock.patch.object(executor, "driver_for", Flaky):
         response = anon_client.post(
             f"/api/chat/sessions/{session['id']}/messages/",
             {"content": "hashtags for espresso"},

@@ -2,12 +2,18 @@ import pytest
 from django.utils import timezone
 
 from backend.chat.models import ChatMessage, ChatSession
+from backend.chat.retention import sessions_prune
 from backend.runs.emitter import RunEmitter
 from backend.runs.eventlog import get_event_log, reset_for_tests
 from backend.runs.models import Run, RunEvent
-from backend.runs.retention import prune_past_retention
+from backend.runs.retention import runs_prune
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def prune_past_retention(**options) -> dict[str, int]:
+    """What the two daily jobs remove: chat's sessions, then the engine's sessionless runs."""
+    return {"sessions": sessions_prune(**options), "runs": runs_prune(**options)}
 
 
 def test_prunes_old_sessions_and_sessionless_runs_only(env):

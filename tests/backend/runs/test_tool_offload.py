@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 
+from backend.chat.tool_calls import ToolCallStore
 from backend.core import task_runner
 from backend.guard.models import LlmCall
 from backend.runs.eventlog import reset_for_tests
 from backend.runs.models import Run
 from backend.runs.tasks import runs_reap
-from backend.runs.tool_calls import ToolCallStore
 from tests.backend.runs.helpers import collect, logged_events
 from tests.conftest import wait_for
 from tests.fakes.openai_server import Reply, ToolCallReply

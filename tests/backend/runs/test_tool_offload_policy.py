@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from agents.guard import ModelPrice
+from backend.chat.tool_calls import offloads, tool_task_id
 from backend.cli import worker_commands
-from backend.runs.tool_calls import offloads, tool_task_id
 
 REAL = ModelPrice(model_id="x/y", input_per_token=Decimal("1e-6"), output_per_token=Decimal(0))
 OFFLINE = ModelPrice(

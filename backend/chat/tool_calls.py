@@ -5,7 +5,7 @@ such call of a chat run is sent to ``tool_execute`` (queue ``long``), with a tas
 derived from the run id and the ``tool_call_id``:
 
 - the tool task runs the tool with the run's own context (identity, guard, ledger and
-  PostHog analytics attributed to the run, ``chat_driver.chat_context``), writes its
+  PostHog analytics attributed to the run, ``chat.agent_context.chat_context``), writes its
   ``tool.progress`` events straight into the run's event log, and stores its result (or
   error) in Redis under ``toolcall:{run}:<call>:result`` before the task is acked. It is
   idempotent: a stored result is returned as is, and a claim key with a heartbeat keeps
@@ -46,9 +46,14 @@ from agents import ModelCallEvent
 from agents.guard import GuardError, ModelPrice
 from agents.tools import TOOLS_BY_NAME, AgentTool, ToolContext, ToolFailure
 from agents.tools.base import ModelUsage, run_inline
+from backend.chat.agent_context import chat_context
 from backend.core.db import released
-from backend.runs import agent_runtime
+from backend.core.task_runner import enqueue, uses_celery
+from backend.model_calls.factory import load_prices
+from backend.model_calls.usage import emit_usage
+from backend.runs.drivers import RunContext
 from backend.runs.emitter import RunEmitter
+from backend.runs.models import Run
 
 logger = structlog.get_logger(__name__)
 
@@ -71,8 +76,6 @@ def tool_task_id(*, run_id: str, call_id: str) -> str:
 
 def offloads(*, tool_name: str, price: ModelPrice | None) -> bool:
     """Whether this call goes to its own task (see ``TOOL_OFFLOAD`` in sample.env)."""
-    from backend.core.task_runner import uses_celery
-
     mode = settings.ENV.TOOL_OFFLOAD
     if mode == "never" or not uses_celery() or tool_name not in OFFLOADED_TOOLS:
         return False
@@ -180,8 +183,8 @@ class CeleryToolExecutor:
     """``agents.ToolExecutor`` for a chat run on a Celery worker: long tools go to
     ``tool_execute``; the rest run inline."""
 
-    def __init__(self, run_ctx: Any, *, price: ModelPrice | None) -> None:
-        self._run = run_ctx  # backend.runs.executor.RunContext
+    def __init__(self, run_ctx: RunContext, *, price: ModelPrice | None) -> None:
+        self._run = run_ctx
         self._price = price
 
     async def run_tool(
@@ -211,7 +214,7 @@ class CeleryToolExecutor:
         ctx.usage.output_tokens += int(meter.get("output_tokens", 0))
         ctx.usage.cost_usd += float(meter.get("cost_usd", 0.0))
         for call in record.get("usage", []):
-            await agent_runtime.emit_usage(
+            await emit_usage(
                 self._run,
                 model=call["model"],
                 input_tokens=int(call["input_tokens"]),
@@ -226,8 +229,7 @@ class CeleryToolExecutor:
 
 
 def _enqueue(*, run_id: str, call_id: str, name: str, args: dict[str, Any], attempt: int) -> None:
-    from backend.core.task_runner import enqueue
-    from backend.runs.tasks import tool_execute
+    from backend.chat.tasks import tool_execute  # the task module imports this one
 
     enqueue(
         tool_execute,
@@ -241,10 +243,10 @@ def _enqueue(*, run_id: str, call_id: str, name: str, args: dict[str, Any], atte
     )
 
 
-def tool_executor_for(run_ctx: Any, *, price: ModelPrice | None) -> CeleryToolExecutor | None:
+def tool_executor_for(
+    run_ctx: RunContext, *, price: ModelPrice | None
+) -> CeleryToolExecutor | None:
     """The run's tool executor: ``None`` (everything inline) unless calls may offload."""
-    from backend.core.task_runner import uses_celery
-
     if settings.ENV.TOOL_OFFLOAD == "never" or not uses_celery():
         return None
     return CeleryToolExecutor(run_ctx, price=price)
@@ -277,16 +279,12 @@ class _ProgressRelay:
 
 
 def _run_is_live(run_id: str) -> bool:
-    from backend.runs.models import Run
-
     return Run.objects.filter(
         pk=run_id, cancel_requested=False, status__in=(Run.Status.QUEUED, Run.Status.RUNNING)
     ).exists()
 
 
-def _load_run(run_id: str) -> Any:
-    from backend.runs.models import Run
-
+def _load_run(run_id: str) -> Run | None:
     return Run.objects.filter(pk=run_id).first()
 
 
@@ -330,7 +328,7 @@ async def tool_call_execute(
 
 
 async def _run_claimed(
-    run: Any,
+    run: Run,
     *,
     store: ToolCallStore,
     owner: str,
@@ -341,14 +339,12 @@ async def _run_claimed(
     log: Any,
 ) -> dict[str, Any] | None:
     """The call's outcome; ``None`` when our claim was lost (another delivery owns it)."""
-    from backend.runs.chat_driver import chat_context
-
     env = settings.ENV
     run_id = str(run.id)
     tool = TOOLS_BY_NAME.get(name)
     if tool is None:
         return _error("VALIDATION_ERROR", f"There is no tool named {name!r}.")
-    prices = await released(agent_runtime.load_prices)([run.model])
+    prices = await released(load_prices)([run.model])
     usage: list[dict[str, Any]] = []
 
     async def collect(event: ModelCallEvent) -> None:
@@ -361,8 +357,14 @@ async def _run_claimed(
             }
         )
 
-    context = chat_context(run, prices=prices, usage_sink=collect)
     emitter = RunEmitter(run_id=run_id, attempt=attempt)
+    # Usage goes back to the run with the result; soft-limit warnings straight to its log.
+    context = chat_context(
+        run,
+        prices=prices,
+        usage_sink=collect,
+        warning_sink=lambda data: emitter.aemit("guard.warning", data),
+    )
     relay = _ProgressRelay(emitter.aemit)
     meter = ModelUsage()
 
@@ -387,7 +389,6 @@ async def _run_claimed(
                 return
 
     watcher = asyncio.create_task(watch())
-    agent_runtime.register_tool_call(run_id, emitter.aemit)
     started = asyncio.get_running_loop().time()
     record: dict[str, Any]
     try:
@@ -410,7 +411,6 @@ async def _run_claimed(
         record = _error("TOOL_ERROR", f"{name} failed: {type(exc).__name__}: {exc}")
     finally:
         watcher.cancel()
-        agent_runtime.unregister_tool_call(run_id)
         await relay.close()
     log.info(
         "tool_call_finished",

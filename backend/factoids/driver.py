@@ -1,4 +1,5 @@
-"""A factoid run: prompt → guarded chat model → JSON ``{"text": ...}``, streamed as events.
+"""A factoid run (kind ``factoid``, registered by ``FactoidsConfig.ready()``): prompt →
+guarded chat model → JSON ``{"text": ...}``, streamed as events.
 
 The text streams as ``message.delta`` (sanitised as it arrives), is validated with pydantic,
 sanitised and checked against the subject's stored factoids. A duplicate is withdrawn
@@ -22,18 +23,26 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents.guard import CallMeta
 from backend.analytics.events import capture
+from backend.core import errors
 from backend.core.db import released
+from backend.core.errors import ConflictError, UpstreamError
 from backend.factoids import selectors, services
 from backend.factoids.models import Factoid
 from backend.factoids.prompts import FACTOID_PROMPT, already_in_feed, retry_note
 from backend.factoids.serializers import factoid_payload
 from backend.factoids.text import MAX_FACTOID_CHARS, sanitise, streamable
-from backend.runs import agent_runtime
+from backend.model_calls.factory import load_prices, model_factory
+from backend.model_calls.usage import run_usage_sink
 from backend.runs.coalesce import DeltaCoalescer
-from backend.runs.executor import RunContext, RunFailed
+from backend.runs.drivers import Driver, RunContext
 
-DUPLICATE_FACTOID = "DUPLICATE_FACTOID"
 GENERATION_ATTEMPTS = 2  # the first try and one retry naming the duplicate
+
+
+class DuplicateFactoidError(ConflictError):
+    """Every try wrote a factoid the subject already has (``run.failed``'s code)."""
+
+    code = "DUPLICATE_FACTOID"
 
 
 class FactoidDraft(BaseModel):
@@ -52,13 +61,11 @@ def parse_draft(raw: str) -> FactoidDraft:
     complete and valid; a reply cut off by the token limit is not a factoid."""
     start, end = raw.find("{"), raw.rfind("}")
     if start == -1 or end < start:
-        raise RunFailed("UPSTREAM_ERROR", "The model did not answer with a JSON factoid.")
+        raise UpstreamError("The model did not answer with a JSON factoid.")
     try:
         return FactoidDraft.model_validate_json(raw[start : end + 1])
     except ValidationError:
-        raise RunFailed(
-            "UPSTREAM_ERROR", "The model's answer was not a valid factoid object."
-        ) from None
+        raise UpstreamError("The model's answer was not a valid factoid object.") from None
 
 
 class TextStream:
@@ -109,10 +116,10 @@ class TextStream:
 async def drive_factoid(ctx: RunContext) -> dict[str, Any]:
     run = ctx.run
     subject = str(run.input["subject"])
-    prices = await released(agent_runtime.load_prices)([run.model])
+    prices = await released(load_prices)([run.model])
     price = prices.get(run.model)
     if price is None:
-        raise RunFailed("VALIDATION_ERROR", f"Model {run.model!r} has no known price.")
+        raise errors.ValidationError(f"Model {run.model!r} has no known price.")
     message_id = factoid_message_id(ctx.run_id)
     await ctx.emit("run.started", {"model": run.model, "offline": price.offline})
     stream = TextStream(ctx, message_id=message_id)
@@ -126,11 +133,7 @@ async def drive_factoid(ctx: RunContext) -> dict[str, Any]:
     if price.offline:
         factoid, retried = await _offline(ctx, stream=stream, subject=subject)
     else:
-        agent_runtime.register(ctx)
-        try:
-            factoid, retried = await _generate(ctx, stream=stream, subject=subject, prices=prices)
-        finally:
-            agent_runtime.unregister(ctx)
+        factoid, retried = await _generate(ctx, stream=stream, subject=subject, prices=prices)
     capture(
         "factoid_generated",
         distinct_id=run.client_id,
@@ -165,7 +168,12 @@ async def _generate(
     ctx: RunContext, *, stream: TextStream, subject: str, prices: dict
 ) -> tuple[Factoid, bool]:
     run = ctx.run
-    model = agent_runtime.model_factory(prices=prices).chat_model(
+    models = model_factory(
+        prices=prices,
+        usage_sink=run_usage_sink(ctx),
+        warning_sink=lambda data: ctx.emit("guard.warning", data),
+    )
+    model = models.chat_model(
         run.model,
         meta=CallMeta(
             client_id=run.client_id,
@@ -198,7 +206,7 @@ async def _generate(
         text = sanitise(parse_draft(raw).text)
         if not text:
             await stream.reset()
-            raise RunFailed("UPSTREAM_ERROR", "The model's factoid was empty once cleaned.")
+            raise UpstreamError("The model's factoid was empty once cleaned.")
         try:
             factoid = await _store(ctx, subject=subject, text=text)
         except services.DuplicateFactoid as found:
@@ -207,8 +215,7 @@ async def _generate(
             continue
         await stream.finish(text)
         return factoid, attempt > 1
-    raise RunFailed(
-        DUPLICATE_FACTOID,
+    raise DuplicateFactoidError(
         f"The model twice wrote a factoid about {subject!r} that is already in the feed.",
     )
 
@@ -242,8 +249,10 @@ async def _offline(ctx: RunContext, *, stream: TextStream, subject: str) -> tupl
             continue
         await stream.finish(fact)
         return factoid, attempt > 1
-    raise RunFailed(
-        DUPLICATE_FACTOID,
+    raise DuplicateFactoidError(
         f"Every offline fact about {subject!r} is already in the feed; "
         "configure a model to generate new ones.",
     )
+
+
+DRIVER = Driver(drive=drive_factoid)

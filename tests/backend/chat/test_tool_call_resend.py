@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from backend.runs import tool_calls
-from backend.runs.tool_calls import ToolCallStore
+from backend.chat import tool_calls
+from backend.chat.tool_calls import ToolCallStore
 
 pytestmark = pytest.mark.redis
 

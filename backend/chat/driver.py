@@ -1,4 +1,6 @@
-"""A chat run: the agent graph on the session's checkpoint thread, streamed as events."""
+"""A chat run (kind ``chat``): the agent graph on the session's checkpoint thread, streamed
+as events. Registered with the run engine by ``ChatConfig.ready()``; when the run has
+ended, its session's webhook is queued (``finished``)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,19 @@ from django.conf import settings
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 
-from agents import AgentDeps, Context, ToolExecutor
-from agents.guard import ModelPrice
-from backend.channels.agent_data import BackendAgentData
-from backend.chat import runtime as chat_runtime
+from backend.chat.agent_context import chat_context
+from backend.chat.models import ChatMessage
+from backend.chat.services import webhook_schedule
+from backend.chat.tool_calls import tool_executor_for
 from backend.core.db import released
-from backend.runs import agent_runtime
+from backend.core.errors import ValidationError
+from backend.model_calls.factory import load_prices
+from backend.model_calls.usage import run_usage_sink
 from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
-from backend.runs.executor import RunContext, RunFailed
+from backend.runs.drivers import Driver, RunContext
 from backend.runs.models import Run
+from backend.tools.services import history_record_chat
 
 logger = structlog.get_logger(__name__)
 
@@ -48,15 +53,14 @@ def assistant_message_id(run_id: str) -> str:
 
 async def drive_chat(ctx: RunContext) -> dict[str, Any]:
     run = ctx.run
-    prices = await released(agent_runtime.load_prices)([run.model])
+    prices = await released(load_prices)([run.model])
     price = prices.get(run.model)
     if price is None:
-        raise RunFailed("VALIDATION_ERROR", f"Model {run.model!r} has no known price.")
+        raise ValidationError(f"Model {run.model!r} has no known price.")
     message_id = assistant_message_id(ctx.run_id)
     await ctx.emit("run.started", {"model": run.model, "offline": price.offline})
     if run.attempt > 1:
         await ctx.emit("message.reset", {"message_id": message_id})
-    agent_runtime.register(ctx)
     # The tool calls' outcomes as streamed (with their args), for the transcript and, if
     # the run does not finish, for the client's history.
     tool_results: list[dict[str, Any]] = []
@@ -68,46 +72,18 @@ async def drive_chat(ctx: RunContext) -> dict[str, Any]:
         # Results the person already saw stay in their history when the run fails later.
         await _record_history(run, run_id=ctx.run_id, results=tool_results)
         raise
-    finally:
-        agent_runtime.unregister(ctx)
-
-
-def chat_context(
-    run: Run,
-    *,
-    prices: dict[str, ModelPrice],
-    usage_sink: agent_runtime.UsageSink | None = None,
-    tool_executor: ToolExecutor | None = None,
-) -> Context:
-    """The agent's context for a chat run: the run's identity, guard and analytics. A tool
-    call offloaded to its own task builds the very same one (``tool_calls``)."""
-    return Context(
-        deps=AgentDeps(
-            models=agent_runtime.model_factory(prices=prices, usage_sink=usage_sink),
-            data=BackendAgentData(client_id=run.client_id, model_id=run.model),
-            tool_executor=tool_executor,
-        ),
-        model_id=run.model,
-        max_steps=chat_runtime.MAX_STEPS,
-        max_tokens=chat_runtime.ANSWER_MAX_TOKENS,
-        history_token_budget=chat_runtime.HISTORY_TOKEN_BUDGET,
-        client_id=run.client_id,
-        plan=run.input.get("plan", "anonymous"),
-        session_id=str(run.session_id) if run.session_id else None,
-        run_id=str(run.id),
-        ip_hash=run.input.get("ip_hash"),
-        api_key_id=run.input.get("api_key_id"),
-    )
 
 
 async def _run_graph(
     ctx: RunContext, *, prices: dict, message_id: str, tool_results: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    from backend.runs.tool_calls import tool_executor_for
-
     run = ctx.run
     context = chat_context(
-        run, prices=prices, tool_executor=tool_executor_for(ctx, price=prices[run.model])
+        run,
+        prices=prices,
+        usage_sink=run_usage_sink(ctx),
+        warning_sink=lambda data: ctx.emit("guard.warning", data),
+        tool_executor=tool_executor_for(ctx, price=prices[run.model]),
     )
     coalescer = DeltaCoalescer(
         message_id=message_id,
@@ -175,8 +151,6 @@ async def _run_graph(
 
 
 async def _record_history(run: Run, *, run_id: str, results: list[dict[str, Any]]) -> None:
-    from backend.tools.services import history_record_chat
-
     try:
         await released(history_record_chat)(
             client_id=run.client_id,
@@ -248,9 +222,6 @@ def _save_answer(
     client_id: str = "",
     history: Sequence[Any] = (),
 ) -> None:
-    from backend.chat.models import ChatMessage
-    from backend.tools.services import history_record_chat
-
     # One upsert (a resumed run's answer replaces the interrupted attempt's).
     fields = {"run_id": run_id, "role": ChatMessage.Role.ASSISTANT, "content": text}
     ChatMessage.objects.bulk_create(
@@ -264,3 +235,11 @@ def _save_answer(
         history_record_chat(
             client_id=client_id, run_id=run_id, session_id=session_id, results=history
         )
+
+
+def _webhook_after_end(run: Run) -> None:
+    if run.session_id:
+        webhook_schedule(run=run)
+
+
+DRIVER = Driver(drive=drive_chat, on_finished=_webhook_after_end)
