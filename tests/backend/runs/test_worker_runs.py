@@ -102,6 +102,9 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(anon_client, celery_worke
     assert_store_matches_log(run_id)
 
 
+WORKER_APP_NAME = "insightstream-test-worker"
+
+
 def _terminate_worker_connections() -> int:
     """What a PostgreSQL restart does to a worker: every connection but this test's dies."""
     from django.db import connection
@@ -109,7 +112,8 @@ def _terminate_worker_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [WORKER_APP_NAME],
         )
         return cursor.fetchone()[0]
 
@@ -117,7 +121,13 @@ def _terminate_worker_connections() -> int:
 def test_worker_runs_again_after_its_database_connections_die(anon_client, celery_worker_factory):
     """Before: the worker's ORM thread kept its dead connection, and every later run failed
     to be claimed (``the connection is closed``) until the worker was restarted."""
-    celery_worker_factory(queues="default,long", pool="threads", concurrency=4)
+    # libpq names the worker's connections, so only they are cut (not this test's pool).
+    celery_worker_factory(
+        queues="default,long",
+        pool="threads",
+        concurrency=4,
+        extra_env={"PGAPPNAME": WORKER_APP_NAME},
+    )
     session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
     first = post(anon_client, session["id"])
     frames = asyncio.run(collect(first["stream_url"], timeout=60))
