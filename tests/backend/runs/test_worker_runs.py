@@ -40,8 +40,14 @@ def post(client, session_id, content=REQUEST):
 def assert_store_matches_log(run_id: str) -> None:
     """The durable copy has every logged event but the deltas (replays after expiry)."""
     logged = [(e.seq, e.type) for e in logged_events(run_id) if e.type not in NOT_STORED]
-    stored = list(RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "type"))
-    assert stored == logged
+
+    def stored() -> list:
+        rows = RunEvent.objects.filter(run_id=run_id).order_by("seq").values_list("seq", "type")
+        return list(rows)
+
+    # The terminal event reaches the log (and so the client) just before its stored copy.
+    wait_for(lambda: stored() == logged, timeout=10)
+    assert stored() == logged
 
 
 @pytest.mark.parametrize("pool", ["prefork", "threads"])
