@@ -55,7 +55,9 @@ def run_enqueue(*, run_id: str, kind: str) -> None:
 
 
 def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
-    """Ask a run to stop. A queued run ends at once; a running one stops at its next step."""
+    """Ask a run to stop. A queued run ends at once (its ``run.cancelled`` goes out once the
+    caller's transaction commits, so a rollback leaves no event); a running one stops at
+    its next step and its worker reports the end."""
     if run.is_finished:
         raise ConflictError(
             f"The run already ended ({run.status}).", details={"status": run.status}
@@ -70,9 +72,8 @@ def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
         if not updated:
             Run.objects.filter(pk=run.pk).update(cancel_requested=True)
     if updated:
-        RunEmitter(run_id=str(run.pk), attempt=max(1, run.attempt)).emit(
-            "run.cancelled", {"reason": reason}
-        )
+        emitter = RunEmitter(run_id=str(run.pk), attempt=max(1, run.attempt))
+        transaction.on_commit(lambda: emitter.emit("run.cancelled", {"reason": reason}))
     run.refresh_from_db()
     return run
 
