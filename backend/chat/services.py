@@ -67,7 +67,7 @@ def message_post(
             "content", f"must be at most {MAX_CONTENT_CHARS} characters"
         )
     model_id = model or session.model
-    from backend.chat.runtime import ANSWER_MAX_TOKENS
+    from backend.chat.limits import ANSWER_MAX_TOKENS
 
     check_call_allowed(
         identity=identity,

@@ -63,7 +63,7 @@ def spend_reconcile() -> dict[str, int]:
 
 
 async def _reconcile() -> dict[str, int]:
-    from backend.guard.runtime import get_guard, get_store
+    from backend.guard.instance import get_guard, get_store
 
     guard, store = get_guard(), get_store()
     counts = {"expired": 0, "settled": 0, "corrected": 0}

@@ -7,7 +7,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments and credits"
 
     def ready(self) -> None:
-        from backend.guard.runtime import register_caller_hooks
+        from backend.guard.instance import register_caller_hooks
         from backend.payments.guard_hooks import caller_profile, record_credit_draw
 
         # Accounts: the plan and credits as they are at each call, and the credits ledger.

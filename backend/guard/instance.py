@@ -1,7 +1,9 @@
-"""The process's cost guard: Redis-backed in production, in-process when embedded.
+"""The process's cost guard instance (one per event loop): Redis-backed in production,
+in-process when embedded.
 
 ``agents`` owns the guard's logic (``CostGuard``); the backend supplies the store, the
-limits from settings and the hooks (logs, PostHog, stream events).
+limits from settings and the hooks (logs and PostHog here, callers' plans and credits
+from payments; a run's stream events through the run's own view of the guard).
 """
 
 from __future__ import annotations
