@@ -63,7 +63,10 @@ def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
             f"The run already ended ({run.status}).", details={"status": run.status}
         )
     with transaction.atomic():
-        updated = Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
+        # Queued or parked: no worker holds it, so it ends here.
+        updated = Run.objects.filter(
+            pk=run.pk, status__in=(Run.Status.QUEUED, Run.Status.WAITING)
+        ).update(
             status=Run.Status.CANCELLED,
             cancel_requested=True,
             finished_at=timezone.now(),
@@ -76,6 +79,23 @@ def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
         transaction.on_commit(lambda: emitter.emit("run.cancelled", {"reason": reason}))
     run.refresh_from_db()
     return run
+
+
+def run_resume(*, run_id: str) -> bool:
+    """Queue a run its driver parked (``RunWaiting``) again; False if it is not waiting."""
+    with transaction.atomic():
+        run = (
+            Run.objects.select_for_update()
+            .filter(pk=run_id, status=Run.Status.WAITING)
+            .only("id", "kind")
+            .first()
+        )
+        if run is None:
+            return False
+        Run.objects.filter(pk=run_id).update(status=Run.Status.QUEUED)
+        kind = run.kind
+        transaction.on_commit(lambda: run_enqueue(run_id=run_id, kind=kind))
+    return True
 
 
 def run_add_usage(*, run_id: str, input_tokens: int, output_tokens: int, cost_usd: Any) -> None:
@@ -94,13 +114,12 @@ def session_advance(*, session_id: str) -> str | None:
     """
     # One read (one snapshot): the session's unfinished runs, in order.
     unfinished = list(
-        Run.objects.filter(
-            session_id=session_id, status__in=[Run.Status.RUNNING, Run.Status.QUEUED]
-        )
+        Run.objects.filter(session_id=session_id, status__in=Run.ACTIVE)
         .order_by("ordinal")
         .values_list("id", "status", "kind")
     )
-    if not unfinished or any(status == Run.Status.RUNNING for _, status, _ in unfinished):
+    # A running run goes on; a parked one holds its session until it is resumed.
+    if not unfinished or any(status != Run.Status.QUEUED for _, status, _ in unfinished):
         return None
     next_id, _, kind = unfinished[0]
     run_enqueue(run_id=str(next_id), kind=kind)
