@@ -4,7 +4,6 @@ recorded, and parks a run whose driver raises ``RunWaiting`` until it is resumed
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ from backend.runs import drivers, lease
 from backend.runs.drivers import Driver, RunContext, RunWaiting, driver_for, register_driver
 from backend.runs.eventlog import get_event_log, reset_for_tests
 from backend.runs.executor import execute_run
-from backend.runs.models import Run
+from backend.runs.models import Run, RunEvent
 from backend.runs.services import run_cancel, run_resume
+from backend.runs.worker_loop import run_on_process_loop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 KIND = "test_kind"
@@ -53,7 +53,8 @@ def recorder(settings, monkeypatch):
 
 
 def execute(run: Run) -> Run:
-    asyncio.run(execute_run(run_id=str(run.id)))
+    # On the worker's long-lived loop, as in production (buffered events with PostgreSQL).
+    run_on_process_loop(execute_run(run_id=str(run.id)))
     run.refresh_from_db()
     return run
 
@@ -131,6 +132,9 @@ def test_a_waiting_run_is_parked_without_failing_or_retrying_and_resumes(recorde
     )
     assert run.attempt == 0 and not run.is_finished
     assert logged(run)[-1] == ("run.waiting", {"approval_id": "ap-1"})
+    # The parked attempt's events are in the store too (its emitter is flushed).
+    stored = list(RunEvent.objects.filter(run=run).order_by("seq").values_list("type", flat=True))
+    assert stored[-2:] == ["step.started", "run.waiting"]
     assert recorder.finished == []  # it has not ended
     # Nobody hands it to a worker meanwhile: not the reaper, not a duplicate delivery.
     assert str(run.id) not in lease.runs_with_expired_lease()
