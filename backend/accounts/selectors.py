@@ -44,7 +44,7 @@ def account_limits(*, account: Account) -> dict[str, Any]:
     """The guard's budgets and rate limits in force for the account, as the app shows them:
     ``plan`` is the plan whose limits apply, ``until_email_verified`` says they are an
     anonymous visitor's because the address is not verified yet."""
-    from backend.guard.runtime import guard_limits
+    from backend.guard.instance import guard_limits
 
     limits = guard_limits()
     in_force = account_budget_plan(account=account)

@@ -72,7 +72,7 @@ class ChannelListApi(APIView):
     def post(self, request: Request) -> Response:
         """Add (or refresh) a channel from YouTube; progress streams at ``stream_url``."""
         from backend.channels.fetch import channel_fetch_start
-        from backend.chat.apis import run_stream_url
+        from backend.runs.stream_auth import run_stream_url
 
         data = self.AddSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from agents import AgentDeps, Context, ToolExecutor
 from agents.guard import ModelPrice
 from backend.channels.agent_data import BackendAgentData
-from backend.chat import runtime as chat_runtime
+from backend.chat import limits
 from backend.model_calls.factory import WarningSink, model_factory
 from backend.model_calls.usage import UsageSink
 from backend.runs.models import Run
@@ -29,9 +29,9 @@ def chat_context(
             tool_executor=tool_executor,
         ),
         model_id=run.model,
-        max_steps=chat_runtime.MAX_STEPS,
-        max_tokens=chat_runtime.ANSWER_MAX_TOKENS,
-        history_token_budget=chat_runtime.HISTORY_TOKEN_BUDGET,
+        max_steps=limits.MAX_STEPS,
+        max_tokens=limits.ANSWER_MAX_TOKENS,
+        history_token_budget=limits.HISTORY_TOKEN_BUDGET,
         client_id=run.client_id,
         plan=run.input.get("plan", "anonymous"),
         session_id=str(run.session_id) if run.session_id else None,

@@ -12,7 +12,7 @@ from backend.chat import selectors, services
 from backend.chat.models import ChatMessage, ChatSession
 from backend.clients.identity import Identity
 from backend.llm.selectors import default_model_id, model_price
-from backend.runs.stream_auth import stream_url
+from backend.runs.stream_auth import run_stream_url, stream_url
 
 
 def _identity(request: Request) -> Identity:
@@ -27,10 +27,6 @@ def session_stream_url(session: ChatSession) -> str:
         client_id=session.client_id,
         scope=f"session:{session.id}",
     )
-
-
-def run_stream_url(run: Any) -> str:
-    return stream_url(f"/api/runs/{run.id}/stream/", client_id=run.client_id, scope=f"run:{run.id}")
 
 
 def _validate_model(value: str) -> None:

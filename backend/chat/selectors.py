@@ -38,11 +38,7 @@ def session_transcript(*, session: ChatSession) -> dict:
 
 def session_active_run(*, session_id: str) -> Run | None:
     return (
-        Run.objects.filter(
-            session_id=session_id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
-        )
-        .order_by("ordinal")
-        .first()
+        Run.objects.filter(session_id=session_id, status__in=Run.ACTIVE).order_by("ordinal").first()
     )
 
 

@@ -38,9 +38,7 @@ def session_delete(*, session: ChatSession) -> None:
     run_ids = [
         str(r) for r in Run.objects.filter(session_id=session.id).values_list("id", flat=True)
     ]
-    for run in Run.objects.filter(
-        session_id=session.id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
-    ):
+    for run in Run.objects.filter(session_id=session.id, status__in=Run.ACTIVE):
         run_services.run_cancel(run=run, reason="session deleted")
     with transaction.atomic():
         Run.objects.filter(session_id=session.id).delete()
@@ -67,7 +65,7 @@ def message_post(
             "content", f"must be at most {MAX_CONTENT_CHARS} characters"
         )
     model_id = model or session.model
-    from backend.chat.runtime import ANSWER_MAX_TOKENS
+    from backend.chat.limits import ANSWER_MAX_TOKENS
 
     check_call_allowed(
         identity=identity,
@@ -87,9 +85,7 @@ def message_post(
                 details={"active_run_id": str(active.id)},
             )
         if active is not None and multitask == "interrupt":
-            for running in Run.objects.filter(
-                session_id=locked.id, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]
-            ):
+            for running in Run.objects.filter(session_id=locked.id, status__in=Run.ACTIVE):
                 run_services.run_cancel(run=running, reason="interrupted by a new message")
         locked.run_count += 1
         if not locked.title:

@@ -1,29 +1,11 @@
-"""Long tool calls as their own Celery tasks on the ``long`` queue.
+"""A chat run's long tool calls (``OFFLOADED_TOOLS``, the ones that call a model), each as
+its own Celery task on the ``long`` queue; how and why is in the README ("Long tool calls").
 
-The tools that call a model (``OFFLOADED_TOOLS``) can take many seconds. On Celery each
-such call of a chat run is sent to ``tool_execute`` (queue ``long``), with a task id
-derived from the run id and the ``tool_call_id``:
-
-- the tool task runs the tool with the run's own context (identity, guard, ledger and
-  PostHog analytics attributed to the run, ``chat.agent_context.chat_context``), writes its
-  ``tool.progress`` events straight into the run's event log, and stores its result (or
-  error) in Redis under ``toolcall:{run}:<call>:result`` before the task is acked. It is
-  idempotent: a stored result is returned as is, and a claim key with a heartbeat keeps
-  two deliveries of the same call from running it twice at once (a dead holder's claim
-  expires, and the next delivery runs the call).
-- the run waits on the loop, never on a thread: ``GET`` the result, else ``BLPOP`` the
-  call's notification list for a second at a time. The wait is an ordinary ``await``, so
-  the run's deadline, the client's cancel (the lease heartbeat cancels the run's task) and
-  the tool timeout interrupt it; the tool task notices a cancelled or finished run at its
-  own heartbeat and stops, storing ``TOOL_CANCELLED``.
-- a resumed attempt (worker killed mid-tool) asks again for the same call: it finds the
-  stored result, or the redelivered task (``acks_late``) or its own re-enqueued duplicate
-  runs the call once and both waits end with the same result.
-
-Runs (queue ``default``) wait for tool tasks (queue ``long``), never the other way round,
-so a deployment where ``long`` has its own pool cannot deadlock however busy the run pool
-is (``insightstream worker`` starts one pool per queue). Embedded, and for the fast tools,
-calls run inline in the graph as before.
+The tool task (``tool_call_execute``) runs the call with the run's own context, appends its
+progress to the run's log and stores its outcome in Redis once per call (a claim keeps two
+deliveries apart); the run (``CeleryToolExecutor``) waits for that outcome on its loop,
+so its deadline and a cancel interrupt the wait. Runs wait for tool tasks, never the
+reverse. Embedded, and for the fast tools, calls run inline.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ REQUEST_STATUS: dict[str, str] = {
     Run.Status.COMPLETED: "succeeded",
     Run.Status.FAILED: "failed",
     Run.Status.CANCELLED: "failed",
+    Run.Status.WAITING: "pending",
 }
 
 

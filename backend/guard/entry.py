@@ -10,8 +10,8 @@ from django.conf import settings
 from agents.guard import BudgetExceededError, CallMeta, RateLimitedError
 from backend.clients.identity import Identity
 from backend.core.errors import ValidationError
+from backend.guard.instance import get_guard
 from backend.guard.models import GuardEvent
-from backend.guard.runtime import get_guard
 from backend.guard.services import guard_event_record
 
 # Without the prompt in hand, an entry point assumes this many prompt tokens on top of the
@@ -69,7 +69,7 @@ def check_call_allowed(
         ip_hash=identity.ip_hash,
         api_key_id=identity.api_key_id,
     )
-    from backend.guard.runtime import guard_limits
+    from backend.guard.instance import guard_limits
 
     # The plan's rate (accounts and paid keys get more), the default for unknown plans.
     limit = (

@@ -19,6 +19,7 @@ Three queues, each small and idempotent:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -43,13 +44,26 @@ MAX_LOOKUPS = 20
 LOOKUP_WINDOW = timedelta(days=2)
 
 
+# Who keeps totals over the ledger's rows and must move with a corrected row: the run
+# engine's run totals, registered from its AppConfig.ready() (the guard knows no runs).
+# Called inside the correction's transaction with (run_id, input_tokens, output_tokens,
+# cost_usd), the differences to add.
+BillingCorrectionHook = Callable[..., None]
+_correction_hooks: list[BillingCorrectionHook] = []
+
+
+def on_billing_corrected(hook: BillingCorrectionHook) -> None:
+    if hook not in _correction_hooks:
+        _correction_hooks.append(hook)
+
+
 def spend_reconcile() -> dict[str, int]:
     """One pass over the three queues; returns how many rows each one handled."""
     return async_to_sync(_reconcile)()
 
 
 async def _reconcile() -> dict[str, int]:
-    from backend.guard.runtime import get_guard, get_store
+    from backend.guard.instance import get_guard, get_store
 
     guard, store = get_guard(), get_store()
     counts = {"expired": 0, "settled": 0, "corrected": 0}
@@ -231,14 +245,13 @@ def _apply_billing(row: Any, billing: Any) -> None:
             reconcile_attempts=row.reconcile_attempts + 1,
         )
         if updated and row.run_id:
-            from backend.runs.services import run_add_usage
-
-            run_add_usage(
-                run_id=row.run_id,
-                input_tokens=billing.input_tokens - row.input_tokens,
-                output_tokens=billing.output_tokens - row.output_tokens,
-                cost_usd=cost_delta,
-            )
+            for hook in _correction_hooks:
+                hook(
+                    run_id=row.run_id,
+                    input_tokens=billing.input_tokens - row.input_tokens,
+                    output_tokens=billing.output_tokens - row.output_tokens,
+                    cost_usd=cost_delta,
+                )
     logger.info(
         "spend_corrected",
         generation_id=row.generation_id,

@@ -10,8 +10,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from agents.guard.pricing import micros_to_usd
+from backend.guard.instance import get_store
 from backend.guard.models import GuardEvent, LlmCall
-from backend.guard.runtime import get_store
 
 
 def _usd(value: Any) -> str:

@@ -45,8 +45,8 @@ def spend_archive_finished_days(*, days_back: int = 2) -> int:
     from asgiref.sync import async_to_sync
 
     from agents.guard.pricing import micros_to_usd
+    from backend.guard.instance import get_store
     from backend.guard.models import DailySpendSnapshot
-    from backend.guard.runtime import get_store
 
     today = datetime.now(UTC).date()
     archived = 0
@@ -80,7 +80,7 @@ def guard_daily_spend_transfer(*, from_client_id: str, to_client_id: str) -> int
 
     from agents.guard import CallMeta
     from agents.guard.buckets import plan_buckets, utc_day
-    from backend.guard.runtime import get_store, guard_limits
+    from backend.guard.instance import get_store, guard_limits
 
     now = time.time()
     day = utc_day(now)

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from agents.guard import CallMeta, ModelPrice
 from agents.models import ModelFactory, ModelSettings
-from backend.guard.runtime import get_guard
+from backend.guard.instance import get_guard
 from backend.llm.selectors import model_price
 from backend.model_calls.usage import BackendAnalytics, UsageSink
 

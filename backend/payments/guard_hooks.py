@@ -65,7 +65,7 @@ async def caller_profile(meta: CallMeta) -> CallerProfile | None:
 
 async def _restore_lost_count(profile: CallerProfile, ledger_used: Decimal) -> None:
     from agents.guard.buckets import credits_bucket
-    from backend.guard.runtime import get_store, guard_limits
+    from backend.guard.instance import get_store, guard_limits
 
     assert profile.credits_key is not None
     store = get_store()

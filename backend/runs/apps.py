@@ -8,7 +8,12 @@ class RunsConfig(AppConfig):
     verbose_name = "Runs and event logs"
 
     def ready(self) -> None:
+        from backend.guard.reconcile import on_billing_corrected
+        from backend.runs.services import run_add_usage
+
         post_migrate.connect(_checkpoint_tables, sender=self)
+        # A model call's billed cost, known later, moves its run's totals with its ledger row.
+        on_billing_corrected(run_add_usage)
 
 
 def _checkpoint_tables(**kwargs: object) -> None:

@@ -3,7 +3,8 @@
 The engine knows no kind. Each app that starts runs registers a driver for its kind from
 its ``AppConfig.ready()`` (``register_driver``); the executor looks it up by the run's
 ``kind`` (``driver_for``). A driver fails an attempt by raising an ``ApplicationError``
-(its ``code`` and ``message`` become ``run.failed``'s error).
+(its ``code`` and ``message`` become ``run.failed``'s error), and parks the run by raising
+``RunWaiting``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ class RunContext:
 
     async def emit(self, type: str, data: dict[str, Any] | None = None) -> None:
         await self.emitter.aemit(type, data or {})
+
+
+class RunWaiting(Exception):
+    """Ends the attempt as waiting for something from outside (a person's approval): not a
+    failure and not a retry. The run gives up its worker and lease with status ``waiting``
+    and ``run.waiting`` (``data``) goes out; ``services.run_resume`` queues it again, and
+    the attempt that claims it keeps the attempt number (nothing it streamed is withdrawn).
+    """
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        super().__init__("waiting")
+        self.data = data or {}
 
 
 class RunDriver(Protocol):

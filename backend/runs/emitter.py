@@ -23,7 +23,14 @@ NOT_STORED = frozenset({"message.delta", "tool.progress"})
 # On a worker, the stored copy is written in batches: these events write it at once (with
 # what is pending), others wait for the next of these or for FLUSH_AT pending events.
 FLUSH_ON = frozenset(
-    {"tool.completed", "tool.failed", "message.completed", "message.reset", *TERMINAL_TYPES}
+    {
+        "tool.completed",
+        "tool.failed",
+        "message.completed",
+        "message.reset",
+        "run.waiting",  # the attempt ends there: nothing of it may stay pending
+        *TERMINAL_TYPES,
+    }
 )
 FLUSH_AT = 16
 

@@ -24,7 +24,7 @@ from backend.analytics.events import capture
 from backend.core.db import released
 from backend.core.errors import ApplicationError
 from backend.runs import lease
-from backend.runs.drivers import RunContext, driver_for
+from backend.runs.drivers import RunContext, RunWaiting, driver_for
 from backend.runs.emitter import LOG_DOWN, RunEmitter
 from backend.runs.eventlog import get_event_log
 from backend.runs.models import Run, RunEvent
@@ -90,9 +90,12 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
     beat = asyncio.create_task(heartbeat())
     started = time.perf_counter()
     status, code, message, result = Run.Status.COMPLETED, "", "", None
+    waiting: RunWaiting | None = None
     try:
         async with asyncio.timeout(env.RUN_DEADLINE_S):
             result = await driver_for(run.kind).run(ctx)
+    except RunWaiting as parked:
+        waiting = parked
     except asyncio.CancelledError:
         if "lost" in stop_reason:
             logger.warning("run_lease_lost", run_id=ctx.run_id)
@@ -120,6 +123,10 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
         status, code, message = Run.Status.FAILED, "INTERNAL_ERROR", f"{type(exc).__name__}"
     finally:
         beat.cancel()
+    if waiting is not None:
+        if await released(lease.run_park)(run_id=ctx.run_id, worker_id=me):
+            await ctx.emit("run.waiting", waiting.data)
+        return
     await _finish(
         ctx,
         me=me,

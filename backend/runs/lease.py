@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Literal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from backend.runs.emitter import RunEmitter
@@ -29,12 +29,14 @@ def run_claim(*, run_id: str, worker_id: str, lease_s: float) -> tuple[ClaimOutc
         now = timezone.now()
         if run.status == Run.Status.RUNNING and run.lease_expires_at and run.lease_expires_at > now:
             return "busy", run
+        if run.status == Run.Status.WAITING:
+            return "waiting", run  # parked by its driver until it is resumed
         if (
             run.session_id
             and Run.objects.filter(session_id=run.session_id)
             .filter(
                 Q(status=Run.Status.RUNNING, lease_expires_at__gt=now)
-                | Q(status=Run.Status.QUEUED, ordinal__lt=run.ordinal)
+                | Q(status__in=(Run.Status.QUEUED, Run.Status.WAITING), ordinal__lt=run.ordinal)
             )
             .exclude(pk=run.pk)
             .exists()
@@ -122,6 +124,20 @@ def run_end(
         result=result,
         finished_at=timezone.now(),
         lease_expires_at=None,
+    )
+    return bool(updated)
+
+
+def run_park(*, run_id: str, worker_id: str) -> bool:
+    """Park the run we hold as waiting: lease released, and the attempt handed back so
+    the claim that resumes it continues the same attempt (waiting is not a retry)."""
+    updated = Run.objects.filter(
+        pk=run_id, status=Run.Status.RUNNING, lease_owner=worker_id
+    ).update(
+        status=Run.Status.WAITING,
+        lease_owner="",
+        lease_expires_at=None,
+        attempt=F("attempt") - 1,
     )
     return bool(updated)
 

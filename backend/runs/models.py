@@ -13,9 +13,11 @@ class Run(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        # Parked by its driver until something from outside resumes it (``RunWaiting``).
+        WAITING = "waiting"
 
     TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16)

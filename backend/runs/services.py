@@ -55,13 +55,18 @@ def run_enqueue(*, run_id: str, kind: str) -> None:
 
 
 def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
-    """Ask a run to stop. A queued run ends at once; a running one stops at its next step."""
+    """Ask a run to stop. A queued run ends at once (its ``run.cancelled`` goes out once the
+    caller's transaction commits, so a rollback leaves no event); a running one stops at
+    its next step and its worker reports the end."""
     if run.is_finished:
         raise ConflictError(
             f"The run already ended ({run.status}).", details={"status": run.status}
         )
     with transaction.atomic():
-        updated = Run.objects.filter(pk=run.pk, status=Run.Status.QUEUED).update(
+        # Queued or parked: no worker holds it, so it ends here.
+        updated = Run.objects.filter(
+            pk=run.pk, status__in=(Run.Status.QUEUED, Run.Status.WAITING)
+        ).update(
             status=Run.Status.CANCELLED,
             cancel_requested=True,
             finished_at=timezone.now(),
@@ -70,11 +75,27 @@ def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
         if not updated:
             Run.objects.filter(pk=run.pk).update(cancel_requested=True)
     if updated:
-        RunEmitter(run_id=str(run.pk), attempt=max(1, run.attempt)).emit(
-            "run.cancelled", {"reason": reason}
-        )
+        emitter = RunEmitter(run_id=str(run.pk), attempt=max(1, run.attempt))
+        transaction.on_commit(lambda: emitter.emit("run.cancelled", {"reason": reason}))
     run.refresh_from_db()
     return run
+
+
+def run_resume(*, run_id: str) -> bool:
+    """Queue a run its driver parked (``RunWaiting``) again; False if it is not waiting."""
+    with transaction.atomic():
+        run = (
+            Run.objects.select_for_update()
+            .filter(pk=run_id, status=Run.Status.WAITING)
+            .only("id", "kind")
+            .first()
+        )
+        if run is None:
+            return False
+        Run.objects.filter(pk=run_id).update(status=Run.Status.QUEUED)
+        kind = run.kind
+        transaction.on_commit(lambda: run_enqueue(run_id=run_id, kind=kind))
+    return True
 
 
 def run_add_usage(*, run_id: str, input_tokens: int, output_tokens: int, cost_usd: Any) -> None:
@@ -93,13 +114,12 @@ def session_advance(*, session_id: str) -> str | None:
     """
     # One read (one snapshot): the session's unfinished runs, in order.
     unfinished = list(
-        Run.objects.filter(
-            session_id=session_id, status__in=[Run.Status.RUNNING, Run.Status.QUEUED]
-        )
+        Run.objects.filter(session_id=session_id, status__in=Run.ACTIVE)
         .order_by("ordinal")
         .values_list("id", "status", "kind")
     )
-    if not unfinished or any(status == Run.Status.RUNNING for _, status, _ in unfinished):
+    # A running run goes on; a parked one holds its session until it is resumed.
+    if not unfinished or any(status != Run.Status.QUEUED for _, status, _ in unfinished):
         return None
     next_id, _, kind = unfinished[0]
     run_enqueue(run_id=str(next_id), kind=kind)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from backend.clients.authentication import IdentityError, resolve_identity
 from backend.core.errors import UnauthorizedError
+from backend.runs.models import Run
 
 STREAM_TOKEN_SALT = "insightstream.stream-token"
 STREAM_TOKEN_MAX_AGE_S = 3600
@@ -19,6 +20,11 @@ def stream_token(*, client_id: str, scope: str) -> str:
 
 def stream_url(path: str, *, client_id: str, scope: str) -> str:
     return f"{path}?st={stream_token(client_id=client_id, scope=scope)}"
+
+
+def run_stream_url(run: Run) -> str:
+    """A run's ``stream_url``, readable by a plain ``EventSource``."""
+    return stream_url(f"/api/runs/{run.id}/stream/", client_id=run.client_id, scope=f"run:{run.id}")
 
 
 def stream_client_id(request: HttpRequest, *, scope: str) -> str:

@@ -13,10 +13,10 @@ def _fresh_guard_state() -> Iterator[None]:
     """Budgets and rate limits start empty in every test (memory store and test Redis)."""
     from django.conf import settings
 
-    from backend.guard import runtime
+    from backend.guard import instance as guard_instance
 
     def flush() -> None:
-        runtime.reset_for_tests()
+        guard_instance.reset_for_tests()
         if settings.REDIS_URL:
             import redis
 
@@ -40,9 +40,9 @@ def env(settings) -> Any:
     def apply(**changes: Any) -> None:
         # Validated like the environment would be (so "0" and 0 both become Decimal).
         settings.ENV = type(settings.ENV).model_validate({**settings.ENV.model_dump(), **changes})
-        from backend.guard import runtime
+        from backend.guard import instance as guard_instance
 
-        runtime.reset_for_tests()
+        guard_instance.reset_for_tests()
 
     yield apply
     settings.ENV = original

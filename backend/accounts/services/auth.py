@@ -43,7 +43,7 @@ def normalise_email(email: str) -> str:
 
 
 def throttle(*, key: str, limit_per_minute: int, what: str) -> None:
-    from backend.guard.runtime import get_guard
+    from backend.guard.instance import get_guard
 
     async def hit() -> None:
         await get_guard().hit_rate_limit(key=key, limit_per_minute=limit_per_minute)

@@ -248,7 +248,7 @@ def _delete_runs_and_sessions(*, client_id: str) -> None:
     for session in ChatSession.objects.filter(client_id=client_id):
         session_delete(session=session)
     runs = Run.objects.filter(client_id=client_id)
-    for run in runs.filter(status__in=[Run.Status.QUEUED, Run.Status.RUNNING]):
+    for run in runs.filter(status__in=Run.ACTIVE):
         run_cancel(run=run, reason="account deleted")
     log = get_event_log()
     for run_id in [str(r) for r in runs.values_list("id", flat=True)]:

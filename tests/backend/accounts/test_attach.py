@@ -17,8 +17,8 @@ from backend.channels.models import Channel
 from backend.chat.models import ChatSession
 from backend.clients.services import client_create
 from backend.factoids.models import Factoid
+from backend.guard.instance import get_guard, get_store
 from backend.guard.models import LlmCall
-from backend.guard.runtime import get_guard, get_store
 from backend.runs.models import Run
 from backend.tools.models import HistoryEntry
 from tests.backend.accounts.conftest import PASSWORD, register, signed_in

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from agents.guard import BudgetExceededError, CallMeta, ModelPrice
 from backend.accounts.services.email_links import email_verify
 from backend.accounts.tokens import email_verification_tokens, uid_for
-from backend.guard.runtime import get_guard
+from backend.guard.instance import get_guard
 from backend.payments.models import CreditEntry
 from tests.backend.accounts.conftest import PASSWORD, register, signed_in
 

@@ -96,7 +96,7 @@ def test_the_per_ip_daily_budget_is_shared_whatever_the_user_agent(env):
     """Two anonymous clients from one address, with different User-Agents, draw on one
     per-IP budget: the second is refused for the IP bucket, not for its own."""
     env(GUARD_IP_DAILY_USD="0.015", GUARD_ANON_CLIENT_DAILY_USD="1", GUARD_ANON_MAX_CALL_USD="1")
-    from backend.guard.runtime import get_guard
+    from backend.guard.instance import get_guard
 
     identities = []
     for agent in ("agent-a", "agent-b"):

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from agents.guard import CallMeta, CallUsage, ModelPrice
-from backend.guard import runtime
+from backend.guard import instance as guard_instance
 from backend.guard.models import DailySpendSnapshot
 from backend.guard.services import spend_archive_finished_days
 
@@ -23,7 +23,7 @@ def test_yesterdays_totals_are_archived_once(monkeypatch):
     yesterday_noon = datetime.now(UTC).replace(hour=12, minute=0, second=0) - timedelta(days=1)
 
     async def spend_yesterday() -> None:
-        guard = runtime.get_guard()
+        guard = guard_instance.get_guard()
         monkeypatch.setattr(guard, "_clock", lambda: yesterday_noon.timestamp())
         meta = CallMeta(client_id="c1", feature="chat", ip_hash="ip1")
         reservation = await guard.reserve(

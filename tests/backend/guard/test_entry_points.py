@@ -120,7 +120,7 @@ def test_minting_tokens_from_one_ip_does_not_escape_the_ip_budget(api_client, pr
     from asgiref.sync import async_to_sync
 
     from agents.guard import CallMeta, CallUsage
-    from backend.guard.runtime import get_guard
+    from backend.guard.instance import get_guard
     from backend.llm.selectors import model_price
 
     env(

@@ -15,7 +15,7 @@ from langchain_core.messages import HumanMessage
 from agents.guard import BudgetExceededError, CallMeta
 from agents.guard.pricing import micros_to_usd, worst_case_micros
 from agents.models import prompt_tokens_upper_bound
-from backend.guard.runtime import get_store
+from backend.guard.instance import get_store
 from backend.model_calls.factory import load_prices, model_factory
 from tests.fakes.openai_server import Reply
 

@@ -35,9 +35,9 @@ def gated_model(env, openai_server, settings):
         GUARD_ANON_SESSION_USD="1",
     )
     # Count the store's concurrency refusals, so the test knows when the fifth run asked.
-    from backend.guard import runtime
+    from backend.guard import instance as guard_instance
 
-    store = runtime._memory_store
+    store = guard_instance._memory_store
     refusals = []
     reserve = store.reserve
 

@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync
 from agents.guard import CallMeta, CallUsage
 from agents.guard.memory_store import MemoryBudgetStore
 from agents.guard.pricing import micros_to_usd
-from backend.guard import runtime
+from backend.guard import instance as guard_instance
 from backend.guard.models import LlmCall
 from backend.guard.reconcile import spend_reconcile
 from backend.runs.eventlog import reset_for_tests
@@ -71,7 +71,7 @@ def client_spent(client_id: str) -> Decimal:
     key = f"client:{client_id}:day:{datetime.now(UTC).date().isoformat()}"
 
     async def read() -> Decimal:
-        usage = (await runtime.get_store().usage([key]))[key]
+        usage = (await guard_instance.get_store().usage([key]))[key]
         assert usage.held == 0
         return micros_to_usd(usage.spent)
 
@@ -160,8 +160,8 @@ def store_clock(env, settings):
     Redis store's expiry, by Redis time, is tested in tests/backend/guard_store)."""
     settings.REDIS_URL = None
     clock = FakeClock(now=__import__("time").time())
-    runtime.reset_for_tests()
-    runtime._memory_store = MemoryBudgetStore(clock=clock)
+    guard_instance.reset_for_tests()
+    guard_instance._memory_store = MemoryBudgetStore(clock=clock)
     env(
         GUARD_RESERVATION_TTL_S=60,
         GUARD_MAX_CONCURRENT_CALLS=1,
@@ -171,9 +171,9 @@ def store_clock(env, settings):
         GUARD_ANON_SESSION_USD="5",
         GUARD_IP_DAILY_USD="5",
     )
-    runtime._memory_store = MemoryBudgetStore(clock=clock)  # env() reset the runtime
+    guard_instance._memory_store = MemoryBudgetStore(clock=clock)  # env() reset the guard instance
     yield clock
-    runtime.reset_for_tests()
+    guard_instance.reset_for_tests()
 
 
 def test_a_dead_holders_reservation_is_charged_and_recorded_when_it_expires(
@@ -186,7 +186,7 @@ def test_a_dead_holders_reservation_is_charged_and_recorded_when_it_expires(
     meta = CallMeta(client_id=anon_client.client_id, feature="respond", run_id=None)
 
     async def reserve():
-        return await runtime.get_guard().reserve(
+        return await guard_instance.get_guard().reserve(
             meta=meta, model=price, prompt_tokens_upper_bound=4000, max_tokens=1000
         )
 
@@ -213,7 +213,7 @@ def test_a_dead_holders_reservation_is_charged_and_recorded_when_it_expires(
 
     # Had the holder been alive after all, its late settle corrects both records.
     async def settle_late() -> Decimal:
-        return await runtime.get_guard().settle(
+        return await guard_instance.get_guard().settle(
             reservation, CallUsage(reported_cost_usd=Decimal("0.01"))
         )
 
@@ -244,7 +244,7 @@ def test_a_dead_holders_reservation_is_charged_and_recorded_when_it_expires(
     assert (row.estimated, row.cost_usd, row.input_tokens) == (False, Decimal("0.01"), 500)
 
     async def settle_again() -> None:
-        await runtime.get_guard().settle(again, CallUsage())
+        await guard_instance.get_guard().settle(again, CallUsage())
 
     async_to_sync(settle_again)()
     assert client_spent(anon_client.client_id) == Decimal("0.01")

@@ -26,9 +26,9 @@ from redis.backoff import NoBackoff
 from agents.guard import CallMeta, CostGuard, RateLimitedError
 from agents.guard.pricing import micros_to_usd
 from agents.models import ModelFactory
+from backend.guard.instance import guard_limits
 from backend.guard.models import LlmCall
 from backend.guard.reconcile import spend_reconcile
-from backend.guard.runtime import guard_limits
 from backend.guard_store.redis_store import RedisBudgetStore, _script
 from backend.model_calls.factory import load_prices, model_settings
 from backend.model_calls.usage import BackendAnalytics

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from agents.guard import BudgetExceededError, CallMeta, ModelPrice
-from backend.guard.runtime import get_guard, get_store
+from backend.guard.instance import get_guard, get_store
 from backend.payments.guard_hooks import caller_profile, credits_key
 from backend.payments.models import CreditEntry
 

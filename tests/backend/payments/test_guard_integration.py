@@ -12,8 +12,8 @@ from asgiref.sync import async_to_sync
 
 from backend.accounts.models import Account
 from backend.core import task_runner
+from backend.guard.instance import get_store
 from backend.guard.models import LlmCall
-from backend.guard.runtime import get_store
 from backend.payments.guard_hooks import credits_key
 from backend.payments.models import CreditEntry, StripeEvent
 from backend.payments.selectors import credit_balance

@@ -1,7 +1,9 @@
-"""The process's cost guard: Redis-backed in production, in-process when embedded.
+"""The process's cost guard instance (one per event loop): Redis-backed in production,
+in-process when embedded.
 
 ``agents`` owns the guard's logic (``CostGuard``); the backend supplies the store, the
-limits from settings and the hooks (logs, PostHog, stream events).
+limits from settings and the hooks (logs and PostHog here, callers' plans and credits
+from payments; a run's stream events through the run's own view of the guard).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from decimal import Decimal
 import structlog
 from django.conf import settings
 
-from agents.guard import CallMeta, CostGuard
+from agents.guard import CallMeta, CostGuard, CreditsHook, ProfileResolver
 from agents.guard.limits import CREDITS_SHARE, GuardLimits, PlanLimits
 from agents.guard.store import BudgetStore
 from backend.guard.journal import JournaledMemoryStore
@@ -91,6 +93,18 @@ async def _on_soft_limit(bucket: str, used_fraction: float, meta: CallMeta) -> N
     await services.guard_soft_limit_reached(bucket=bucket, used_fraction=used_fraction, meta=meta)
 
 
+# What the guard asks about a caller at each call (their plan and credits) and where a draw
+# on credits is written: the payments app's, registered from its AppConfig.ready() (the
+# guard knows no accounts). Without them every caller has its identity's plan.
+_profile_resolver: ProfileResolver | None = None
+_credits_hook: CreditsHook | None = None
+
+
+def register_caller_hooks(*, profile_resolver: ProfileResolver, credits_hook: CreditsHook) -> None:
+    global _profile_resolver, _credits_hook
+    _profile_resolver, _credits_hook = profile_resolver, credits_hook
+
+
 def _build() -> tuple[CostGuard, BudgetStore]:
     store: BudgetStore
     if settings.REDIS_URL:
@@ -111,15 +125,12 @@ def _build() -> tuple[CostGuard, BudgetStore]:
         store = RedisBudgetStore(redis=client, fail_open=settings.ENV.GUARD_FAIL_OPEN)
     else:
         store = _memory_store
-    from backend.payments.guard_hooks import caller_profile, record_credit_draw
-
     guard = CostGuard(
         store=store,
         limits=guard_limits(),
         soft_limit_hook=_on_soft_limit,
-        # Accounts: the plan and credits as they are at each call, and the credits ledger.
-        profile_resolver=caller_profile,
-        credits_hook=record_credit_draw,
+        profile_resolver=_profile_resolver,
+        credits_hook=_credits_hook,
     )
     return guard, store
 
