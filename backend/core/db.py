@@ -20,12 +20,15 @@ R = TypeVar("R")
 
 
 def release_connections() -> None:
-    """Close this thread's connections (a pooled one goes back to the pool).
+    """Give this thread's pooled connections back to their pool.
 
-    A connection inside a transaction is left alone: its owner decides when it ends.
+    A connection inside a transaction is left alone: its owner decides when it ends. One
+    without a pool (SQLite, embedded) is kept: nothing waits for it, and reopening it on
+    every call of a run would cost a connect and its PRAGMAs each time.
     """
     for connection in connections.all(initialized_only=True):
-        if connection.connection is not None and not connection.in_atomic_block:
+        pooled = getattr(connection, "pool", None) is not None
+        if pooled and connection.connection is not None and not connection.in_atomic_block:
             connection.close()
 
 

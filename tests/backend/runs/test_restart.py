@@ -19,24 +19,28 @@ from tests.conftest import wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def interrupted_run(client_id: str, session_id: str) -> Run:
+    """A run a dead process left 'running', its lease not yet run out."""
+    return Run.objects.create(
+        kind="chat",
+        client_id=client_id,
+        model="offline",
+        session_id=session_id,
+        ordinal=1,
+        status="running",
+        attempt=1,
+        lease_owner="dead-process",
+        lease_expires_at=timezone.now() + timezone.timedelta(minutes=5),
+        input={"content": "hashtags for espresso"},
+    )
+
+
 def test_embedded_restart_resumes_interrupted_and_queued_runs(anon_client, settings):
     """A run left 'running' by a dead process and a queued run nobody started are both
     picked up at start-up (release leases, then the reaper's first tick)."""
     settings.TASK_RUNNER = "thread"
     session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
-    later = timezone.now() + timezone.timedelta(minutes=5)
-    interrupted = Run.objects.create(
-        kind="chat",
-        client_id=anon_client.client_id,
-        model="offline",
-        session_id=session["id"],
-        ordinal=1,
-        status="running",
-        attempt=1,
-        lease_owner="dead-process",
-        lease_expires_at=later,
-        input={"content": "hashtags for espresso"},
-    )
+    interrupted = interrupted_run(anon_client.client_id, session["id"])
     assert runs_with_expired_lease() == []
     assert runs_release_all_leases() == 1
     assert runs_with_expired_lease() == [str(interrupted.id)]
@@ -53,18 +57,7 @@ def test_a_resumed_run_numbers_its_events_after_the_stored_ones(anon_client, set
     failed on the store's unique (run_id, seq)."""
     settings.TASK_RUNNER = "thread"
     session = anon_client.post("/api/chat/sessions/", {}, format="json").json()
-    interrupted = Run.objects.create(
-        kind="chat",
-        client_id=anon_client.client_id,
-        model="offline",
-        session_id=session["id"],
-        ordinal=1,
-        status="running",
-        attempt=1,
-        lease_owner="dead-process",
-        lease_expires_at=timezone.now() + timezone.timedelta(minutes=5),
-        input={"content": "hashtags for espresso"},
-    )
+    interrupted = interrupted_run(anon_client.client_id, session["id"])
     # What the dead process stored of attempt 1 (its log went with it).
     RunEvent.objects.bulk_create(
         RunEvent(run_id=interrupted.id, seq=seq, type=kind, attempt=1, data={}, ts=timezone.now())
