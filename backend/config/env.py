@@ -130,6 +130,10 @@ class AppSettings(BaseSettings):
     RUN_DEADLINE_S: int = Field(default=300, ge=5)
     RUN_LEASE_S: int = Field(default=30, ge=2)
     RUN_HEARTBEAT_S: float = Field(default=2.0, gt=0)
+    # Runs one worker process holds at once (tasks on its loop; bounded by memory).
+    RUN_MAX_IN_FLIGHT: int = Field(default=1000, ge=1)
+    # A worker shutting down waits this long for its runs, then gives the rest back.
+    RUN_DRAIN_S: float = Field(default=10.0, ge=0)
     RUN_DELTA_COALESCE_MS: int = Field(default=20, ge=0, le=1000)
     RUN_RETENTION_DAYS: int = Field(default=90, ge=1)
     RUN_EVENT_LOG_RETENTION_S: int = Field(default=48 * 3600, ge=24 * 3600)

@@ -11,6 +11,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -27,8 +28,10 @@ from backend.runs import lease
 from backend.runs.drivers import RunContext, RunWaiting, driver_for
 from backend.runs.emitter import LOG_DOWN, RunEmitter
 from backend.runs.eventlog import get_event_log
+from backend.runs.lease_keeper import keeper
 from backend.runs.models import Run, RunEvent
 from backend.runs.services import session_advance
+from backend.runs.worker_loop import is_draining
 
 logger = structlog.get_logger(__name__)
 
@@ -41,12 +44,18 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def execute_run(*, run_id: str) -> None:
+async def execute_run(*, run_id: str, on_claimed: Callable[[], None] | None = None) -> None:
+    """Claim the run and drive it to its end; ``on_claimed`` is called once the claim is
+    decided (whatever its outcome), before the run's work starts."""
     me = worker_id()
     env = settings.ENV
-    outcome, run = await released(lease.run_claim)(
-        run_id=run_id, worker_id=me, lease_s=env.RUN_LEASE_S
-    )
+    try:
+        outcome, run = await released(lease.run_claim)(
+            run_id=run_id, worker_id=me, lease_s=env.RUN_LEASE_S
+        )
+    finally:
+        if on_claimed is not None:
+            on_claimed()
     log = logger.bind(run_id=run_id, worker=me)
     if outcome != "claimed" or run is None:
         log.info("run_not_claimed", outcome=outcome)
@@ -72,22 +81,17 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
     assert main is not None
     stop_reason: dict[str, str] = {}
 
-    async def heartbeat() -> None:
-        while True:
-            await asyncio.sleep(env.RUN_HEARTBEAT_S)
-            ours, cancel = await released(lease.run_heartbeat)(
-                run_id=ctx.run_id, worker_id=me, lease_s=env.RUN_LEASE_S
-            )
-            if not ours:
-                stop_reason["lost"] = "lease lost"
-                main.cancel()
-                return
-            if cancel:
-                stop_reason["cancel"] = "cancelled by the client"
-                main.cancel()
-                return
+    def stop(reason: str, message: str) -> None:
+        stop_reason[reason] = message
+        main.cancel()
 
-    beat = asyncio.create_task(heartbeat())
+    leases = keeper()
+    leases.hold(
+        ctx.run_id,
+        owner=me,
+        on_lost=lambda: stop("lost", "lease lost"),
+        on_cancel=lambda: stop("cancel", "cancelled by the client"),
+    )
     started = time.perf_counter()
     status, code, message, result = Run.Status.COMPLETED, "", "", None
     waiting: RunWaiting | None = None
@@ -101,6 +105,9 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
             logger.warning("run_lease_lost", run_id=ctx.run_id)
             return  # another worker owns it now; it will finish the run
         if "cancel" not in stop_reason:
+            if is_draining():  # the worker is shutting down: the next one resumes the run
+                logger.warning("run_attempt_given_back", run_id=ctx.run_id, reason="shutdown")
+                await _give_back(ctx.run_id, me)
             raise
         status, code, message = Run.Status.CANCELLED, "CANCELLED", stop_reason["cancel"]
     except TimeoutError:
@@ -122,7 +129,7 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
         logger.exception("run_crashed", run_id=ctx.run_id)
         status, code, message = Run.Status.FAILED, "INTERNAL_ERROR", f"{type(exc).__name__}"
     finally:
-        beat.cancel()
+        leases.release(ctx.run_id)
     if waiting is not None:
         if await released(lease.run_park)(run_id=ctx.run_id, worker_id=me):
             await ctx.emit("run.waiting", waiting.data)

@@ -175,3 +175,24 @@ def runs_release_all_leases() -> int:
     """Embedded start-up: this process is the only executor, so any run still marked
     running was left by the previous process; expire its lease so the reaper resumes it."""
     return Run.objects.filter(status=Run.Status.RUNNING).update(lease_expires_at=timezone.now())
+
+
+def runs_heartbeat(*, owners: dict[str, str], lease_s: float) -> tuple[set[str], set[str]]:
+    """Extend the leases of many runs in two statements, whatever their number.
+
+    ``owners`` maps run id -> the owner id its attempt claimed with. Owner ids are unique
+    per attempt, so ``id IN (…) AND lease_owner IN (…)`` matches exactly the pairs given.
+    Returns (the runs still ours, those of them whose cancel was requested).
+    """
+    if not owners:
+        return set(), set()
+    ours = Run.objects.filter(
+        pk__in=list(owners), lease_owner__in=list(owners.values()), status=Run.Status.RUNNING
+    )
+    ours.update(lease_expires_at=timezone.now() + timedelta(seconds=lease_s))
+    held, cancel = set(), set()
+    for run_id, cancel_requested in ours.values_list("id", "cancel_requested"):
+        held.add(str(run_id))
+        if cancel_requested:
+            cancel.add(str(run_id))
+    return held, cancel

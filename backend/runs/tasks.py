@@ -10,9 +10,10 @@ from django.conf import settings
 from backend.runs import lease
 
 # A run (and each long tool call of a chat run, in ``backend.chat.tasks``): redelivered if
-# the worker dies, no Celery result (outcomes live in PostgreSQL and in the tool-call
-# store), and time limits as a backstop to the deadline the run enforces inside
-# (asyncio.timeout).
+# the worker dies before it ends, no Celery result (outcomes live in PostgreSQL and in the
+# tool-call store), and time limits as a backstop. A run's task ends once the run is
+# claimed (the run goes on as a task on the worker's loop, under its own deadline,
+# ``asyncio.timeout``); a tool call's task lasts the call.
 RUN_TASK_OPTIONS = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -28,11 +29,13 @@ def run_execute(run_id: str) -> None:
     from backend.runs.executor import execute_run
 
     if uses_celery():
-        # A Celery worker process: one long-lived loop, so per-loop clients, the
-        # checkpointer's pool and the compiled graph are reused across runs.
-        from backend.runs.worker_loop import run_on_process_loop
+        # A Celery worker process: the run becomes a task on the process's long-lived loop
+        # and this task ends (and is acked) once the run is claimed; the lease and the
+        # reaper cover the run from there. Per-loop clients, the checkpointer's pool and
+        # the compiled graph are reused across runs.
+        from backend.runs.worker_loop import start_detached
 
-        run_on_process_loop(execute_run(run_id=run_id))
+        start_detached(lambda claimed: execute_run(run_id=run_id, on_claimed=claimed))
     else:
         asyncio.run(execute_run(run_id=run_id))
 
