@@ -132,6 +132,9 @@ class AppSettings(BaseSettings):
     RUN_HEARTBEAT_S: float = Field(default=2.0, gt=0)
     # Runs one worker process holds at once (tasks on its loop; bounded by memory).
     RUN_MAX_IN_FLIGHT: int = Field(default=1000, ge=1)
+    # Threads a worker's run loop makes its database calls on (each takes a pooled
+    # connection for the call: keep it below DB_POOL_MAX_SIZE).
+    RUN_DB_THREADS: int = Field(default=8, ge=1, le=64)
     # A worker shutting down waits this long for its runs, then gives the rest back.
     RUN_DRAIN_S: float = Field(default=10.0, ge=0)
     RUN_DELTA_COALESCE_MS: int = Field(default=20, ge=0, le=1000)

@@ -30,6 +30,8 @@ import structlog
 from celery.signals import worker_process_shutdown, worker_shutdown
 from django.conf import settings
 
+from backend.core.db import run_db_calls_on_threads
+
 T = TypeVar("T")
 logger = structlog.get_logger(__name__)
 
@@ -51,6 +53,9 @@ def process_loop() -> asyncio.AbstractEventLoop:
         if _loop is None or _pid != os.getpid() or _loop.is_closed():
             loop = asyncio.new_event_loop()
             ready = threading.Event()
+
+            # Runs' database calls side by side, within the process's share of the pool.
+            run_db_calls_on_threads(loop, threads=settings.ENV.RUN_DB_THREADS)
 
             def serve() -> None:
                 asyncio.set_event_loop(loop)
