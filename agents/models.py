@@ -10,9 +10,12 @@ off; the guard wrapper retries transient upstream errors, each attempt reserved 
 A call that ends before the provider's usage arrives (cancelled, timed out, the stream
 dropped) settles *unreported*: at its reserved worst case, recorded as an estimate with
 the generation id, which the reconciliation job corrects once the provider reports the
-billed cost (``generation_billing``). The settle runs to its end even if the caller is
-cancelled again meanwhile. Inside a run (a 202 already answered) a call at the client's
-concurrency or rate limit waits for a slot, up to ``slot_wait_s``, instead of failing.
+billed cost (``generation_billing``). The generation id is also given to the guard as
+soon as an attempt learns it (in the background, best effort), so that a reservation
+whose holder dies before settling can be corrected the same way. The settle runs to its
+end even if the caller is cancelled again meanwhile. Inside a run (a 202 already
+answered) a call at the client's concurrency or rate limit waits for a slot, up to
+``slot_wait_s``, instead of failing.
 """
 
 from __future__ import annotations
@@ -219,9 +222,14 @@ def _never_connected_errors() -> tuple[type[BaseException], ...]:
 
 
 class _AttemptRecord:
-    """What one attempt used, filled in as the response (or stream) arrives."""
+    """What one attempt used, filled in as the response (or stream) arrives.
 
-    def __init__(self) -> None:
+    ``on_generation_id`` is told the provider's id for the generation once, when the
+    attempt first learns it (a response header or the first chunk).
+    """
+
+    def __init__(self, *, on_generation_id: Callable[[str], None] | None = None) -> None:
+        self._on_generation_id = on_generation_id
         self.started = time.monotonic()
         self.input_tokens = 0
         self.output_tokens = 0
@@ -266,6 +274,8 @@ class _AttemptRecord:
     def _observe_generation_id(self, value: Any) -> None:
         if self.generation_id is None and isinstance(value, str) and value:
             self.generation_id = value[:200]
+            if self._on_generation_id is not None:
+                self._on_generation_id(self.generation_id)
 
     def usage(self) -> CallUsage:
         unreported = not self.usage_reported and not (
@@ -288,6 +298,9 @@ _CURRENT_ATTEMPT: contextvars.ContextVar[_AttemptRecord | None] = contextvars.Co
     "guarded_model_attempt", default=None
 )
 GENERATION_ID_HEADER = "x-generation-id"
+# Generation ids on their way to the guard: the loop keeps only weak references to tasks,
+# so these are held here until done (the asyncio documentation's idiom).
+_noting_tasks: set[asyncio.Task[None]] = set()
 
 
 async def _note_generation_id(response: Any) -> None:
@@ -409,6 +422,37 @@ class GuardedChatModel(BaseChatModel):
     def _slot_wait_s(self) -> float:
         return self.slot_wait_s if self.meta.run_id else 0.0
 
+    def _attempt_record(self, reservation: Reservation) -> _AttemptRecord:
+        if reservation.amount_usd <= 0:
+            return _AttemptRecord()  # nothing is charged if a free call's holder dies
+        return _AttemptRecord(
+            on_generation_id=lambda generation_id: self._note_generation(reservation, generation_id)
+        )
+
+    def _note_generation(self, reservation: Reservation, generation_id: str) -> None:
+        """Hand the generation id to the guard in a background task: the guard's store
+        may be a Redis round trip or a database write away, and the call must not wait
+        for it (the header hook runs before the SDK sees the response), nor fail with it."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self._noted(reservation, generation_id))
+        _noting_tasks.add(task)
+        task.add_done_callback(_noting_tasks.discard)
+
+    async def _noted(self, reservation: Reservation, generation_id: str) -> None:
+        try:
+            await self.guard.note_generation(reservation, generation_id)
+        except Exception as exc:
+            # Only an expiry of this reservation needs it; the settle carries it too.
+            logger.warning(
+                "could not note generation %s for reservation %s: %s",
+                generation_id,
+                reservation.reservation_id,
+                exc,
+            )
+
     async def _settle(
         self, reservation: Reservation, record: _AttemptRecord, *, attempt: int
     ) -> Decimal:
@@ -526,7 +570,7 @@ class GuardedChatModel(BaseChatModel):
         while True:
             attempt += 1
             reservation = await self._reserve(messages, kwargs)
-            record = _AttemptRecord()
+            record = self._attempt_record(reservation)
             token = _CURRENT_ATTEMPT.set(record)
             try:
                 result = await self.inner._agenerate(messages, stop=stop, **kwargs)
@@ -555,7 +599,7 @@ class GuardedChatModel(BaseChatModel):
         while True:
             attempt += 1
             reservation = await self._reserve(messages, kwargs)
-            record = _AttemptRecord()
+            record = self._attempt_record(reservation)
             yielded = False
             # Held one chunk behind so the settled cost can ride on the final chunk.
             pending: ChatGenerationChunk | None = None

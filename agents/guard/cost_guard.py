@@ -8,7 +8,9 @@ A settle is retried a few times when the store cannot be reached (a Redis blip),
 it still fails the caller hears ``SettleDeferredError`` with the cost, records the call
 as pending, and a periodic job settles it later (``resettle``): an unsettled reservation
 would otherwise hold the client's concurrency slot until it expired. ``correct`` moves
-the buckets by the difference when an estimated cost turns out to be billed otherwise.
+the buckets by the difference when an estimated cost turns out to be billed otherwise;
+``note_generation`` keeps a call's generation id with its reservation, so that even a
+reservation whose holder died can be corrected to what the provider billed.
 """
 
 from __future__ import annotations
@@ -235,9 +237,30 @@ class CostGuard:
         )
         return result.status
 
+    async def note_generation(self, reservation: Reservation, generation_id: str) -> None:
+        """Keep the provider's id for the call with its reservation (once per attempt, as
+        soon as the call learns it): if the holder dies and the reservation expires
+        unsettled, its ledger row can still be corrected to the billed cost. A free call
+        (nothing held, nothing charged at expiry) is not noted. Raises what the store
+        raises; the caller treats it as best effort."""
+        if int(reservation.extra.get("amount_micros", 0)) <= 0:
+            return
+        await self._store.note_generation(
+            reservation_id=reservation.reservation_id, generation_id=generation_id
+        )
+
     async def correct(self, *, record: dict[str, Any], delta_micros: int, meta: CallMeta) -> str:
         """Move a settled call's buckets by ``delta_micros`` (the billed cost less what was
-        recorded: negative when an estimate was too high). Idempotent per reservation."""
+        recorded: negative when an estimate was too high). Idempotent per reservation.
+
+        For a reservation nobody settled (``unsettled_record``: it expired, charged its
+        worst case by the store) this is its late settle, at the billed cost: the store
+        records the difference to its expiry charge in the buckets it held then, and a
+        settle by its holder, should it still come, changes nothing after it."""
+        if record.get("unsettled"):
+            return await self._correct_unsettled(
+                record=record, delta_micros=delta_micros, meta=meta
+            )
         planned = record_buckets(record)
         correction_id = f"correct:{record['reservation_id']}"
         result = await self._settle_in_store(
@@ -252,6 +275,20 @@ class CostGuard:
             amount=delta_micros,
             charge_id=correction_id,
         )
+        return result.status
+
+    async def _correct_unsettled(
+        self, *, record: dict[str, Any], delta_micros: int, meta: CallMeta
+    ) -> str:
+        billed = int(record.get("amount_micros", 0)) + delta_micros
+        result = await self._settle_in_store(
+            reservation_id=str(record["reservation_id"]), actual=billed, planned=()
+        )
+        if result.status == "settled":
+            # Never expected (the ledger waits for the reservation to end): it was live,
+            # and this settled it at its billed cost.
+            logger.warning("reservation %s was corrected while live", record["reservation_id"])
+        await self._notify_soft(result.soft_crossed, planned=(), meta=meta)
         return result.status
 
     async def _settle_in_store(

@@ -157,3 +157,9 @@ class Guard(Protocol):
         Raises SettleDeferredError when the store cannot record it now.
         """
         ...
+
+    async def note_generation(self, reservation: Reservation, generation_id: str) -> None:
+        """Keep the provider's generation id with the reservation (best effort: the
+        caller logs a failure and carries on), so a reservation whose holder dies can
+        still be corrected to what the provider billed."""
+        ...

@@ -9,11 +9,13 @@ add nothing here and cannot be shared between loops in different threads.
 Expired reservations are reclaimed lazily at the start of every call, with the store's
 ``clock`` (injectable so tests can move time). An expired reservation's amount is
 recorded as spent (its holder died; the provider may still bill the call) and it is kept
-for ``drain_expired`` so the ledger can record it too.
+for ``drain_expired`` so the ledger can record it too, with the generation id its holder
+noted, if any.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import threading
 import time
@@ -62,6 +64,17 @@ class _Held:
     concurrency_key: str | None
     expires_at: float
     note: str = ""
+    generation_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ExpiryCharge:
+    """What an expired reservation was charged, and where: a late settle records only the
+    difference, in those buckets when the caller names none."""
+
+    amount: int
+    bucket_keys: tuple[str, ...]
+    forget_at: float
 
 
 def gcra(*, now: float, tat: float, limit: int, window_s: float) -> tuple[bool, float, float]:
@@ -88,9 +101,7 @@ class MemoryBudgetStore:
         self._expiries: list[tuple[float, str]] = []  # heap of (expires_at, reservation id)
         self._settled: dict[str, float] = {}  # reservation id -> forget at
         self._rate_tat: dict[str, float] = {}
-        # Reservation id -> (amount charged when it expired, forget at): a late settle
-        # then records only the difference.
-        self._expired_charge: dict[str, tuple[int, float]] = {}
+        self._expired_charge: dict[str, _ExpiryCharge] = {}
         self._expired_log: deque[ExpiredReservation] = deque(maxlen=EXPIRED_LOG_MAX)
         self._next_sweep = 0.0
 
@@ -109,7 +120,9 @@ class MemoryBudgetStore:
             self._buckets = {k: b for k, b in self._buckets.items() if b.expires_at > now}
             self._rate_tat = {k: t for k, t in self._rate_tat.items() if t > now}
             self._settled = {k: t for k, t in self._settled.items() if t > now}
-            self._expired_charge = {k: v for k, v in self._expired_charge.items() if v[1] > now}
+            self._expired_charge = {
+                k: v for k, v in self._expired_charge.items() if v.forget_at > now
+            }
 
     def _charge_expired(self, reservation_id: str, held: _Held, now: float) -> None:
         """Nobody settled it: record its whole amount as spent (the worst case)."""
@@ -119,13 +132,16 @@ class MemoryBudgetStore:
             bucket = self._live_bucket(key, now)
             if bucket is not None:
                 bucket.spent += held.amount
-        self._expired_charge[reservation_id] = (held.amount, now + SETTLED_MEMORY_S)
+        self._expired_charge[reservation_id] = _ExpiryCharge(
+            amount=held.amount, bucket_keys=held.bucket_keys, forget_at=now + SETTLED_MEMORY_S
+        )
         self._expired_log.append(
             ExpiredReservation(
                 reservation_id=reservation_id,
                 amount=held.amount,
                 note=held.note,
                 expired_at=held.expires_at,
+                generation_id=held.generation_id,
             )
         )
 
@@ -258,15 +274,17 @@ class MemoryBudgetStore:
                 )
             self._settled[reservation_id] = now + SETTLED_MEMORY_S
             held = self._held.pop(reservation_id, None)
+            held_keys: tuple[str, ...] = ()
             if held is not None:
                 self._release_hold(held, now)
-            else:
+                held_keys = held.bucket_keys
+            elif (charge := self._expired_charge.pop(reservation_id, None)) is not None:
                 # Expired unsettled: its amount was charged then, so record the difference.
-                charged, _ = self._expired_charge.pop(reservation_id, (0, 0.0))
-                actual -= charged
+                actual -= charge.amount
+                held_keys = charge.bucket_keys
             # The caller's specs say where the cost goes (they also cover buckets a
-            # zero-cost reservation never held); the live record is the fallback.
-            keys = tuple(specs) if specs else (held.bucket_keys if held is not None else ())
+            # zero-cost reservation never held); what the reservation held is the fallback.
+            keys = tuple(specs) if specs else held_keys
             result: dict[str, BucketUsage] = {}
             crossed: list[BucketUsage] = []
             for key in keys:
@@ -292,6 +310,12 @@ class MemoryBudgetStore:
         self, *, reservation_id: str, fallback: Sequence[BucketSpec] = ()
     ) -> SettleResult:
         return await self.settle(reservation_id=reservation_id, actual=0, fallback=fallback)
+
+    async def note_generation(self, *, reservation_id: str, generation_id: str) -> None:
+        with self._lock:
+            held = self._held.get(reservation_id)
+            if held is not None:
+                self._held[reservation_id] = dataclasses.replace(held, generation_id=generation_id)
 
     async def rate_hit(self, *, key: str, limit: int, window_s: float) -> tuple[bool, float]:
         with self._lock:

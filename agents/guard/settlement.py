@@ -8,7 +8,9 @@ their limits (lifetimes are recomputed at the time of the write) and the credits
 
 ``reservation_note`` is the smaller record the store keeps with a live reservation: who
 called, so that a reservation whose holder died can still be written to the ledger when
-it expires.
+it expires. Such a row carries ``unsettled_record``: no buckets, since the store itself
+charged the reservation's buckets when it expired and remembers which (a correction is
+then a late settle of the reservation, see ``CostGuard.correct``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,22 @@ def settlement_record(reservation: Reservation) -> dict[str, Any]:
             for p in planned
         ],
     }
+
+
+def unsettled_record(
+    *, reservation_id: str, amount_micros: int, live_until: float | None = None
+) -> dict[str, Any]:
+    """The record of a reservation nobody settled. ``live_until`` (epoch seconds) is set
+    when the row is written before the call (the embedded journal): until then its holder
+    may still be running, and its own settle, not a correction, completes the row."""
+    record: dict[str, Any] = {
+        "reservation_id": reservation_id,
+        "amount_micros": amount_micros,
+        "unsettled": True,
+    }
+    if live_until is not None:
+        record["live_until"] = live_until
+    return record
 
 
 def record_buckets(record: dict[str, Any]) -> list[PlannedBucket]:

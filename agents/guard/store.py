@@ -111,12 +111,15 @@ class ExpiredReservation:
     """A reservation whose holder never settled it (a killed worker, a settle that could
     not reach the store): at expiry its whole amount was recorded as spent, because the
     provider may bill the call although nobody is left to report it. ``note`` is what the
-    guard attached at reserve time (who called, for the ledger)."""
+    guard attached at reserve time (who called, for the ledger); ``generation_id`` is the
+    provider's id for the call if its holder learnt it (``note_generation``), by which the
+    ledger can still learn what the call was billed."""
 
     reservation_id: str
     amount: int
     note: str
     expired_at: float  # epoch seconds, by the store's clock
+    generation_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,12 +159,12 @@ class BudgetStore(Protocol):
         """Release the hold and record ``actual`` as spent. Idempotent.
 
         ``actual`` is charged to the ``fallback`` buckets (the guard always passes the
-        reservation's buckets, with lifetimes recomputed for now), or to the buckets
-        the live reservation held when ``fallback`` is empty. If the reservation is no
-        longer live the cost is still recorded and nothing is released twice: when it
-        expired (and its amount was charged then) only the difference ``actual - amount``
-        is recorded, otherwise (unknown) ``actual``. A settle repeated within a day
-        changes nothing (stores remember settled ids that long, not forever).
+        reservation's buckets, with lifetimes recomputed for now), or, when ``fallback``
+        is empty, to the buckets the reservation held (those that still exist). If the
+        reservation is no longer live the cost is still recorded and nothing is released
+        twice: when it expired (and its amount was charged then) only the difference
+        ``actual - amount`` is recorded, otherwise (unknown) ``actual``. A settle repeated
+        within a day changes nothing (stores remember settled ids that long, not forever).
 
         A negative ``actual`` under a fresh id is a correction (an estimate that was
         billed lower): it lowers ``spent`` of the buckets that still exist, never below
@@ -173,6 +176,12 @@ class BudgetStore(Protocol):
         self, *, reservation_id: str, fallback: Sequence[BucketSpec] = ()
     ) -> SettleResult:
         """Settle with zero cost (the call never happened)."""
+        ...
+
+    async def note_generation(self, *, reservation_id: str, generation_id: str) -> None:
+        """Keep the provider's ``generation_id`` with a live reservation, to be handed back
+        by ``drain_expired`` if it expires. Nothing happens for a reservation that is not
+        live (settled, already expired, unknown)."""
         ...
 
     async def rate_hit(self, *, key: str, limit: int, window_s: float) -> tuple[bool, float]:

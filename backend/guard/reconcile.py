@@ -4,8 +4,8 @@ Three queues, each small and idempotent:
 
 - **Expired reservations.** A reservation whose holder died (a SIGKILLed worker) is
   counted by the store at its worst case when it expires; here it gets its ledger row,
-  ``estimated``, keyed by the reservation id (if its holder was alive after all and
-  settles late, that settle replaces the row).
+  ``estimated``, keyed by the reservation id, with the generation id its holder noted
+  (if its holder was alive after all and settles late, that settle replaces the row).
 - **Pending settles.** A settle that could not reach the store (``SettleDeferredError``)
   left its cost in the ledger with ``settle_pending``; here it is settled, releasing the
   client's concurrency slot (until then the reservation holds it; at worst it expires).
@@ -14,11 +14,14 @@ Three queues, each small and idempotent:
   generation id) the row, the run's totals and the budget buckets move by the
   difference, up or down. A generation the provider does not know yet (404 for the
   first seconds) is asked again on the next pass, up to ``MAX_LOOKUPS`` times; a row
-  never looked up successfully keeps its worst case.
+  never looked up successfully keeps its worst case. An expired reservation's row is
+  corrected the same way (its buckets through the store's record of its expiry charge);
+  its run's totals, which never counted it, gain the billed figures.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -31,7 +34,7 @@ from django.utils import timezone
 
 from agents.guard import CallMeta, GuardUnavailableError
 from agents.guard.pricing import micros_to_usd, usd_to_micros
-from agents.guard.settlement import parse_note
+from agents.guard.settlement import parse_note, unsettled_record
 from agents.models import ModelSettings, generation_billing
 from backend.core.db import released
 
@@ -88,8 +91,17 @@ async def _record_expired(store: Any) -> int:
     return len(expired)
 
 
-def unsettled_row(*, reservation_id: str, amount_micros: int, note: str) -> Any:
-    """The ledger row of a reservation nobody settled (yet): its worst case, estimated."""
+def unsettled_row(
+    *,
+    reservation_id: str,
+    amount_micros: int,
+    note: str,
+    generation_id: str = "",
+    live_until: float | None = None,
+) -> Any:
+    """The ledger row of a reservation nobody settled (yet): its worst case, estimated,
+    with the generation id by which its billed cost can be learnt (if its holder saw one).
+    ``live_until``: the row is written before the call (see ``unsettled_record``)."""
     from backend.guard.models import LlmCall
 
     fields = parse_note(note)
@@ -106,7 +118,24 @@ def unsettled_row(*, reservation_id: str, amount_micros: int, note: str) -> Any:
         reserved_usd=cost,
         is_error=True,
         estimated=True,
+        generation_id=generation_id[:200],
+        settlement=unsettled_record(
+            reservation_id=reservation_id, amount_micros=amount_micros, live_until=live_until
+        ),
     )
+
+
+def unsettled_row_note_generation(*, reservation_id: str, generation_id: str) -> None:
+    """Give a reservation's estimated row the generation id it lacks (the call's own
+    settle writes the same id, so there is nothing to overwrite)."""
+    from backend.guard.models import LlmCall
+
+    LlmCall.objects.filter(
+        reservation_id=reservation_id,
+        generation_id="",
+        estimated=True,
+        reconciled_at__isnull=True,
+    ).update(generation_id=generation_id[:200])
 
 
 def _write_expired(expired: list[Any]) -> None:
@@ -118,6 +147,7 @@ def _write_expired(expired: list[Any]) -> None:
             reservation_id=reservation.reservation_id,
             amount_micros=reservation.amount,
             note=reservation.note,
+            generation_id=reservation.generation_id,
         )
         rows.append(row)
         logger.warning(
@@ -126,8 +156,30 @@ def _write_expired(expired: list[Any]) -> None:
             cost_usd=str(row.cost_usd),
             run_id=row.run_id,
         )
-    # A row already there (its holder settled, or a settle is pending) wins.
+    # A row already there (its holder settled, or a settle is pending, or the embedded
+    # journal wrote it before the call) wins.
     LlmCall.objects.bulk_create(rows, ignore_conflicts=True)
+    _expire_journal_rows(expired)
+
+
+def _expire_journal_rows(expired: list[Any]) -> None:
+    """The embedded journal's rows of these reservations: their holders are gone now, so
+    the rows may be corrected at once (and take the generation id if they lack it)."""
+    from backend.guard.models import LlmCall
+
+    by_id = {reservation.reservation_id: reservation for reservation in expired}
+    journal = LlmCall.objects.filter(
+        reservation_id__in=list(by_id), settlement__has_key="live_until"
+    )
+    for row in journal:
+        reservation = by_id[row.reservation_id]
+        # Only while it is still the journal's row: a late settle's own row wins.
+        LlmCall.objects.filter(pk=row.pk, settlement__has_key="live_until").update(
+            settlement=unsettled_record(
+                reservation_id=reservation.reservation_id, amount_micros=reservation.amount
+            ),
+            generation_id=row.generation_id or reservation.generation_id[:200],
+        )
 
 
 # -- pending settles -----------------------------------------------------------------
@@ -198,6 +250,8 @@ async def _correct_estimates(guard: Any) -> int:
     rows = await released(open_estimates)()
     corrected = 0
     for row in rows:
+        if row.settlement.get("live_until", 0) > time.time():
+            continue  # written before its call, which may still be running
         try:
             billing = await generation_billing(settings=lookup, generation_id=row.generation_id)
         except Exception as exc:  # the provider's lookup failing is the next pass's problem
@@ -229,12 +283,16 @@ def _count_lookup(pk: int) -> None:
 
 
 def _apply_billing(row: Any, billing: Any) -> None:
-    """The row takes the billed figures; the run's totals move by the same difference."""
+    """The row takes the billed figures; the run's totals move by the same difference,
+    or, for a reservation nobody settled (never counted in its run), gain them."""
     from django.db import transaction
 
     from backend.guard.models import LlmCall
 
-    cost_delta: Decimal = billing.cost_usd - row.cost_usd
+    counted = not row.settlement.get("unsettled")
+    cost_delta: Decimal = billing.cost_usd - (row.cost_usd if counted else 0)
+    input_delta = billing.input_tokens - (row.input_tokens if counted else 0)
+    output_delta = billing.output_tokens - (row.output_tokens if counted else 0)
     with transaction.atomic():
         updated = LlmCall.objects.filter(pk=row.pk, reconciled_at__isnull=True).update(
             cost_usd=billing.cost_usd,
@@ -248,8 +306,8 @@ def _apply_billing(row: Any, billing: Any) -> None:
             for hook in _correction_hooks:
                 hook(
                     run_id=row.run_id,
-                    input_tokens=billing.input_tokens - row.input_tokens,
-                    output_tokens=billing.output_tokens - row.output_tokens,
+                    input_tokens=input_delta,
+                    output_tokens=output_delta,
                     cost_usd=cost_delta,
                 )
     logger.info(

@@ -8,8 +8,11 @@ Key layout (``P`` is the key prefix, ``guard:{g}:`` by default):
 - ``P c:<client>`` in-flight counter; ``P r:<key>`` GCRA arrival time
 - ``P done:<id>`` settled marker (makes settle idempotent); ``P day:<date>`` SET of the
   day's bucket keys (for archiving)
-- ``P x:<id>`` what an expired, unsettled reservation was charged (a late settle records
-  the difference); ``P res:expired`` LIST of those reservations for ``drain_expired``
+- ``P x:<id>`` what an expired, unsettled reservation was charged, and in which buckets
+  (a late settle records the difference); ``P res:expired`` LIST of those reservations
+  for ``drain_expired``
+- a reservation's record in ``P res:data`` carries the generation id its holder noted
+  (``note_generation``), handed on if it expires
 
 Every key carries the same hash tag ``{g}``, so every key lives in one cluster slot.
 That is forced anyway: every reservation touches the global daily bucket, so all
@@ -98,6 +101,7 @@ class RedisBudgetStore:
         self._settle_script = redis.register_script(_script("settle.lua"))
         self._rate_script = redis.register_script(_script("rate.lua"))
         self._expired_script = redis.register_script(_script("expired.lua"))
+        self._note_script = redis.register_script(_script("note.lua"))
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -236,6 +240,15 @@ class RedisBudgetStore:
     ) -> SettleResult:
         return await self.settle(reservation_id=reservation_id, actual=0, fallback=fallback)
 
+    async def note_generation(self, *, reservation_id: str, generation_id: str) -> None:
+        """One script (one round trip): the id joins the live reservation's record."""
+        try:
+            await self._note_script(
+                keys=[self._zset, self._data], args=[reservation_id, generation_id]
+            )
+        except RedisError as exc:
+            self._raise_unavailable(exc)
+
     async def rate_hit(self, *, key: str, limit: int, window_s: float) -> tuple[bool, float]:
         try:
             allowed, retry_ms = await self._rate_script(
@@ -310,6 +323,7 @@ class RedisBudgetStore:
                     amount=int(record["a"]),
                     note=str(record.get("n") or ""),
                     expired_at=float(record["t"]) / 1000,
+                    generation_id=str(record.get("g") or ""),
                 )
             )
         return drained

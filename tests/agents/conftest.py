@@ -32,11 +32,12 @@ TEST_MODEL_PRICE = ModelPrice(
 
 @dataclass
 class RecordingGuard:
-    """Implements the Guard protocol and records every reserve and settle."""
+    """Implements the Guard protocol and records every reserve, settle and noted generation."""
 
     refuse: bool = False
     reserved: list[dict[str, Any]] = field(default_factory=list)
     settled: list[tuple[Reservation, CallUsage]] = field(default_factory=list)
+    noted: list[tuple[str, str]] = field(default_factory=list)
 
     async def reserve(
         self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
@@ -67,6 +68,9 @@ class RecordingGuard:
             usage.input_tokens * reservation.model.input_per_token
             + usage.output_tokens * reservation.model.output_per_token
         )
+
+    async def note_generation(self, reservation: Reservation, generation_id: str) -> None:
+        self.noted.append((reservation.reservation_id, generation_id))
 
     @property
     def open_reservations(self) -> set[str]:

@@ -44,8 +44,9 @@ local EXPIRED_LOG_MAX = 10000
 
 -- Reservations whose holder never settled (crashed, SIGKILLed, lost the reply): release
 -- the slot and the hold, and record the hold as spent, since the provider may bill the
--- call though nobody is left to report it. The charge is remembered (x:<id>) so a late
--- settle records only the difference, and the reservation is queued for the ledger.
+-- call though nobody is left to report it. The charge and its buckets are remembered
+-- (x:<id>, JSON {a, b}) so a late settle records only the difference, and the reservation
+-- is queued for the ledger with its note and the generation id its holder noted (g).
 -- At most 64 per call keeps each script short; any rest go on the next call.
 local function reclaim(zset, data, now)
   local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 64)
@@ -63,9 +64,11 @@ local function reclaim(zset, data, now)
           end
         end
         prefix = prefix or prefix_of(zset)
-        redis.call('SET', prefix .. 'x:' .. id, rec.a, 'PX', EXPIRED_MEMORY_MS)
+        redis.call('SET', prefix .. 'x:' .. id, cjson.encode({a = rec.a, b = rec.b}), 'PX', EXPIRED_MEMORY_MS)
         local log = prefix .. 'res:expired'
-        redis.call('RPUSH', log, cjson.encode({id = id, a = rec.a, n = rec.n or '', t = tonumber(expired_at)}))
+        redis.call('RPUSH', log, cjson.encode({
+          id = id, a = rec.a, n = rec.n or '', g = rec.g or '', t = tonumber(expired_at),
+        }))
         redis.call('LTRIM', log, -EXPIRED_LOG_MAX, -1)
       end
       redis.call('HDEL', data, id)

@@ -1,6 +1,6 @@
 -- Settle a reservation: release its hold, record the actual cost. Idempotent.
 -- A reservation that expired unsettled was charged its amount then (see reclaim): a late
--- settle records the difference. A negative cost under a fresh id is a correction: it
+-- settle records the difference, in the buckets it held then if the caller names none. A negative cost under a fresh id is a correction: it
 -- lowers what existing buckets spent (never below zero) and creates no bucket.
 --
 -- KEYS: [1] reservations by expiry (ZSET), [2] reservation records (HASH),
@@ -27,7 +27,7 @@ redis.call('SET', done, actual, 'PX', ARGV[3])
 
 -- Live: give back the whole hold. An expired one was given back (and its amount charged)
 -- by reclaim already, so a late settle records only the difference (no double release).
-local status, rec = 'late', nil
+local status, rec, expired_keys = 'late', nil, {}
 local raw = redis.call('HGET', data, id)
 if raw then
   rec = cjson.decode(raw)
@@ -38,7 +38,13 @@ else
   local expired_key = prefix_of(zset) .. 'x:' .. id
   local expired_charge = redis.call('GET', expired_key)
   if expired_charge then
-    actual = int_text(tonumber(actual) - tonumber(expired_charge))
+    local charged = expired_charge
+    -- JSON {a, b}; a bare amount from before the buckets were kept with it.
+    if string.sub(expired_charge, 1, 1) == '{' then
+      local x = cjson.decode(expired_charge)
+      charged, expired_keys = x.a, x.b
+    end
+    actual = int_text(tonumber(actual) - tonumber(charged))
     redis.call('DEL', expired_key)
   end
 end
@@ -55,6 +61,27 @@ if nb == 0 and rec then
       if held < 0 then redis.call('HSET', key, 'held', '0'); held = 0 end
       local spent = redis.call('HINCRBY', key, 'spent', actual)
       out[#out + 1] = {key, spent, held, tonumber(redis.call('HGET', key, 'limit') or '-1')}
+    end
+  end
+  return {status, out, crossed}
+end
+if nb == 0 then
+  -- No specs from the caller, and the reservation expired: the difference goes to the
+  -- buckets it was charged then (existing ones only; a correction, usually downwards).
+  for _, key in ipairs(expired_keys) do
+    if redis.call('EXISTS', key) == 1 then
+      local spent = redis.call('HINCRBY', key, 'spent', actual)
+      if spent < 0 then
+        redis.call('HSET', key, 'spent', '0')
+        spent = 0
+      end
+      local v = redis.call('HMGET', key, 'held', 'limit', 'soft')
+      local held = tonumber(v[1] or '0')
+      local usage = {key, spent, held, tonumber(v[2] or '-1')}
+      out[#out + 1] = usage
+      if crossed_soft(key, tonumber(v[3] or '-1'), spent + held) then
+        crossed[#crossed + 1] = usage
+      end
     end
   end
   return {status, out, crossed}

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from agents.guard import CallMeta, GuardLimits, ModelPrice, PlanLimits
+from agents.guard import (
+    CallMeta,
+    CallUsage,
+    CostGuard,
+    GuardLimits,
+    ModelPrice,
+    PlanLimits,
+    Reservation,
+)
 
 # 2026-11-21T12:00:00Z: mid-day, so a test can move within or across the day.
 NOON = 1_795_262_400.0
@@ -88,3 +98,67 @@ def meta(client_id: str = "client-1", **kwargs: str) -> CallMeta:
 def tokens_for(usd: str) -> dict[str, int]:
     """reserve() kwargs whose worst case is exactly ``usd`` on PRICED (input only)."""
     return {"prompt_tokens_upper_bound": int(Decimal(usd) * 1000), "max_tokens": 0}
+
+
+class HolderDied(BaseException):
+    """The holder's process ends here (a SIGKILL): nothing after this point runs."""
+
+
+class DyingGuard(CostGuard):
+    """The guard of a worker killed as its call ends: the call runs and notes its
+    generation id, but its settle never reaches the store and nothing is reported."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.noted = asyncio.Event()
+        self.reservations: list[Reservation] = []
+
+    async def note_generation(self, reservation: Reservation, generation_id: str) -> None:
+        await super().note_generation(reservation, generation_id)
+        self.reservations.append(reservation)
+        self.noted.set()
+
+    async def settle(self, reservation: Reservation, usage: CallUsage) -> Decimal:
+        raise HolderDied
+
+
+async def call_and_die(
+    *, guard: DyingGuard, base_url: str, price: ModelPrice, meta: CallMeta, reply: Any
+) -> Reservation:
+    """Stream one call through the real factory and ChatOpenAI to the scripted server until
+    the server pauses it (``reply.pause_before_chunk``) and the generation id is noted;
+    then the holder dies. Returns the reservation it left behind."""
+    from langchain_core.messages import HumanMessage
+
+    from agents.models import ModelFactory, ModelSettings
+
+    factory = ModelFactory(
+        settings=ModelSettings(base_url=base_url, api_key="sk-test"),
+        guard=guard,
+        catalogue={price.model_id: price}.get,
+    )
+    model = factory.chat_model(price.model_id, meta=meta, max_tokens=1000)
+
+    async def read() -> None:
+        async for _ in model.astream([HumanMessage("how long should an espresso shot take?")]):
+            pass
+
+    task = asyncio.create_task(read())
+    paused = asyncio.ensure_future(asyncio.to_thread(reply.paused.wait, 10))
+    try:
+        await asyncio.wait({task, paused}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()  # a refusal or an error, raised here
+            raise AssertionError("the call ended before the server paused it")
+        assert await paused
+        await asyncio.wait_for(guard.noted.wait(), 10)
+    finally:
+        task.cancel()
+    try:
+        await task
+    except HolderDied:
+        pass
+    else:
+        raise AssertionError("the holder settled")
+    [reservation] = guard.reservations
+    return reservation

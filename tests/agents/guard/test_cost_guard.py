@@ -14,6 +14,7 @@ from agents.guard import (
     RateLimitedError,
 )
 from agents.guard.limits import GuardLimits
+from agents.guard.settlement import unsettled_record
 from tests.agents.guard.support import (
     MIDNIGHT_NEXT,
     OFFLINE,
@@ -314,6 +315,41 @@ async def test_an_expired_reservation_frees_its_slot_and_counts_its_worst_case(s
     await guard.settle(again, CallUsage(input_tokens=100))
     usage = (await store.usage([abandoned.buckets[1]]))[abandoned.buckets[1]]
     assert (usage.spent, usage.held) == (300_000, 0)
+
+
+async def test_an_expired_reservation_keeps_its_generation_id_and_is_corrected_to_its_bill(
+    store, clock
+):
+    guard = make_guard(store, clock, limits(client="2", ttl_s=30))
+    abandoned = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+    await guard.note_generation(abandoned, "gen-abandoned")
+    clock.advance(30)  # its holder died after the provider named the generation
+
+    [expired] = await store.drain_expired()
+    assert (expired.reservation_id, expired.generation_id) == (
+        abandoned.reservation_id,
+        "gen-abandoned",
+    )
+    # Billed $0.25: the correction moves every bucket it was charged from $1 to $0.25...
+    record = unsettled_record(reservation_id=expired.reservation_id, amount_micros=expired.amount)
+    assert await guard.correct(record=record, delta_micros=-750_000, meta=meta()) == "late"
+    usage = await store.usage(abandoned.buckets)
+    assert {(u.spent, u.held) for u in usage.values()} == {(250_000, 0)}
+    # ...once, and the holder's own settle, should it still come, changes nothing after it.
+    assert await guard.correct(record=record, delta_micros=-750_000, meta=meta()) == "duplicate"
+    await guard.settle(abandoned, CallUsage(input_tokens=900))
+    usage = await store.usage(abandoned.buckets)
+    assert {(u.spent, u.held) for u in usage.values()} == {(250_000, 0)}
+
+
+async def test_a_generation_noted_after_the_settle_changes_nothing(store, clock):
+    guard = make_guard(store, clock, limits(client="2", ttl_s=30))
+    reservation = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+    await guard.settle(reservation, CallUsage(input_tokens=100))
+    await guard.note_generation(reservation, "gen-late")
+    clock.advance(30)
+    assert await store.drain_expired() == []
+    assert await store.active_reservations() == []
 
 
 async def test_offline_calls_cost_nothing_but_still_count_for_rate_and_concurrency(store, clock):

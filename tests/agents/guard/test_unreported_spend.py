@@ -11,6 +11,7 @@ billed once the generation lookup answers and the correction is applied.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -18,16 +19,23 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage
 
-from agents.guard import CallMeta, CallUsage, CostGuard, MemoryBudgetStore, ModelPrice
+from agents.guard import (
+    CallMeta,
+    CallUsage,
+    CostGuard,
+    GuardUnavailableError,
+    MemoryBudgetStore,
+    ModelPrice,
+)
 from agents.guard.pricing import micros_to_usd, usd_to_micros
-from agents.guard.settlement import settlement_record
+from agents.guard.settlement import settlement_record, unsettled_record
 from agents.models import (
     ModelCallEvent,
     ModelFactory,
     ModelSettings,
     generation_billing,
 )
-from tests.agents.guard.support import limits
+from tests.agents.guard.support import DyingGuard, FakeClock, call_and_die, limits
 from tests.fakes.openai_server import USAGE_CHUNK, OpenAIServer, Reply
 
 # $10 per million input tokens, $20 per million output tokens.
@@ -59,9 +67,9 @@ class Ledger:
 
 
 class Harness:
-    def __init__(self, server: OpenAIServer) -> None:
+    def __init__(self, server: OpenAIServer, *, store: MemoryBudgetStore | None = None) -> None:
         self.server = server
-        self.store = MemoryBudgetStore()
+        self.store = store or MemoryBudgetStore()
         self.guard = CostGuard(store=self.store, limits=limits(client="10"))
         self.ledger = Ledger()
         self.settings = ModelSettings(base_url=server.base_url, api_key="test-key")
@@ -351,3 +359,105 @@ async def test_a_call_that_never_connected_costs_nothing(openai_server: OpenAISe
     [event] = harness.ledger.events
     assert (event.estimated, event.cost_usd, event.is_error) == (False, Decimal(0), True)
     assert await harness.client_spent() == 0
+
+
+async def test_a_holder_that_dies_mid_stream_leaves_its_generation_id_with_the_reservation(
+    openai_server: OpenAIServer,
+) -> None:
+    """The holder learns the generation id (header, first chunk), then its process dies
+    before it settles: the reservation expires at its worst case and hands the id on, so
+    the reconciliation job can correct it to the bill."""
+    reply = billed_reply(pause_before_chunk=3)
+    openai_server.script([reply])
+    clock = FakeClock(time.time())
+    store = MemoryBudgetStore(clock=clock)
+    guard = DyingGuard(store=store, limits=limits(client="10", ttl_s=60))
+    settings = ModelSettings(base_url=openai_server.base_url, api_key="test-key")
+
+    reservation = await call_and_die(
+        guard=guard, base_url=openai_server.base_url, price=PRICE, meta=META, reply=reply
+    )
+    reply.resume.set()
+
+    [billed] = openai_server.billed.values()
+    clock.advance(60)
+    [expired] = await store.drain_expired()
+    assert (expired.reservation_id, expired.generation_id) == (
+        reservation.reservation_id,
+        billed.generation_id,
+    )
+    worst = usd_to_micros(reservation.amount_usd)
+    usage = await store.usage(reservation.buckets)
+    assert {(u.spent, u.held) for u in usage.values()} == {(worst, 0)}
+
+    # What the reconciliation job does with the expired reservation's ledger row.
+    billing = await generation_billing(settings=settings, generation_id=billed.generation_id)
+    assert billing is not None
+    await CostGuard(store=store, limits=limits(client="10")).correct(
+        record=unsettled_record(
+            reservation_id=expired.reservation_id, amount_micros=expired.amount
+        ),
+        delta_micros=usd_to_micros(billing.cost_usd) - expired.amount,
+        meta=META,
+    )
+    usage = await store.usage(reservation.buckets)
+    assert {(u.spent, u.held) for u in usage.values()} == {(usd_to_micros(billed.cost), 0)}
+
+
+class NoteFailingStore(MemoryBudgetStore):
+    """The in-process store whose ``note_generation`` fails (Redis unreachable), or hangs
+    until ``release`` is set (a Redis that stopped answering)."""
+
+    def __init__(self, *, hang: bool = False) -> None:
+        super().__init__()
+        self.hang = hang
+        self.attempts = 0
+        self.release_hang = asyncio.Event()
+
+    async def note_generation(self, *, reservation_id: str, generation_id: str) -> None:
+        self.attempts += 1
+        if self.hang:
+            await self.release_hang.wait()
+        raise GuardUnavailableError("The AI budget service is unavailable right now.")
+
+
+@pytest.mark.parametrize("hang", [False, True], ids=["fails", "hangs"])
+async def test_a_store_that_cannot_note_the_generation_does_not_fail_or_hold_up_the_call(
+    openai_server: OpenAIServer, caplog: pytest.LogCaptureFixture, hang: bool
+) -> None:
+    openai_server.script([billed_reply(), billed_reply()])
+    store = NoteFailingStore(hang=hang)
+    harness = Harness(openai_server, store=store)
+    seen: list[str] = []
+
+    await asyncio.wait_for(
+        stream_until(harness.model(), deltas=None, reached=asyncio.Event(), seen=seen), 10
+    )
+    answer = await asyncio.wait_for(harness.model().ainvoke(PROMPT), 10)
+
+    assert "".join(seen) == answer.content == " ".join(WORDS)
+    assert [(e.estimated, e.cost_usd) for e in harness.ledger.events] == [
+        (False, Decimal("0.017")),
+        (False, Decimal("0.017")),
+    ]
+    assert store.attempts == 2  # once per attempt, though every chunk names the generation
+    store.release_hang.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert "could not note generation" in caplog.text
+
+
+async def test_a_free_call_notes_no_generation(openai_server: OpenAIServer) -> None:
+    """Nothing is charged if a free call's reservation expires: no store round trip."""
+    free = ModelPrice(model_id="test/free", input_per_token=Decimal(0), output_per_token=Decimal(0))
+    openai_server.script([billed_reply()])
+    store = NoteFailingStore()
+    harness = Harness(openai_server, store=store)
+    harness.factory = ModelFactory(
+        settings=harness.settings, guard=harness.guard, catalogue={free.model_id: free}.get
+    )
+
+    model = harness.factory.chat_model(free.model_id, meta=META, max_tokens=MAX_TOKENS)
+    await stream_until(model, deltas=None, reached=asyncio.Event(), seen=[])
+
+    assert openai_server.billed and store.attempts == 0

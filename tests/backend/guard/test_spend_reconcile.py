@@ -1,8 +1,9 @@
 """Spend that ends outside a normal settle still reaches the ledger and the budgets.
 
 A chat cancelled mid-answer on the embedded default (the issue's repro: it used to be
-recorded at 0 tokens and $0), a reservation whose holder died, and the periodic job that
-records, settles and corrects them (``backend.guard.reconcile.spend_reconcile``).
+recorded at 0 tokens and $0), a reservation whose holder died (before or after the
+provider named the generation), and the periodic job that records, settles and corrects
+them (``backend.guard.reconcile.spend_reconcile``).
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from decimal import Decimal
 import pytest
 from asgiref.sync import async_to_sync
 
-from agents.guard import CallMeta, CallUsage
+from agents.guard import CallMeta, CallUsage, Reservation
 from agents.guard.memory_store import MemoryBudgetStore
 from agents.guard.pricing import micros_to_usd
 from backend.guard import instance as guard_instance
+from backend.guard.journal import JournaledMemoryStore
 from backend.guard.models import LlmCall
 from backend.guard.reconcile import spend_reconcile
 from backend.runs.eventlog import reset_for_tests
 from backend.runs.models import Run
-from tests.agents.guard.support import FakeClock
+from tests.agents.guard.support import DyingGuard, FakeClock, call_and_die
 from tests.conftest import wait_for
 from tests.fakes.openai_server import Reply
 
@@ -248,6 +250,64 @@ def test_a_dead_holders_reservation_is_charged_and_recorded_when_it_expires(
 
     async_to_sync(settle_again)()
     assert client_spent(anon_client.client_id) == Decimal("0.01")
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def expiring_store(request, metered, env, settings):
+    """The store behind the backend's guard, embedded (journaled, as by default) or Redis,
+    and a way to move past its reservations' lifetime (the embedded store's clock; Redis's
+    own time, so a short lifetime and a wait)."""
+    if request.param == "memory":
+        settings.REDIS_URL = None
+        clock = FakeClock(now=__import__("time").time())
+        env(GUARD_RESERVATION_TTL_S=60)
+        guard_instance._memory_store = JournaledMemoryStore(clock=clock)
+        yield lambda: clock.advance(61)
+    else:
+        env(GUARD_RESERVATION_TTL_S=1)
+        yield lambda: __import__("time").sleep(1.2)
+    guard_instance.reset_for_tests()
+
+
+def test_a_holder_that_died_after_the_generation_began_is_corrected_to_its_bill(
+    anon_client, metered, expiring_store
+):
+    """The soak's 9% over-count: a worker that died mid-call (or lost its ledger write) left
+    a reservation that expired at its worst case with no generation id, never corrected."""
+    from backend.llm.selectors import model_price
+
+    price = model_price(model_id=MODEL)
+    assert price is not None
+    run = Run.objects.create(kind="chat", client_id=anon_client.client_id, model=MODEL)
+    meta = CallMeta(client_id=anon_client.client_id, feature="respond", run_id=str(run.id))
+    reply = answer(pause_before_chunk=3)
+    metered.script([reply])
+
+    async def holder() -> Reservation:
+        guard = DyingGuard(store=guard_instance.get_store(), limits=guard_instance.guard_limits())
+        return await call_and_die(
+            guard=guard, base_url=metered.base_url, price=price, meta=meta, reply=reply
+        )
+
+    reservation = async_to_sync(holder)()
+    reply.resume.set()
+    [billed] = metered.billed.values()
+    expiring_store()
+
+    spend_reconcile()
+
+    row = LlmCall.objects.get(reservation_id=reservation.reservation_id)
+    assert (row.estimated, row.generation_id, row.reserved_usd) == (
+        False,
+        billed.generation_id,
+        reservation.amount_usd,
+    )
+    assert (row.cost_usd, row.input_tokens, row.output_tokens) == (BILL, 900, 400)
+    assert client_spent(anon_client.client_id) == BILL
+    run.refresh_from_db()  # the run's totals never counted the call; now they have its bill
+    assert (run.cost_usd, run.input_tokens, run.output_tokens) == (BILL, 900, 400)
+    assert spend_reconcile()["corrected"] == 0  # done once
+    assert client_spent(anon_client.client_id) == BILL
 
 
 def test_the_job_runs_from_the_periodic_schedule():

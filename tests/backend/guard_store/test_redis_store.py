@@ -27,6 +27,7 @@ from agents.guard import (
     SettleDeferredError,
 )
 from agents.guard.limits import GuardLimits
+from agents.guard.settlement import unsettled_record
 from agents.guard.store import BucketUsage
 from backend.guard_store import RedisBudgetStore
 from tests.agents.guard.support import (
@@ -220,6 +221,56 @@ async def test_an_expired_reservation_counts_its_worst_case_and_a_late_settle_co
     await guard.settle(fresh, CallUsage(input_tokens=100))
     usage = (await store.usage([CLIENT_TODAY]))[CLIENT_TODAY]
     assert (usage.spent, usage.held) == (300_000, 0)
+
+
+async def test_an_expired_reservation_keeps_its_generation_id_and_is_corrected_to_its_bill(
+    redis_client, key_prefix
+):
+    guard, store = make_guard(redis_client, key_prefix, limits(client="2", ttl_s=0.3))
+    abandoned = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+    await guard.note_generation(abandoned, "gen-abandoned")
+    await asyncio.sleep(0.35)  # its holder died after the provider named the generation
+
+    [expired] = await store.drain_expired()
+    assert (expired.reservation_id, expired.amount, expired.generation_id) == (
+        abandoned.reservation_id,
+        1_000_000,
+        "gen-abandoned",
+    )
+    # Billed $0.25: the correction moves every bucket it was charged from $1 to $0.25...
+    record = unsettled_record(reservation_id=expired.reservation_id, amount_micros=expired.amount)
+    assert await guard.correct(record=record, delta_micros=-750_000, meta=meta()) == "late"
+    usage = await store.usage(abandoned.buckets)
+    assert {(u.spent, u.held) for u in usage.values()} == {(250_000, 0)}
+    # ...once, and the holder's own settle, should it still come, changes nothing after it.
+    assert await guard.correct(record=record, delta_micros=-750_000, meta=meta()) == "duplicate"
+    await guard.settle(abandoned, CallUsage(input_tokens=900))
+    usage = await store.usage(abandoned.buckets)
+    assert {(u.spent, u.held) for u in usage.values()} == {(250_000, 0)}
+
+
+async def test_an_expiry_charge_recorded_before_buckets_were_kept_still_settles_late(
+    redis_client, key_prefix
+):
+    """``x:<id>`` written by the previous release (a bare amount) during a deploy."""
+    guard, store = make_guard(redis_client, key_prefix, limits(client="2", ttl_s=0.3))
+    late = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+    await asyncio.sleep(0.35)
+    await store.drain_expired()
+    await redis_client.set(f"{key_prefix}x:{late.reservation_id}", "1000000")
+    await guard.settle(late, CallUsage(input_tokens=200))
+    usage = (await store.usage([CLIENT_TODAY]))[CLIENT_TODAY]
+    assert (usage.spent, usage.held) == (200_000, 0)
+
+
+async def test_a_generation_noted_after_the_settle_changes_nothing(redis_client, key_prefix):
+    guard, store = make_guard(redis_client, key_prefix, limits(client="2", ttl_s=0.3))
+    reservation = await guard.reserve(meta=meta(), model=PRICED, **tokens_for("1"))
+    await guard.settle(reservation, CallUsage(input_tokens=100))
+    await guard.note_generation(reservation, "gen-late")
+    assert await redis_client.hlen(f"{key_prefix}res:data") == 0
+    await asyncio.sleep(0.35)
+    assert await store.drain_expired() == []
 
 
 async def test_reservation_expiry_follows_redis_time_not_the_callers_clock(
