@@ -5,38 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from backend.chat import selectors, services, ui_stream
-from backend.clients.authentication import CSRF_HEADER, IdentityError, resolve_identity
 from backend.clients.identity import Identity
 from backend.core.db import released
-from backend.core.errors import (
-    ApplicationError,
-    ForbiddenError,
-    MethodNotAllowedError,
-    UnauthorizedError,
-    UnsupportedMediaTypeError,
-    ValidationError,
-    error_response,
-    from_exception,
-)
+from backend.core.errors import UnsupportedMediaTypeError, ValidationError
 from backend.llm.selectors import default_model_id, model_price
-from backend.runs import stream_slots
+from backend.runs.sse_view import EventStream, StreamReader, sse_view
 
 MAX_CHAT_ID = 100
-
-
-def _identity(request: HttpRequest) -> Identity:
-    try:
-        identity = resolve_identity(request)
-    except IdentityError as exc:
-        raise UnauthorizedError(exc.message) from None
-    if identity is None:
-        raise UnauthorizedError("Send a client token (POST /api/clients/) or an API key.")
-    if identity.from_cookie and request.method == "POST" and not request.headers.get(CSRF_HEADER):
-        raise ForbiddenError(f"Cookie-authenticated requests must send the {CSRF_HEADER} header.")
-    return identity
 
 
 def _newest_user_text(messages: Any) -> str:
@@ -97,59 +75,44 @@ def _start(request: HttpRequest, identity: Identity) -> tuple[str, str]:
     return str(run.id), str(session.id)
 
 
-def _ui_response(run_id: str, session_id: str, slot: stream_slots.Slot) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        stream_slots.held(ui_stream.ui_stream_body(run_id=run_id, session_id=session_id), slot),
-        content_type="text/event-stream",
-    )
-    for name, value in ui_stream.HEADERS.items():
-        response[name] = value
-    return response
+def _identity(reader: StreamReader) -> Identity:
+    # These views take no stream token, so the caller came with credentials.
+    assert reader.identity is not None
+    return reader.identity
 
 
-async def ui_chat(request: HttpRequest) -> HttpResponseBase:
+@sse_view(method="POST")
+async def ui_chat(request: HttpRequest, reader: StreamReader) -> EventStream:
     """POST /api/chat: the newest user message starts a run; the answer streams back.
 
     The client's stream slot is taken before the run is started: a client at its limit
     gets 429 and no run.
     """
-    if request.method != "POST":
-        return error_response(MethodNotAllowedError(details={"allowed": ["POST"]}))
-    slot = None
-    try:
-        identity = await released(_identity)(request)
-        slot = await stream_slots.slot_open(client_id=identity.client_id)
-        run_id, session_id = await _start(request, identity)
-    except Exception as exc:
-        if slot is not None:
-            await stream_slots.slot_close(slot)
-        mapped = from_exception(exc)
-        if mapped is None:
-            raise
-        return error_response(mapped)
-    return _ui_response(run_id, session_id, slot)
+    await reader.take_slot()
+    run_id, session_id = await _start(request, _identity(reader))
+    return EventStream(
+        ui_stream.ui_stream_body(run_id=run_id, session_id=session_id), headers=ui_stream.HEADERS
+    )
 
 
 @released
-def _active(request: HttpRequest, chat_id: str) -> tuple[str, str, str] | None:
-    identity = _identity(request)
-    session = selectors.session_find_for_client(client_id=identity.client_id, chat_id=chat_id)
+def _active_run(*, client_id: str, chat_id: str) -> tuple[str, str] | None:
+    session = selectors.session_find_for_client(client_id=client_id, chat_id=chat_id)
     if session is None:
         return None
     run = selectors.session_active_run(session_id=str(session.id))
-    return (identity.client_id, str(run.id), str(session.id)) if run else None
+    return (str(run.id), str(session.id)) if run else None
 
 
-async def ui_chat_resume(request: HttpRequest, chat_id: str) -> HttpResponseBase:
+@sse_view()
+async def ui_chat_resume(
+    request: HttpRequest, reader: StreamReader, chat_id: str
+) -> EventStream | HttpResponseBase:
     """GET /api/chat/{id}/stream: the active run's stream from its start; 204 when idle."""
-    if request.method != "GET":
-        return error_response(MethodNotAllowedError(details={"allowed": ["GET"]}))
-    try:
-        active = await _active(request, chat_id)
-        if active is None:
-            return HttpResponse(status=204)
-        client_id, run_id, session_id = active
-        slot = await stream_slots.slot_open(client_id=client_id)
-    except ApplicationError as error:
-        return error_response(error)
-    return _ui_response(run_id, session_id, slot)
+    active = await _active_run(client_id=reader.client_id, chat_id=chat_id)
+    if active is None:
+        return HttpResponse(status=204)
+    run_id, session_id = active
+    return EventStream(
+        ui_stream.ui_stream_body(run_id=run_id, session_id=session_id), headers=ui_stream.HEADERS
+    )
