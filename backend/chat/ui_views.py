@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from rest_framework import serializers
 
 from backend.chat import selectors, services, ui_stream
 from backend.clients.identity import Identity
@@ -15,29 +16,96 @@ from backend.llm.selectors import default_model_id, model_price
 from backend.runs.sse_view import EventStream, StreamReader, sse_view
 
 MAX_CHAT_ID = 100
+TRIGGERS = ("submit-message", "regenerate-message")
 
 
-def _newest_user_text(messages: Any) -> str:
-    if not isinstance(messages, list) or not messages:
-        raise ValidationError.for_field("messages", "must be a non-empty list")
+class ChatIdField(serializers.Field):
+    """The AI SDK chat id: our session's uuid or the client's own id (stored stripped)."""
+
+    rule = f"must be a chat id of 1-{MAX_CHAT_ID} characters"
+    default_error_messages = {"required": rule, "null": rule}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or not data.strip() or len(data) > MAX_CHAT_ID:
+            raise serializers.ValidationError(self.rule)
+        return data.strip()
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
+class ModelIdField(serializers.Field):
+    """A declared model with a known price (null: the default model)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str) or model_price(model_id=data) is None:
+            raise serializers.ValidationError(f"unknown model or no known price: {data!r}")
+        return data
+
+    def to_representation(self, value: str) -> str:
+        return value
+
+
+class UiMessagePartSerializer(serializers.Serializer):
+    """One part of a UI message; only ``text`` parts are read, the others are carried."""
+
+    type = serializers.CharField()
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class UiMessageSerializer(serializers.Serializer):
+    """A UI message: ``parts`` as ``useChat`` sends them, or a plain ``content`` string."""
+
+    id = serializers.CharField(required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=["system", "user", "assistant"])
+    parts = serializers.ListField(child=UiMessagePartSerializer(), required=False)
+    content = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class UiChatInputSerializer(serializers.Serializer):
+    """What the AI SDK 6 ``useChat`` default transport posts, plus the chosen ``model``.
+
+    Only the newest user message is used (``content``): the server keeps the history.
+    ``regenerate-message`` answers that message again; ``messageId`` is accepted and unused.
+    """
+
+    non_empty = "must be a non-empty list"
+
+    id = ChatIdField()
+    trigger = serializers.ChoiceField(
+        choices=TRIGGERS,
+        default="submit-message",
+        error_messages=dict.fromkeys(
+            ("invalid_choice", "null"), "must be submit-message or regenerate-message"
+        ),
+    )
+    messageId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    model = ModelIdField(required=False, allow_null=True, default=None)
+    messages = serializers.ListField(
+        child=UiMessageSerializer(),
+        allow_empty=False,
+        error_messages=dict.fromkeys(("required", "null", "not_a_list", "empty"), non_empty),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {**attrs, "content": _newest_user_text(attrs["messages"])}
+
+
+def _newest_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):
-        if isinstance(message, dict) and message.get("role") == "user":
-            parts = message.get("parts")
-            if isinstance(parts, list):
-                texts = [
-                    p.get("text", "")
-                    for p in parts
-                    if isinstance(p, dict) and p.get("type") == "text"
-                ]
-                return "".join(t for t in texts if isinstance(t, str))
-            if isinstance(message.get("content"), str):
-                return str(message["content"])
-            raise ValidationError.for_field("messages", "the user message has no text parts")
-    raise ValidationError.for_field("messages", "contains no user message")
+        if message["role"] != "user":
+            continue
+        if "parts" in message:
+            texts = [part.get("text", "") for part in message["parts"] if part["type"] == "text"]
+            return "".join(texts)
+        if "content" in message:
+            return str(message["content"])
+        raise serializers.ValidationError({"messages": ["the user message has no text parts"]})
+    raise serializers.ValidationError({"messages": ["contains no user message"]})
 
 
-def _parse(request: HttpRequest) -> dict[str, Any]:
-    if not request.content_type or request.content_type != "application/json":
+def _json_object(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type != "application/json":
         raise UnsupportedMediaTypeError("Send the body as application/json.")
     try:
         body = json.loads(request.body or b"{}")
@@ -45,32 +113,21 @@ def _parse(request: HttpRequest) -> dict[str, Any]:
         raise ValidationError("Malformed JSON body.", details={"fields": {}}) from None
     if not isinstance(body, dict):
         raise ValidationError("The body must be a JSON object.")
-    chat_id = body.get("id")
-    if not isinstance(chat_id, str) or not chat_id.strip() or len(chat_id) > MAX_CHAT_ID:
-        raise ValidationError.for_field("id", f"must be a chat id of 1-{MAX_CHAT_ID} characters")
-    trigger = body.get("trigger", "submit-message")
-    if trigger not in ("submit-message", "regenerate-message"):
-        raise ValidationError.for_field("trigger", "must be submit-message or regenerate-message")
-    model = body.get("model")
-    if model is not None and (not isinstance(model, str) or model_price(model_id=model) is None):
-        raise ValidationError.for_field("model", f"unknown model or no known price: {model!r}")
-    return {
-        "chat_id": chat_id.strip(),
-        "content": _newest_user_text(body.get("messages")),
-        "model": model,
-    }
+    return body
 
 
 @released
 def _start(request: HttpRequest, identity: Identity) -> tuple[str, str]:
-    parsed = _parse(request)
+    body = UiChatInputSerializer(data=_json_object(request))
+    body.is_valid(raise_exception=True)
+    model = body.validated_data["model"]
     session = services.session_for_ui_chat(
         client_id=identity.client_id,
-        chat_id=parsed["chat_id"],
-        model=parsed["model"] or default_model_id(),
+        chat_id=body.validated_data["id"],
+        model=model or default_model_id(),
     )
     run, _message = services.message_post(
-        session=session, identity=identity, content=parsed["content"], model=parsed["model"]
+        session=session, identity=identity, content=body.validated_data["content"], model=model
     )
     return str(run.id), str(session.id)
 
