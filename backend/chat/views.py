@@ -1,45 +1,33 @@
+"""A chat session's SSE stream: every run of the session, in order, live."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
 
 from backend.chat import selectors
 from backend.core.db import released
-from backend.core.errors import ApplicationError, MethodNotAllowedError, error_response
-from backend.runs import sse, stream_slots
+from backend.runs import sse
 from backend.runs.selectors import session_runs_from
-from backend.runs.stream_auth import stream_client_id
-from backend.runs.views import event_stream_response
+from backend.runs.sse_view import EventStream, StreamReader, sse_view
 
-
-@released
-def _readable_session(request: HttpRequest, session_id: str) -> tuple[str, str]:
-    client_id = stream_client_id(request, scope=f"session:{session_id}")
-    session = selectors.session_get_for_client(session_id=session_id, client_id=client_id)
-    return client_id, str(session.id)
-
-
+_session_get = released(selectors.session_get_for_client)
 _runs_from = released(session_runs_from)
 
 
-async def session_stream(request: HttpRequest, session_id: str) -> HttpResponseBase:
-    """Every run of the session, in order, live; cursor ``<run ordinal>-<seq>``."""
-    if request.method != "GET":
-        return error_response(MethodNotAllowedError(details={"allowed": ["GET"]}))
-    try:
-        client_id, sid = await _readable_session(request, session_id)
-        ordinal, after = sse.parse_session_cursor(
-            request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
-        )
-        slot = await stream_slots.slot_open(client_id=client_id)
-    except ApplicationError as error:
-        return error_response(error)
+@sse_view(scope="session:{session_id}")
+async def session_stream(
+    request: HttpRequest, reader: StreamReader, session_id: str
+) -> EventStream:
+    """Cursor ``<run ordinal>-<seq>``; the stream never ends on its own."""
+    session = await _session_get(session_id=session_id, client_id=reader.client_id)
+    sid = str(session.id)
+    ordinal, after = sse.parse_session_cursor(sse.request_cursor(request))
 
     async def runs_from(n: int) -> list[tuple[int, str]]:
         return await _runs_from(session_id=sid, ordinal=n)
 
-    return event_stream_response(
+    return EventStream(
         sse.session_stream_body(
             session_id=sid, runs_from=runs_from, ordinal=ordinal, after_seq=after
-        ),
-        slot=slot,
+        )
     )

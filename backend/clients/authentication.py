@@ -20,6 +20,7 @@ from backend.clients.identity import (
     client_id_from_token,
     ip_hash,
 )
+from backend.core.errors import ForbiddenError, UnauthorizedError
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-Requested-With"
@@ -80,6 +81,22 @@ def resolve_identity(request: HttpRequest) -> Identity | None:
     if client is None:
         raise IdentityError("The client token is not valid; get a new one from POST /api/clients/.")
     return Identity(client_id=str(client.id), plan=client.plan, ip_hash=hashed_ip, via=via)  # type: ignore[arg-type]
+
+
+def identity_required(request: HttpRequest, *, missing: str) -> Identity:
+    """The caller's identity for a plain (non-DRF) view, by the same rules as
+    ``ClientAuthentication``: 401 (``missing`` says what to send) without credentials or with
+    bad ones, 403 for a cookie-authenticated write without the ``CSRF_HEADER``."""
+    try:
+        identity = resolve_identity(request)
+    except IdentityError as exc:
+        raise UnauthorizedError(exc.message) from None
+    if identity is None:
+        raise UnauthorizedError(missing)
+    unsafe = request.method not in SAFE_METHODS
+    if identity.from_cookie and unsafe and not request.headers.get(CSRF_HEADER):
+        raise ForbiddenError(f"Cookie-authenticated requests must send the {CSRF_HEADER} header.")
+    return identity
 
 
 class ClientAuthentication(BaseAuthentication):

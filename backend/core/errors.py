@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from agents.guard import GuardError, GuardUnavailableError
 from agents.guard import RateLimitedError as GuardRateLimitedError
@@ -61,6 +62,11 @@ class NotFoundError(ApplicationError):
 
 class MethodNotAllowedError(ApplicationError):
     code, status, default_message = "METHOD_NOT_ALLOWED", 405, "Method not allowed."
+
+    def headers(self) -> dict[str, str]:
+        # A 405 names the methods that are allowed (RFC 9110), as ``details.allowed`` does.
+        allowed = self.details.get("allowed")
+        return {"Allow": ", ".join(allowed)} if allowed else {}
 
 
 class ConflictError(ApplicationError):
@@ -248,11 +254,36 @@ def _from_drf_validation(exc: drf_exceptions.ValidationError) -> ValidationError
     detail = exc.detail
     if isinstance(detail, dict):
         fields = {key: _messages(value) for key, value in detail.items()}
-        first_field, first_messages = next(iter(fields.items()), ("", ["invalid"]))
-        message = f"{first_field}: {first_messages[0]}" if first_field else first_messages[0]
-        return ValidationError(message, details={"fields": fields})
+        if not detail:
+            return ValidationError("invalid", details={"fields": fields})
+        first_field, problem = next(iter(detail.items()))
+        path, first_message = _first_problem(problem)
+        return ValidationError(f"{first_field}{path}: {first_message}", details={"fields": fields})
     messages = _messages(detail)
     return ValidationError(messages[0] if messages else None, details={"fields": {}})
+
+
+def _first_problem(value: Any) -> tuple[str, str]:
+    """Where below a field its first error is (``[1].role``; ``""`` for the field itself)
+    and that error's message, so a nested error reads as a path, not a Python repr."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        if not any(isinstance(item, dict | list) for item in value):
+            return "", str(value[0]) if value else "invalid"
+        items = enumerate(value)  # a list serializer's errors: one entry per item
+    else:
+        return "", str(value)
+    for key, item in items:
+        if item in ({}, []):  # an item without errors
+            continue
+        path, message = _first_problem(item)
+        if isinstance(key, int):
+            step = f"[{key}]"
+        else:  # an object's own error (``non_field_errors``) is the object's
+            step = "" if key == api_settings.NON_FIELD_ERRORS_KEY else f".{key}"
+        return step + path, message
+    return "", "invalid"
 
 
 def _messages(value: Any) -> list[Any]:

@@ -17,7 +17,7 @@ class StripeEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Process again (failed or received events)")
     def process_again(self, request: HttpRequest, queryset: Any) -> None:
-        from backend.payments.services.fulfilment import stripe_event_process
+        from backend.payments.services.fulfilment.entry_points import stripe_event_process
 
         for event in queryset.filter(status__in=[StripeEvent.Status.FAILED, "received"]):
             stripe_event_process(event_pk=event.pk)

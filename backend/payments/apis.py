@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts.apis import HasAccount, account_of
+from backend.accounts.permissions import HasAccount, account_of
 from backend.payments import catalogue, selectors
 from backend.payments.models import CheckoutSession, CreditEntry
 from backend.payments.services import checkout, webhook

@@ -4,7 +4,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from backend.payments.models import StripeEvent
-from backend.payments.services import fulfilment, webhook
+from backend.payments.services import webhook
+from backend.payments.services.fulfilment.entry_points import stripe_event_process
 
 # Events still unprocessed this long after arrival (a lost task, a crashed worker, a
 # failure) are handed to a worker again by the periodic job, up to MAX_ATTEMPTS times.
@@ -14,7 +15,7 @@ MAX_ATTEMPTS = 10
 
 @shared_task(name="backend.payments.tasks.process_event", ignore_result=True, acks_late=True)
 def process_event(event_pk: int) -> None:
-    fulfilment.stripe_event_process(event_pk=event_pk)
+    stripe_event_process(event_pk=event_pk)
 
 
 @shared_task(name="backend.payments.tasks.process_pending_events", ignore_result=True)
@@ -25,7 +26,7 @@ def process_pending_events() -> None:
         attempts__lt=MAX_ATTEMPTS,
     ).values_list("pk", flat=True)[:500]
     for pk in pending:
-        fulfilment.stripe_event_process(event_pk=pk)
+        stripe_event_process(event_pk=pk)
 
 
 @shared_task(name="backend.payments.tasks.prune_invalid_events", ignore_result=True)

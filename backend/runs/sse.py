@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest
 from redis.exceptions import RedisError
 
 from backend.core.db import released
@@ -47,6 +48,12 @@ def frame(event: Event, *, cursor: str | None) -> bytes:
 
 
 PING = b": ping\n\n"
+
+
+def request_cursor(request: HttpRequest) -> str | None:
+    """The client's cursor: ``Last-Event-ID`` (an ``EventSource`` reconnecting), or
+    ``?last_event_id=`` (a client starting where it left off)."""
+    return request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
 
 
 def parse_run_cursor(raw: str | None) -> int:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core import signing
 from django.http import HttpRequest
 
-from backend.clients.authentication import IdentityError, resolve_identity
+from backend.clients.authentication import identity_required
+from backend.clients.identity import Identity
 from backend.core.errors import UnauthorizedError
 from backend.runs.models import Run
 
@@ -27,21 +30,30 @@ def run_stream_url(run: Run) -> str:
     return stream_url(f"/api/runs/{run.id}/stream/", client_id=run.client_id, scope=f"run:{run.id}")
 
 
-def stream_client_id(request: HttpRequest, *, scope: str) -> str:
-    """The client reading ``scope`` (``run:<id>`` or ``session:<id>``); raises 401."""
-    token = request.GET.get("st")
+@dataclass(frozen=True)
+class StreamCaller:
+    """Who opens a stream: their client, and their identity unless a stream token let them in."""
+
+    client_id: str
+    identity: Identity | None = None
+
+
+def stream_caller(request: HttpRequest, *, token_scope: str | None) -> StreamCaller:
+    """The caller by the usual credentials, or by a stream token for ``token_scope``
+    (``run:<id>`` or ``session:<id>``; ``None``: no token accepted); raises 401/403."""
+    token = request.GET.get("st") if token_scope is not None else None
     if token:
         try:
             payload = signing.loads(token, salt=STREAM_TOKEN_SALT, max_age=STREAM_TOKEN_MAX_AGE_S)
         except signing.BadSignature:
             raise UnauthorizedError("The stream token is invalid or expired.") from None
-        if payload.get("s") != scope:
+        if payload.get("s") != token_scope:
             raise UnauthorizedError("The stream token is for another stream.")
-        return str(payload["c"])
-    try:
-        identity = resolve_identity(request)
-    except IdentityError as exc:
-        raise UnauthorizedError(exc.message) from None
-    if identity is None:
-        raise UnauthorizedError("Send a client token, an API key, or the stream URL's token.")
-    return identity.client_id
+        return StreamCaller(client_id=str(payload["c"]))
+    missing = (
+        "Send a client token (POST /api/clients/) or an API key."
+        if token_scope is None
+        else "Send a client token, an API key, or the stream URL's token."
+    )
+    identity = identity_required(request, missing=missing)
+    return StreamCaller(client_id=identity.client_id, identity=identity)

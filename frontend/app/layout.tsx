@@ -1,8 +1,9 @@
+// First: the app-wide styles come before every component's own (styles/).
+import "./globals.css";
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { AppGate, AppProvider } from "@/components/app-provider";
 import { SiteNav } from "@/components/site-nav";
-import "./globals.css";
 
 export const metadata: Metadata = {
   title: "InsightStream",

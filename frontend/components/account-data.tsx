@@ -6,6 +6,7 @@ import { useFormSubmit } from "@/hooks/use-form-submit";
 import { ErrorBanner } from "@/components/error-banner";
 import { FormErrorsView } from "@/components/form-errors-view";
 import { FormField } from "@/components/form-field";
+import "@/styles/account.css";
 
 function download(blob: Blob, filename: string) {
   const url = URL.createObjectURL(blob);

@@ -16,6 +16,7 @@ import { LoginForm, RegisterForm } from "@/components/auth-forms";
 import { BillingSection } from "@/components/billing-section";
 import { CreditsLedger } from "@/components/credits-ledger";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/account.css";
 
 function SignedOut({ notice }: { notice: string | null }) {
   const { setAccount, refreshIdentity } = useApp();

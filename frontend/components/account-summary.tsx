@@ -5,6 +5,7 @@ import { api } from "@/lib/api";
 import type { Account } from "@/lib/api/schemas";
 import { formatUsd, limitRows, planName } from "@/lib/account";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/account.css";
 
 function ResendVerification() {
   const [state, setState] = useState<"idle" | "sending" | "sent">("idle");

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState } from "react";
 import type { ApiKeyCreated as Created } from "@/lib/api/schemas";
+import "@/styles/account.css";
 
 type CopyState = "idle" | "copied" | "manual";
 

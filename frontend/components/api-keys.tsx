@@ -9,6 +9,7 @@ import { ApiKeyCreated } from "@/components/api-key-created";
 import { ErrorBanner } from "@/components/error-banner";
 import { FormErrorsView } from "@/components/form-errors-view";
 import { FormField } from "@/components/form-field";
+import "@/styles/account.css";
 
 function KeyItem({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: ApiKey) => void }) {
   const [confirming, setConfirming] = useState(false);

@@ -19,6 +19,7 @@ import {
 import { leaveTo } from "@/lib/navigate";
 import { useApp } from "@/hooks/use-app";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/account.css";
 
 export function BillingSection({ account }: { account: Account }) {
   const { config } = useApp();

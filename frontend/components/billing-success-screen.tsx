@@ -9,6 +9,7 @@ import { describeCheckout } from "@/lib/checkout";
 import { useApp } from "@/hooks/use-app";
 import { useCheckoutStatus } from "@/hooks/use-checkout-status";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/account.css";
 
 export function BillingSuccessScreen() {
   const search = useSearchParams();

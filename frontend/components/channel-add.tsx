@@ -7,6 +7,7 @@ import { parseChannelRef } from "@/lib/channel-ref";
 import { phaseOf, type RunPhase } from "@/lib/run-events";
 import { useRunFollow } from "@/hooks/use-run-follow";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/channels.css";
 
 const PHASE_WORDS: Record<RunPhase, string> = {
   queued: "Queued…",

@@ -8,6 +8,7 @@ import { ErrorBanner } from "@/components/error-banner";
 import { OutlierTable } from "@/components/outlier-table";
 import { UploadCalendar } from "@/components/upload-calendar";
 import { ViewsChart } from "@/components/views-chart";
+import "@/styles/channels.css";
 
 const MAX_PAGES = 10;
 

@@ -4,6 +4,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { api } from "@/lib/api";
 import type { ImportResult } from "@/lib/api/schemas";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/channels.css";
 
 /** "Alpha (your primary channel)", "Beta (competitor)": what each imported channel became. */
 export function importedChannelLabel(channel: ImportResult["channels"][number]): string {

@@ -10,6 +10,7 @@ import type { Channel, ChannelChange, ChannelRole } from "@/lib/api/schemas";
 import { formatDate } from "@/lib/format";
 import { formErrors } from "@/lib/form-errors";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/channels.css";
 
 export const DISPLAY_NAME_MAX = 100;
 

@@ -2,6 +2,8 @@
 import { OutlierTable } from "@/components/outlier-table";
 import type { Outliers, UploadStreak } from "@/lib/api/schemas";
 import { formatDate, formatNumber } from "@/lib/format";
+import "@/styles/tool-results.css";
+import "@/styles/channels.css";
 
 // Rows of the outlier table in a chat card; the Channels page shows them all.
 const CHAT_ROWS = 12;

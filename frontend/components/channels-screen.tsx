@@ -14,6 +14,7 @@ import { ChannelImport } from "@/components/channel-import";
 import { CompetitorGapPanel } from "@/components/competitor-gap-panel";
 import { ChannelList } from "@/components/channel-list";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/channels.css";
 
 export function ChannelsScreen() {
   const search = useSearchParams();

@@ -11,6 +11,7 @@ import { Composer } from "@/components/composer";
 import { Conversation, EmptyChat } from "@/components/conversation";
 import { ErrorBanner } from "@/components/error-banner";
 import { SessionList } from "@/components/session-list";
+import "@/styles/chat.css";
 
 /**
  * A session created a moment ago for its first message: nothing to load, the message is

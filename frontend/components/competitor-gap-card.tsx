@@ -7,6 +7,7 @@
 import { GenericResult } from "@/components/generic-result";
 import { competitorGapSchema, type CompetitorGap, type Gap } from "@/lib/api/schemas";
 import { formatNumber } from "@/lib/format";
+import "@/styles/tool-results.css";
 
 const part = (value: number) => value.toFixed(2);
 

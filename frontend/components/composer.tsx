@@ -2,6 +2,7 @@
 /** The message box: Enter sends, Shift+Enter starts a new line; model picker; Send / Stop. */
 import { useState, type FormEvent, type KeyboardEvent } from "react";
 import type { Model, Models } from "@/lib/api/schemas";
+import "@/styles/chat.css";
 
 function modelLabel(model: Model): string {
   if (model.offline) return model.id === "offline" ? "Offline model (free)" : `${model.id} (offline)`;

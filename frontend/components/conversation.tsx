@@ -17,6 +17,8 @@ import { transcriptToMessages } from "@/lib/transcript";
 import { Composer } from "@/components/composer";
 import { ErrorBanner } from "@/components/error-banner";
 import { RunView } from "@/components/run-view";
+import "@/styles/chat.css";
+import "@/styles/run-view.css";
 
 export const SUGGESTIONS = [
   "Video ideas, keywords and hashtags for a home espresso channel",

@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import { describeError } from "@/lib/errors";
 import { useApp } from "@/hooks/use-app";
+import "@/styles/error-banner.css";
 
 export function ErrorBanner({
   error,

@@ -6,6 +6,7 @@ import type { Factoid } from "@/lib/api/schemas";
 import { track } from "@/lib/analytics";
 import { formatDate } from "@/lib/format";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/factoids.css";
 
 export function FactoidCard({ factoid, onChange }: { factoid: Factoid; onChange: (f: Factoid) => void }) {
   const [busy, setBusy] = useState(false);

@@ -7,6 +7,7 @@ import { factoidSchema, type Factoid } from "@/lib/api/schemas";
 import { phaseOf, type RunPhase } from "@/lib/run-events";
 import { useRunFollow } from "@/hooks/use-run-follow";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/factoids.css";
 
 const PHASE_WORDS: Record<RunPhase, string> = {
   queued: "Waiting for a worker…",

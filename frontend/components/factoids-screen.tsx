@@ -6,6 +6,7 @@ import type { Factoid } from "@/lib/api/schemas";
 import { ErrorBanner } from "@/components/error-banner";
 import { FactoidCard } from "@/components/factoid-card";
 import { FactoidGenerator } from "@/components/factoid-generator";
+import "@/styles/factoids.css";
 
 export const CURATED_SUBJECTS = ["astronomy", "coffee", "the human body", "oceans", "music", "video history"];
 

@@ -1,5 +1,6 @@
 /** Any other tool result, readable: nested fields as a definition list, raw JSON on demand. */
 import { humanize } from "@/lib/format";
+import "@/styles/tool-results.css";
 
 const MAX_ITEMS = 20;
 const MAX_DEPTH = 3;

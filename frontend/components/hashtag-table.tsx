@@ -5,6 +5,7 @@ import { describeSample, missing, NoteList, Notes } from "@/components/figure-ce
 import { GenericResult } from "@/components/generic-result";
 import { type HashtagRow, hashtagOutputSchema } from "@/lib/api/schemas";
 import { formatNumber, formatPercent } from "@/lib/format";
+import "@/styles/tool-results.css";
 
 export type HashtagOutput = z.input<typeof hashtagOutputSchema>;
 

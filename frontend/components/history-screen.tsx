@@ -8,6 +8,7 @@ import { ToolResult } from "@/components/tool-result";
 import { historyPage, HISTORY_PAGE_SIZE } from "@/lib/api/history";
 import type { HistoryEntry } from "@/lib/api/schemas";
 import { argsSummary, toolLabel } from "@/lib/tool-labels";
+import "@/styles/history.css";
 
 /** The tools the filter offers (the backend answers 400 to a name it does not know). */
 export const HISTORY_TOOLS = [

@@ -1,4 +1,5 @@
 /** content_ideas' result: one card per concept with its SEO score, hook, main part and CTA. */
+import "@/styles/tool-results.css";
 
 type Concept = {
   title: string;

@@ -5,6 +5,7 @@ import { describeSample, figureCell, missing, NoteList, Notes } from "@/componen
 import { GenericResult } from "@/components/generic-result";
 import { type KeywordResearch, type KeywordRow, keywordOutputSchema } from "@/lib/api/schemas";
 import { formatNumber, humanize } from "@/lib/format";
+import "@/styles/tool-results.css";
 
 export type KeywordOutput = z.input<typeof keywordOutputSchema>;
 

@@ -6,6 +6,7 @@
  */
 import { memo } from "react";
 import ReactMarkdown, { type Components } from "react-markdown";
+import "@/styles/markdown.css";
 
 const components: Components = {
   a: ({ href, children }) => (

@@ -5,6 +5,7 @@ import { formatUsage, toRunSteps } from "@/lib/run-steps";
 import { argsSummary, toolLabel } from "@/lib/tool-labels";
 import { Markdown } from "@/components/markdown";
 import { ToolCard } from "@/components/tool-card";
+import "@/styles/run-view.css";
 
 export const RunView = memo(function RunView({
   message,

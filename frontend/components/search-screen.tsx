@@ -8,6 +8,8 @@ import { videoCount, VideoCards } from "@/components/video-search-card";
 import { ApiError } from "@/lib/api/errors";
 import type { VideoSearch, VideoSearchScope } from "@/lib/api/schemas";
 import { searchVideos } from "@/lib/api/video-search";
+import "@/styles/error-banner.css";
+import "@/styles/search.css";
 
 const SCOPE_LABELS: Record<VideoSearchScope, string> = {
   youtube: "YouTube",

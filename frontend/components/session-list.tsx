@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import type { Session } from "@/lib/api/schemas";
 import { ErrorBanner } from "@/components/error-banner";
+import "@/styles/chat.css";
 
 export function sessionTitle(session: Pick<Session, "title">): string {
   return session.title.trim() || "Untitled chat";

@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useApp } from "@/hooks/use-app";
+import "@/styles/site-header.css";
 
 const LINKS = [
   { href: "/chat", label: "Chat", match: (path: string) => path === "/" || path.startsWith("/chat") },

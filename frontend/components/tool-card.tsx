@@ -2,6 +2,7 @@
 import type { ToolStep } from "@/lib/run-steps";
 import { argsSummary, toolLabel } from "@/lib/tool-labels";
 import { ToolResult } from "@/components/tool-result";
+import "@/styles/run-view.css";
 
 const STATE_WORDS = { running: "Running", done: "Done", error: "Failed" } as const;
 

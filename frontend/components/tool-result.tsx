@@ -7,6 +7,7 @@ import { IdeaCards, type IdeasOutput } from "@/components/idea-cards";
 import { KeywordTable, type KeywordOutput } from "@/components/keyword-table";
 import { VideoSearchCard } from "@/components/video-search-card";
 import { outliersSchema, uploadStreakSchema, videoSearchOutputSchema } from "@/lib/api/schemas";
+import "@/styles/tool-results.css";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

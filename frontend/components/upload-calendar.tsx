@@ -2,6 +2,7 @@
 import type { UploadStreak } from "@/lib/api/schemas";
 import { calendarEnd, intensity, uploadCalendar } from "@/lib/calendar";
 import { formatDate, formatNumber, humanize } from "@/lib/format";
+import "@/styles/channels.css";
 
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 

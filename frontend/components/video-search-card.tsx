@@ -2,6 +2,7 @@
  * video_search tool's chat card and the Search screen's results. */
 import type { VideoResult, VideoSearchOutput } from "@/lib/api/schemas";
 import { formatDate, formatNumber } from "@/lib/format";
+import "@/styles/tool-results.css";
 
 /** Only web addresses become an <img> (the backend stores nothing else, but it is data). */
 export function safeThumbnail(url: string | null | undefined): string | null {

@@ -12,6 +12,7 @@ import {
 } from "recharts";
 import type { Video } from "@/lib/api/schemas";
 import { formatCompact, formatDate, formatNumber } from "@/lib/format";
+import "@/styles/channels.css";
 
 type Point = { t: number; views: number; title: string; flag: string };
 

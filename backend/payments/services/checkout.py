@@ -14,7 +14,7 @@ from backend.accounts.models import Account, AccountPlan
 from backend.core.errors import ConflictError, NotFoundError, ValidationError
 from backend.payments.catalogue import prices
 from backend.payments.models import CheckoutSession
-from backend.payments.services.fulfilment import checkout_apply
+from backend.payments.services.fulfilment.entry_points import checkout_apply
 from backend.payments.stripe_api import as_dict, from_stripe_error, stripe_client
 
 logger = structlog.get_logger(__name__)

@@ -150,20 +150,173 @@ def test_resume_is_204_when_idle_and_streams_when_active(anon_client, env):
     assert anon_client.get("/api/chat/chat-r/stream/").status_code == 204
 
 
+USER = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "ideas"}]}
+
+
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "message"),
     [
-        ({"messages": []}, "id"),
-        ({"id": "c", "messages": []}, "messages"),
-        ({"id": "c", "messages": [{"role": "assistant", "parts": []}]}, "messages"),
-        ({"id": "c", "trigger": "explode", "messages": []}, "trigger"),
-        ({"id": "c", "model": "no/such", "messages": []}, "model"),
+        ({"messages": [USER]}, "id", "id: must be a chat id of 1-100 characters"),
+        ({"id": 7, "messages": [USER]}, "id", "id: must be a chat id of 1-100 characters"),
+        ({"id": "  ", "messages": [USER]}, "id", "id: must be a chat id of 1-100 characters"),
+        ({"id": "x" * 101, "messages": [USER]}, "id", "id: must be a chat id of 1-100 characters"),
+        ({"id": "c"}, "messages", "messages: must be a non-empty list"),
+        ({"id": "c", "messages": []}, "messages", "messages: must be a non-empty list"),
+        ({"id": "c", "messages": "hi"}, "messages", "messages: must be a non-empty list"),
+        (
+            {"id": "c", "messages": {"role": "user"}},
+            "messages",
+            "messages: must be a non-empty list",
+        ),
+        (
+            {"id": "c", "messages": [{"role": "assistant", "parts": []}]},
+            "messages",
+            "messages: contains no user message",
+        ),
+        (
+            {"id": "c", "messages": [{"role": "user"}]},
+            "messages",
+            "messages: the user message has no text parts",
+        ),
+        (
+            {"id": "c", "messages": [USER, "hi"]},
+            "messages",
+            "messages[1]: Invalid data. Expected a dictionary, but got str.",
+        ),
+        (
+            {"id": "c", "messages": [{**USER, "role": "bot"}]},
+            "messages",
+            'messages[0].role: "bot" is not a valid choice.',
+        ),
+        (
+            {"id": "c", "messages": [{**USER, "parts": "ideas"}]},
+            "messages",
+            'messages[0].parts: Expected a list of items but got type "str".',
+        ),
+        (
+            {"id": "c", "messages": [{**USER, "parts": [{"text": "ideas"}]}]},
+            "messages",
+            "messages[0].parts[0].type: This field is required.",
+        ),
+        (
+            {"id": "c", "trigger": "explode", "messages": [USER]},
+            "trigger",
+            "trigger: must be submit-message or regenerate-message",
+        ),
+        (
+            {"id": "c", "trigger": None, "messages": [USER]},
+            "trigger",
+            "trigger: must be submit-message or regenerate-message",
+        ),
+        (
+            {"id": "c", "model": "no/such", "messages": [USER]},
+            "model",
+            "model: unknown model or no known price: 'no/such'",
+        ),
+        (
+            {"id": "c", "model": 3, "messages": [USER]},
+            "model",
+            "model: unknown model or no known price: 3",
+        ),
     ],
 )
-def test_bad_bodies_name_the_field(anon_client, body, field):
+def test_bad_bodies_name_the_field(anon_client, body, field, message):
     response = anon_client.post("/api/chat", body, format="json")
     assert response.status_code == 400
-    assert field in response.json()["error"]["details"]["fields"]
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert field in error["details"]["fields"]
+    assert error["message"] == message
+    assert not Run.objects.exists()
+
+
+def test_every_bad_field_is_named(anon_client):
+    response = anon_client.post(
+        "/api/chat", {"id": "", "trigger": "x", "messages": []}, format="json"
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert set(error["details"]["fields"]) == {"id", "trigger", "messages"}
+    assert error["message"] == "id: must be a chat id of 1-100 characters"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"{not json", "Malformed JSON body."),
+        (b"[1, 2]", "The body must be a JSON object."),
+        (b'"text"', "The body must be a JSON object."),
+    ],
+)
+def test_a_body_that_is_no_json_object_is_400(anon_client, raw, message):
+    response = anon_client.generic("POST", "/api/chat", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("body", "content"),
+    [
+        # What the app's transport sends (lib/chat-transport.ts): the newest message only.
+        (
+            {
+                "id": " chat-1 ",
+                "trigger": "submit-message",
+                "messageId": "m-1",
+                "model": "offline",
+                "messages": [USER],
+            },
+            "ideas",
+        ),
+        # The SDK's default body: the whole history, regenerate, extra fields and parts.
+        (
+            {
+                "id": "chat-1",
+                "trigger": "regenerate-message",
+                "messageId": None,
+                "model": None,
+                "metadata": {"source": "test"},
+                "messages": [
+                    {"id": "s", "role": "system", "parts": [{"type": "text", "text": "be brief"}]},
+                    {
+                        "id": "u0",
+                        "role": "user",
+                        "metadata": {"at": 1},
+                        "parts": [
+                            {"type": "text", "text": "espresso ", "state": "done"},
+                            {"type": "file", "mediaType": "image/png", "url": "data:,"},
+                            {"type": "text", "text": "hashtags"},
+                        ],
+                    },
+                    {
+                        "id": "a0",
+                        "role": "assistant",
+                        "parts": [
+                            {"type": "step-start"},
+                            {
+                                "type": "tool-hashtags",
+                                "toolCallId": "t",
+                                "state": "output-available",
+                            },
+                            {"type": "data-plan", "data": {"tool_calls": []}},
+                        ],
+                    },
+                ],
+            },
+            "espresso hashtags",
+        ),
+        # A plain {role, content} message (curl, the load bench).
+        ({"id": "chat-1", "messages": [{"role": "user", "content": "hi"}]}, "hi"),
+    ],
+)
+def test_what_use_chat_sends_is_accepted(body, content):
+    from backend.chat.ui_views import UiChatInputSerializer
+
+    parsed = UiChatInputSerializer(data=body)
+    assert parsed.is_valid(), parsed.errors
+    assert parsed.validated_data["id"] == "chat-1"
+    assert parsed.validated_data["content"] == content
+    assert parsed.validated_data["trigger"] in ("submit-message", "regenerate-message")
 
 
 def test_wrong_content_type_and_anonymous(anon_client):

@@ -147,3 +147,30 @@ def test_budget_store_down_is_503_with_retry_after(client, path):
     assert error["code"] == "AI_SERVICE_UNAVAILABLE"
     assert int(response["Retry-After"]) >= 1
     assert error["details"]["retry_after_s"] == int(response["Retry-After"])
+
+
+@pytest.mark.parametrize(
+    ("detail", "message"),
+    [
+        ({"name": ["This field is required."]}, "name: This field is required."),
+        ({"competitors": {1: ["Not a valid string."]}}, "competitors[1]: Not a valid string."),
+        (
+            {"items": [{}, {"price": {"key": ["Unknown price."]}}]},
+            "items[1].price.key: Unknown price.",
+        ),
+        (
+            {"items": {0: {"non_field_errors": ["Expected an object."]}}},
+            "items[0]: Expected an object.",
+        ),
+    ],
+)
+def test_a_nested_validation_error_reads_as_a_path(detail, message):
+    # A list or nested serializer's error is named by its path, not printed as a repr.
+    from rest_framework import exceptions
+
+    from backend.core.errors import from_exception
+
+    error = from_exception(exceptions.ValidationError(detail))
+    assert error is not None and error.code == "VALIDATION_ERROR"
+    assert error.message == message
+    assert set(error.details["fields"]) == set(detail)

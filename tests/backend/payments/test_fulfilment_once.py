@@ -18,7 +18,7 @@ from backend.accounts.models import Account
 from backend.core import task_runner
 from backend.payments.models import CreditEntry, StripeEvent
 from backend.payments.selectors import credit_balance
-from backend.payments.services.fulfilment import checkout_apply, stripe_event_process
+from backend.payments.services.fulfilment.entry_points import checkout_apply, stripe_event_process
 from tests.backend.payments.conftest import deliver, paid, start_checkout, stripe_event
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -166,10 +166,10 @@ def test_unhandled_event_types_are_stored_and_ignored(account_client, billing):
 
 def test_a_failed_processing_is_retried_by_the_periodic_job(bought, monkeypatch):
     from backend.payments import tasks
-    from backend.payments.services import fulfilment
+    from backend.payments.services.fulfilment import entry_points
 
     calls = {"n": 0}
-    original = fulfilment._dispatch
+    original = entry_points._dispatch
 
     def flaky(event):
         calls["n"] += 1
@@ -177,7 +177,7 @@ def test_a_failed_processing_is_retried_by_the_periodic_job(bought, monkeypatch)
             raise RuntimeError("database hiccup")
         return original(event)
 
-    monkeypatch.setattr(fulfilment, "_dispatch", flaky)
+    monkeypatch.setattr(entry_points, "_dispatch", flaky)
     processed(deliver(stripe_event("checkout.session.completed", bought)))
     stored = StripeEvent.objects.get()
     assert stored.status == "failed" and "hiccup" in stored.error

@@ -1,0 +1,1 @@
+"""The accounts endpoints, one module per area."""
