@@ -17,6 +17,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from backend.runs.eventlog.base import Event, announced_session
 
@@ -53,6 +54,79 @@ SESSION_ANNOUNCE_MAX_LEN = 16
 NO_MARK = "0-0"
 
 
+class _AppendBatcher:
+    """The appends of every run on one loop, sent to Redis together.
+
+    Hundreds of runs in flight each append an event every few hundred milliseconds; one
+    script call each cost its own round trip and most of the worker's CPU in the client
+    library (at 200 runs streaming at 10 tokens/s, 30 % of the worker). Appends made in
+    the same turn of the loop go out as one pipeline of script calls instead. One run
+    appends one event at a time (each ``aemit`` awaits the last), so its order holds; a
+    failure reaches every caller of its batch, which retries as before.
+    """
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._script: AsyncScript = client.register_script(_APPEND)
+        self._pending: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def append(self, *, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((keys, args, future))
+        if len(self._pending) == 1:
+            task = loop.create_task(self._send())  # after the other runs' turns in this pass
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return future
+
+    async def _send(self) -> None:
+        batch, self._pending = self._pending, []
+        if len(batch) == 1:
+            keys, args, future = batch[0]
+            await self._one(keys, args, future)
+            return
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for keys, args, _future in batch:
+                    pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+                replies = await pipe.execute(raise_on_error=False)
+        except BaseException as exc:
+            for _keys, _args, future in batch:
+                _settle(future, error=exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (keys, args, future), reply in zip(batch, replies, strict=True):
+            if isinstance(reply, NoScriptError):  # Redis restarted (or flushed its scripts)
+                await self._one(keys, args, future)
+            elif isinstance(reply, Exception):
+                _settle(future, error=reply)
+            else:
+                _settle(future, result=reply)
+
+    async def _one(self, keys: list[str], args: list[Any], future: asyncio.Future[Any]) -> None:
+        """One script call (which loads the script when Redis does not know it)."""
+        try:
+            reply = await self._script(keys=keys, args=args)
+        except Exception as exc:
+            _settle(future, error=exc)
+        else:
+            _settle(future, result=reply)
+
+
+def _settle(
+    future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None
+) -> None:
+    if future.done():  # its caller was cancelled meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 class RedisEventLog:
     def __init__(self, *, url: str, retention_s: int, max_len: int = 100_000) -> None:
         self._url = url
@@ -64,7 +138,7 @@ class RedisEventLog:
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
             weakref.WeakKeyDictionary()
         )
-        self._scripts: weakref.WeakKeyDictionary[aioredis.Redis, AsyncScript] = (
+        self._batchers: weakref.WeakKeyDictionary[aioredis.Redis, _AppendBatcher] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -99,11 +173,11 @@ class RedisEventLog:
         ts = datetime.now(UTC).isoformat()
         payload = json.dumps(data, separators=(",", ":"), default=str)
         client = self._client()
-        script = self._scripts.get(client)
-        if script is None:
-            script = self._scripts[client] = client.register_script(_APPEND)
+        batcher = self._batchers.get(client)
+        if batcher is None:
+            batcher = self._batchers[client] = _AppendBatcher(client)
         seq = int(
-            await script(
+            await batcher.append(
                 keys=list(self._keys(run_id)),
                 args=[type, attempt, ts, payload, self._max_len, self._retention_s],
             )

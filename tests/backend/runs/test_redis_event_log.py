@@ -31,3 +31,41 @@ def test_a_read_blocks_longer_than_redis_default_socket_timeout():
     assert waited >= 5.5
     assert [event.type for event in events] == ["run.started"]
     log.delete(run_id=run_id)
+
+
+def test_appends_of_many_runs_share_round_trips_and_keep_each_runs_order():
+    """200 runs appending at once: a few pipelines, not 200 × 5 script calls, and every
+    run's events numbered 1..5 in the order it appended them — across a SCRIPT FLUSH (a
+    restarted Redis no longer knows the script)."""
+    log = RedisEventLog(url=settings.REDIS_URL, retention_s=60)
+    run_ids = [str(uuid.uuid4()) for _ in range(200)]
+
+    async def run(run_id: str) -> list[int]:
+        seqs = []
+        for step in range(5):
+            if step == 3 and run_id == run_ids[0]:
+                await log._client().script_flush()
+            event = await log.aappend(run_id=run_id, type="step", attempt=1, data={"n": step})
+            seqs.append(event.seq)
+        return seqs
+
+    async def all_runs() -> tuple[list[list[int]], int]:
+        client = log._client()
+        sent = {"pipelines": 0}
+        real_pipeline = client.pipeline
+
+        def counting_pipeline(*args, **kwargs):
+            sent["pipelines"] += 1
+            return real_pipeline(*args, **kwargs)
+
+        client.pipeline = counting_pipeline  # type: ignore[method-assign]
+        seqs = await asyncio.gather(*(run(run_id) for run_id in run_ids))
+        return seqs, sent["pipelines"]
+
+    seqs, pipelines = asyncio.run(all_runs())
+    assert all(run_seqs == [1, 2, 3, 4, 5] for run_seqs in seqs)
+    assert 0 < pipelines <= 20
+    for run_id in run_ids:
+        events = log.range(run_id=run_id)
+        assert [event.data["n"] for event in events] == [0, 1, 2, 3, 4]
+        log.delete(run_id=run_id)
