@@ -151,6 +151,7 @@ def worker_commands(
     concurrency: int,
     long_concurrency: int,
     outbound_concurrency: int = 4,
+    run_processes: int = 1,
 ) -> list[list[str]]:
     """One Celery worker (its own pool) per queue. Runs on ``default`` wait for their long
     tool calls on ``long``; were both queues served by one pool, runs could fill every slot
@@ -158,19 +159,24 @@ def worker_commands(
     commands = []
     for queue in [name.strip() for name in queues.split(",") if name.strip()]:
         slots = {"long": long_concurrency, "outbound": outbound_concurrency}.get(queue, concurrency)
-        commands.append(
-            _celery(
-                [
-                    "worker",
-                    "--loglevel=INFO",
-                    "-Q",
-                    queue,
-                    f"--pool={pool}",
-                    f"--concurrency={slots}",
-                    f"--hostname={queue}@%h",
-                ]
+        # Runs (default) are tasks on one loop per process, so one process uses one core
+        # at most; ``run_processes`` copies of it share the queue.
+        copies = run_processes if queue == "default" else 1
+        for number in range(copies):
+            name = queue if copies == 1 else f"{queue}{number + 1}"
+            commands.append(
+                _celery(
+                    [
+                        "worker",
+                        "--loglevel=INFO",
+                        "-Q",
+                        queue,
+                        f"--pool={pool}",
+                        f"--concurrency={slots}",
+                        f"--hostname={name}@%h",
+                    ]
+                )
             )
-        )
     return commands
 
 
@@ -207,6 +213,7 @@ def cmd_worker(opts: argparse.Namespace) -> int:
         concurrency=opts.concurrency,
         long_concurrency=opts.long_concurrency,
         outbound_concurrency=opts.outbound_concurrency,
+        run_processes=opts.run_processes,
     )
     if len(commands) == 1:
         os.execv(sys.executable, commands[0])
@@ -270,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=OUTBOUND_CONCURRENCY,
         help="slots for outbound",
+    )
+    worker.add_argument(
+        "--run-processes",
+        type=int,
+        default=int(os.environ.get("RUN_PROCESSES") or 1),
+        help="worker processes for runs (default queue); each holds RUN_MAX_IN_FLIGHT runs",
     )
     worker.set_defaults(func=cmd_worker)
 
