@@ -51,3 +51,13 @@ def test_worker_gives_each_queue_its_own_pool():
     assert "--hostname=long@%h" in by_queue["long"]
     [single] = worker_commands(queues="long", pool="threads", concurrency=16, long_concurrency=4)
     assert "--concurrency=4" in single
+
+
+def test_run_processes_start_that_many_workers_on_the_run_queue_only():
+    commands = worker_commands(
+        queues="default,long", pool="threads", concurrency=16, long_concurrency=8, run_processes=3
+    )
+    queues = [command[command.index("-Q") + 1] for command in commands]
+    assert queues == ["default", "default", "default", "long"]
+    names = {arg for command in commands for arg in command if arg.startswith("--hostname=")}
+    assert len(names) == 4  # Celery needs a distinct node name per process
