@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import time
 from typing import Literal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from backend.analytics.events import capture
 from backend.chat.models import RUN_KIND, ChatMessage, ChatSession
@@ -40,13 +41,30 @@ def session_delete(*, session: ChatSession) -> None:
     ]
     for run in Run.objects.filter(session_id=session.id, status__in=Run.ACTIVE):
         run_services.run_cancel(run=run, reason="session deleted")
-    with transaction.atomic():
-        Run.objects.filter(session_id=session.id).delete()
-        session.delete()
+    _delete_rows(session_id=thread_id)
     log = get_event_log()
     for run_id in run_ids:
         log.delete(run_id=run_id)
     delete_thread(thread_id=thread_id)
+
+
+# A run that just ended may still be storing its last events (the terminal event's copy
+# lands just after its status): a row added after the delete collected the run's events
+# fails the commit on its foreign key. The delete is then made again, which takes it too.
+DELETE_ATTEMPTS = 5
+
+
+def _delete_rows(*, session_id: str) -> None:
+    for attempt in range(1, DELETE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                Run.objects.filter(session_id=session_id).delete()
+                ChatSession.objects.filter(pk=session_id).delete()
+            return
+        except IntegrityError:
+            if attempt == DELETE_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 def message_post(
