@@ -33,8 +33,14 @@ def run_execute(run_id: str) -> None:
         # and this task ends (and is acked) once the run is claimed; the lease and the
         # reaper cover the run from there. Per-loop clients, the checkpointer's pool and
         # the compiled graph are reused across runs.
-        from backend.runs.worker_loop import start_detached
+        from backend.core import lifecycle
+        from backend.runs.worker_loop import run_on_process_loop, start_detached
 
+        if lifecycle.FORKED_CHILD:
+            # A prefork child keeps each run to its end in the task (its runs detached on
+            # the loop lost their database pool at random: not yet understood).
+            run_on_process_loop(execute_run(run_id=run_id))
+            return
         start_detached(lambda claimed: execute_run(run_id=run_id, on_claimed=claimed))
     else:
         asyncio.run(execute_run(run_id=run_id))
