@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -106,18 +107,24 @@ def cmd_up(opts: argparse.Namespace) -> int:
     from backend.core import task_runner
 
     _prepare()
-    children: list[subprocess.Popen[bytes]] = []
+    supervisor = None
     if task_runner.uses_celery() and not opts.web_only:
+        import threading
+
+        from backend.core.supervisor import Supervisor
+
         schedule_file = str(settings.DATA_DIR / "celerybeat-schedule")
-        for command in worker_commands(
+        commands = worker_commands(
             queues=DEFAULT_QUEUES,
             pool="threads",
             concurrency=16,
             long_concurrency=8,
             outbound_concurrency=OUTBOUND_CONCURRENCY,
-        ):
-            children.append(subprocess.Popen(command))
-        children.append(subprocess.Popen(_celery(["beat", "--loglevel=INFO", "-s", schedule_file])))
+        )
+        commands.append(_celery(["beat", "--loglevel=INFO", "-s", schedule_file]))
+        supervisor = Supervisor(commands)
+        supervisor.start()
+        threading.Thread(target=supervisor.watch, name="supervisor", daemon=True).start()
     try:
         _serve(
             host=opts.host or settings.ENV.HOST,
@@ -125,10 +132,8 @@ def cmd_up(opts: argparse.Namespace) -> int:
             embedded_jobs=True,
         )
     finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            child.wait(timeout=30)
+        if supervisor is not None:
+            supervisor.stop(signal.SIGTERM, timeout_s=30)
     return 0
 
 
@@ -181,28 +186,29 @@ def worker_commands(
 
 
 def _supervise(commands: list[list[str]]) -> int:
-    """Run the worker processes side by side; a signal goes to all of them, and when one
-    exits the others are stopped too, so the platform restarts the whole service."""
-    children = [subprocess.Popen(command) for command in commands]
+    """Run the worker processes side by side and keep them running: one that exits by
+    itself (kombu gives up on a broker reconnect) is started again after a backoff; a
+    SIGTERM or SIGINT goes to all of them and ends the supervision."""
+    import logging
+
+    from backend.core.supervisor import Supervisor
+
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s: %(levelname)s/supervisor] %(message)s"
+    )
+    supervisor = Supervisor(commands)
+    received: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
+        received.append(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    code = 0
-    try:
-        os.wait()  # the first child to exit (or all, after a forwarded signal)
-    except ChildProcessError:
-        pass
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        code = code or (child.wait() or 0)
-    return code
+    supervisor.start()
+    while not received:
+        supervisor.check()
+        time.sleep(supervisor.poll_s)
+    return supervisor.stop(received[0])
 
 
 def cmd_worker(opts: argparse.Namespace) -> int:
@@ -215,8 +221,6 @@ def cmd_worker(opts: argparse.Namespace) -> int:
         outbound_concurrency=opts.outbound_concurrency,
         run_processes=opts.run_processes,
     )
-    if len(commands) == 1:
-        os.execv(sys.executable, commands[0])
     return _supervise(commands)
 
 
