@@ -15,7 +15,7 @@ import logging
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 @dataclass
 class _Child:
     command: list[str]
-    process: subprocess.Popen[bytes] | None = None
-    started_at: float = 0.0
+    process: subprocess.Popen[bytes]
+    started_at: float
     restart_at: float | None = None
     failures: int = 0
     restarts: int = 0
@@ -38,7 +38,6 @@ class Supervisor:
     max_backoff_s: float = 30.0
     healthy_after_s: float = 60.0
     poll_s: float = 0.25
-    spawn: Callable[[list[str]], subprocess.Popen[bytes]] = subprocess.Popen
     _children: list[_Child] = field(default_factory=list, init=False)
     _stopping: threading.Event = field(default_factory=threading.Event, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -46,12 +45,11 @@ class Supervisor:
     def start(self) -> None:
         with self._lock:
             for command in self.commands:
-                child = _Child(command=list(command))
-                self._launch(child)
-                self._children.append(child)
+                process = subprocess.Popen(list(command))
+                self._children.append(_Child(list(command), process, time.monotonic()))
 
     def _launch(self, child: _Child) -> None:
-        child.process = self.spawn(child.command)
+        child.process = subprocess.Popen(child.command)
         child.started_at = time.monotonic()
         child.restart_at = None
 
@@ -71,14 +69,13 @@ class Supervisor:
             if self._stopping.is_set():
                 return
             for child in self._children:
-                process = child.process
                 if child.restart_at is not None:
                     if now >= child.restart_at:
                         child.restarts += 1
                         logger.warning("supervisor: starting %s again", _name(child.command))
                         self._launch(child)
                     continue
-                if process is None or process.poll() is None:
+                if child.process.poll() is None:
                     continue
                 uptime = now - child.started_at
                 child.failures = 0 if uptime >= self.healthy_after_s else child.failures + 1
@@ -87,7 +84,7 @@ class Supervisor:
                 logger.error(
                     "supervisor: %s exited with code %s after %.1f s; restarting in %.1f s",
                     _name(child.command),
-                    process.returncode,
+                    child.process.returncode,
                     uptime,
                     delay,
                 )
@@ -97,7 +94,7 @@ class Supervisor:
         non-zero exit code (0 when all ended cleanly)."""
         with self._lock:
             self._stopping.set()
-            running = [c.process for c in self._children if c.process and c.process.poll() is None]
+            running = [c.process for c in self._children if c.process.poll() is None]
             for process in running:
                 process.send_signal(signum)
         code = 0
@@ -109,10 +106,6 @@ class Supervisor:
                 result = process.wait()
             code = code or (result or 0)
         return code
-
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
 
 
 def _name(command: Sequence[str]) -> str:
