@@ -13,7 +13,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.runs.eventlog import Event, get_event_log
 from backend.runs.eventlog.base import TERMINAL_TYPES
-from backend.runs.models import RunEvent
+from backend.runs.models import Run, RunEvent
+from backend.runs.worker_loop import is_draining, is_process_loop
 
 # Deltas are many and only matter live; a replay after the log expires gets the final
 # message instead (message.completed is stored).
@@ -40,6 +41,23 @@ APPEND_RETRY_S = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 LOG_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 logger = structlog.get_logger(__name__)
+
+
+def end_event(run: Run) -> tuple[str, dict[str, Any]]:
+    """The terminal event of an ended run, from its stored outcome (the worker that ended
+    it sends it; the reaper sends it again from here if that one never got out)."""
+    if run.status == Run.Status.COMPLETED:
+        usage = {
+            "input_tokens": run.input_tokens,
+            "output_tokens": run.output_tokens,
+            "cost_usd": str(run.cost_usd),
+        }
+        message_id = (run.result or {}).get("message_id")
+        return "run.completed", {"message_id": message_id, "usage": usage, "result": run.result}
+    if run.status == Run.Status.CANCELLED:
+        return "run.cancelled", {"reason": run.error_message or "cancelled"}
+    code = run.error_code or "INTERNAL_ERROR"
+    return "run.failed", {"error": {"code": code, "message": run.error_message}}
 
 
 class RunEmitter:
@@ -87,7 +105,6 @@ class RunEmitter:
         """
         from backend.core.db import released
         from backend.runs.checkpoints import postgres_dsn
-        from backend.runs.worker_loop import is_process_loop
 
         dsn = postgres_dsn() if is_process_loop() else None
         if dsn is None:
@@ -117,8 +134,8 @@ class RunEmitter:
                     run_id=self.run_id, type=type, attempt=self.attempt, data=data
                 )
             except LOG_DOWN:
-                if wait is None:
-                    raise
+                if wait is None or is_draining():
+                    raise  # (shutting down: a terminal event goes to the store at once)
                 logger.warning("event_log_unavailable", run_id=self.run_id, retry_in_s=wait)
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")

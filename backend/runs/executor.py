@@ -26,7 +26,7 @@ from backend.core.db import released
 from backend.core.errors import ApplicationError
 from backend.runs import lease
 from backend.runs.drivers import RunContext, RunWaiting, driver_for
-from backend.runs.emitter import LOG_DOWN, RunEmitter
+from backend.runs.emitter import LOG_DOWN, RunEmitter, end_event
 from backend.runs.eventlog import get_event_log
 from backend.runs.lease_keeper import keeper
 from backend.runs.models import Run, RunEvent
@@ -160,16 +160,9 @@ async def _finish(
     )
     if run is None:
         return  # cancelled while queued, or taken over: someone else reports the end
-    usage = {
-        "input_tokens": run.input_tokens,
-        "output_tokens": run.output_tokens,
-        "cost_usd": str(run.cost_usd),
-    }
+    await _announce_end(ctx, run)
+    usage = end_event(run)[1].get("usage")
     if status == Run.Status.COMPLETED:
-        await ctx.emit(
-            "run.completed",
-            {"message_id": (result or {}).get("message_id"), "usage": usage, "result": result},
-        )
         capture(
             "run_completed",
             distinct_id=run.client_id,
@@ -178,13 +171,10 @@ async def _finish(
                 "kind": run.kind,
                 "model": run.model,
                 "duration_s": round(duration_s, 3),
-                **usage,
+                **(usage or {}),
             },
         )
-    elif status == Run.Status.CANCELLED:
-        await ctx.emit("run.cancelled", {"reason": message})
-    else:
-        await ctx.emit("run.failed", {"error": {"code": code, "message": message}})
+    elif status == Run.Status.FAILED:
         capture(
             "run_failed",
             distinct_id=run.client_id,
@@ -194,6 +184,23 @@ async def _finish(
                 "code": code,
             },
         )
+
+
+async def _announce_end(ctx: RunContext, run: Run) -> None:
+    """The run's terminal event, once its end is recorded.
+
+    Not left half-done by a cancellation (a worker's shutdown cancels what is still in
+    flight after ``RUN_DRAIN_S``): a run recorded as ended whose event never went out
+    looked unfinished to every reader. If the shutdown outlasts it anyway, the reaper
+    announces the end from the stored outcome (``runs_announce_ends``).
+    """
+    type, data = end_event(run)
+    announcing = asyncio.ensure_future(ctx.emit(type, data))
+    try:
+        await asyncio.shield(announcing)
+    except asyncio.CancelledError:
+        await announcing
+        raise
 
 
 async def _give_back(run_id: str, me: str) -> None:

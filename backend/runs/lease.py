@@ -11,11 +11,12 @@ from datetime import timedelta
 from typing import Literal
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from backend.runs.emitter import RunEmitter
-from backend.runs.models import Run
+from backend.runs.eventlog.base import TERMINAL_TYPES
+from backend.runs.models import Run, RunEvent
 
 MAX_ATTEMPTS = 3
 ClaimOutcome = Literal["claimed", "busy", "finished", "waiting", "exhausted", "cancelled"]
@@ -149,6 +150,26 @@ def runs_with_expired_lease() -> list[str]:
             status=Run.Status.RUNNING, lease_expires_at__lt=timezone.now()
         ).values_list("id", flat=True)
     ]
+
+
+def runs_ended_unannounced(
+    *, grace_s: float, within_s: float = 86_400, limit: int = 200
+) -> list[Run]:
+    """Runs recorded as ended more than ``grace_s`` ago whose terminal event was never
+    stored (their worker was stopped between the two, or the log and the store were both
+    away): every reader would wait for their end for ever. Only runs created within
+    ``within_s`` are looked at (``created_at`` is indexed)."""
+    now = timezone.now()
+    terminal = RunEvent.objects.filter(run_id=OuterRef("pk"), type__in=sorted(TERMINAL_TYPES))
+    return list(
+        Run.objects.filter(
+            status__in=Run.TERMINAL,
+            created_at__gte=now - timedelta(seconds=within_s),
+            finished_at__lt=now - timedelta(seconds=grace_s),
+        )
+        .exclude(Exists(terminal))
+        .order_by("created_at")[:limit]
+    )
 
 
 def runs_waiting_to_start(*, older_than_s: float = 0) -> list[str]:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
 from celery import shared_task
 from django.conf import settings
 
 from backend.runs import lease
+
+logger = structlog.get_logger(__name__)
+
+# How long after a run's recorded end its worker may still be sending the terminal event
+# (the event log's retries ride out ~16 s of Redis away) before the reaper sends it.
+ANNOUNCE_GRACE_S = 60.0
 
 # A run (and each long tool call of a chat run, in ``backend.chat.tasks``): redelivered if
 # the worker dies before it ends, no Celery result (outcomes live in PostgreSQL and in the
@@ -64,6 +71,24 @@ def runs_reap() -> None:
     for run_id in run_ids:
         if run_id in kinds:  # else deleted since
             run_enqueue(run_id=run_id, kind=kinds[run_id])
+    runs_announce_ends()
+
+
+def runs_announce_ends() -> None:
+    """Send the terminal event of runs that ended without one getting out (from their
+    stored outcome); the rest of their events are where they were."""
+    from redis.exceptions import RedisError
+
+    from backend.runs.emitter import RunEmitter, end_event
+
+    for run in lease.runs_ended_unannounced(grace_s=ANNOUNCE_GRACE_S):
+        type, data = end_event(run)
+        try:
+            RunEmitter(run_id=str(run.pk), attempt=max(1, run.attempt)).emit(type, data)
+        except RedisError:
+            logger.warning("run_end_announce_failed", run_id=str(run.pk))
+            return  # the log is away: the next round tries again
+        logger.warning("run_end_announced_late", run_id=str(run.pk), type=type)
 
 
 @shared_task(name="backend.runs.tasks.runs_prune", ignore_result=True)

@@ -544,13 +544,47 @@ def pool_stats_env(directory: Path) -> dict[str, str]:
     return {"PYTHONPATH": path, POOL_STATS_ENV: str(directory)}
 
 
+# ``PoolTimeout``s by pool (``id``): psycopg's ``requests_errors`` also counts a request
+# cancelled while it waited (a run cancelled at a worker's shutdown), which is no timeout.
+_pool_timeouts: dict[int, int] = {}
+
+
 def start_pool_stats() -> None:
     """In a service process (from ``sitecustomize``): the stats thread, if asked for."""
     directory = os.environ.get(POOL_STATS_ENV)
     if directory:
+        _count_pool_timeouts()
         threading.Thread(
             target=_pool_stats_loop, args=(Path(directory),), daemon=True, name="bench-pool-stats"
         ).start()
+
+
+def _count_pool_timeouts() -> None:
+    import psycopg_pool
+
+    sync_getconn = psycopg_pool.ConnectionPool.getconn
+    async_getconn = psycopg_pool.AsyncConnectionPool.getconn
+
+    def getconn(self: Any, timeout: float | None = None) -> Any:
+        try:
+            return sync_getconn(self, timeout)
+        except psycopg_pool.PoolTimeout:
+            _pool_timeouts[id(self)] = _pool_timeouts.get(id(self), 0) + 1
+            raise
+
+    async def agetconn(self: Any, timeout: float | None = None) -> Any:
+        try:
+            return await async_getconn(self, timeout)
+        except psycopg_pool.PoolTimeout:
+            _pool_timeouts[id(self)] = _pool_timeouts.get(id(self), 0) + 1
+            raise
+
+    psycopg_pool.ConnectionPool.getconn = getconn  # type: ignore[method-assign]
+    psycopg_pool.AsyncConnectionPool.getconn = agetconn  # type: ignore[method-assign]
+
+
+def _stats_of(pool: Any) -> dict[str, int]:
+    return {**pool.get_stats(), "requests_timeouts": _pool_timeouts.get(id(pool), 0)}
 
 
 def _process_role() -> str:
@@ -572,10 +606,10 @@ def _pool_stats_loop(directory: Path) -> None:
             base = sys.modules.get("django.db.backends.postgresql.base")
             if base is not None:
                 for alias, pool in list(base.DatabaseWrapper._connection_pools.items()):
-                    pools[f"django:{alias}"] = pool.get_stats()
+                    pools[f"django:{alias}"] = _stats_of(pool)
             checkpoints = sys.modules.get("backend.runs.checkpoints")
             for index, pool in enumerate(list(getattr(checkpoints, "_process_pools", {}).values())):
-                pools[f"checkpoints:{index}"] = pool.get_stats()
+                pools[f"checkpoints:{index}"] = _stats_of(pool)
             if not pools:
                 continue
             if path is None:

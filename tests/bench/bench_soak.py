@@ -37,23 +37,24 @@ and append-only file), ``postgres-restart`` (``pg_ctl restart -m fast``), embedd
 the drain (no new chats; in-flight ones to their end, at most ``--drain-seconds``), a wait
 for spend to settle, and the checks.
 
-Per phase (a chat belongs to the phase its message was posted in): chats started,
-accepted, completed, failed (by HTTP status and error code; a 503 with ``Retry-After`` is a
-documented shed), runs' final status in the database (a run still queued/running, or
-failed without a code, is silent), events lost or duplicated (each run's received events,
-across reconnects, against a full replay of ``GET /api/runs/{id}/stream/`` after the end,
-by ``seq``; after a ``stream.reset`` the client starts over, as the contract says), spend
+Per phase (a chat belongs to the phase its message was posted in): chats started, accepted,
+completed, failed (by HTTP status and error code; a 503 with ``Retry-After`` is a
+documented shed), runs' final status in the database (a run still queued/running, or failed
+without a code, is silent), events lost or duplicated (each run's received events, across
+reconnects, against a full replay of ``GET /api/runs/{id}/stream/`` after the end, by
+``seq``; after a ``stream.reset`` the client starts over, as the contract says), spend
 recorded in the ledger vs billed by the model (by time window; totals exact), pool waits
 and timeouts (psycopg pool stats of every process, written by a ``sitecustomize`` the bench
-puts on the children's ``PYTHONPATH``, and the pool-timeout message in the logs), database
-connections by process and state (``pg_stat_activity`` each second; the web pool's
-checked-out connections while only idle streams are open), RSS, and ``/api/clients/me/``
-latency. Limits lifted for the bench (all traffic is one address, 127.0.0.1):
-``CLIENT_MINT_PER_MINUTE``, ``GUARD_REQUESTS_PER_MINUTE``, ``GUARD_IP_DAILY_USD``,
-``GUARD_ANON_CLIENT_DAILY_USD``, ``GUARD_GLOBAL_DAILY_USD``; ``GUARD_RESERVATION_TTL_S`` is
-lowered to ``--reservation-ttl-s`` so a killed call's reservation expires within the bench.
-Everything else is the default. Bounded: it stops by itself (``--max-seconds``).
-"""
+puts on the children's ``PYTHONPATH``, which also counts ``PoolTimeout``s: psycopg's
+``requests_errors`` counts a wait cancelled at a worker's shutdown too; and the
+pool-timeout message in the logs), database connections by process and state
+(``pg_stat_activity`` each second; the web pool's checked-out connections while only idle
+streams are open), RSS, and ``/api/clients/me/`` latency. Limits lifted for the bench (all
+traffic is one address, 127.0.0.1): ``CLIENT_MINT_PER_MINUTE``,
+``GUARD_REQUESTS_PER_MINUTE``, ``GUARD_IP_DAILY_USD``, ``GUARD_ANON_CLIENT_DAILY_USD``,
+``GUARD_GLOBAL_DAILY_USD``; ``GUARD_RESERVATION_TTL_S`` is lowered to
+``--reservation-ttl-s`` so a killed call's reservation expires within the bench. Everything
+else is the default. Bounded: it stops by itself (``--max-seconds``). """
 
 from __future__ import annotations
 
@@ -1073,7 +1074,8 @@ def _pool_deltas(samples: list[dict[str, Any]], phase: Phase) -> dict[str, Any]:
             old = before.get(proc, {}).get(pool, {})
             key = f"{role}/{pool.split(':')[0]}"
             for name in ("requests_queued", "requests_wait_ms", "requests_errors",
-                         "connections_lost", "connections_errors"):  # fmt: skip
+                         "requests_timeouts", "connections_lost",
+                         "connections_errors"):  # fmt: skip
                 totals[key][name] += max(0, stats.get(name, 0) - old.get(name, 0))
     for sample in samples:
         if not _window(sample["t"], phase):
@@ -1303,8 +1305,10 @@ TABLE: list[tuple[str, Any]] = [
     ("spend recorded $", "spend_recorded_usd"),
     ("pool waits", lambda r: {k: v.get("requests_queued", 0) for k, v in r["pools"].items()
                               if v.get("requests_queued")}),
-    ("pool timeouts", lambda r: {k: v.get("requests_errors", 0) for k, v in r["pools"].items()
-                                 if v.get("requests_errors")} or r["pool_timeouts_logged"] or 0),
+    ("pool timeouts", lambda r: {k: v.get("requests_timeouts", 0) for k, v in r["pools"].items()
+                                 if v.get("requests_timeouts")} or r["pool_timeouts_logged"] or 0),
+    ("pool waits given up", lambda r: {k: v.get("requests_errors", 0) for k, v in r["pools"].items()
+                                       if v.get("requests_errors")} or 0),
     ("web conns checked out max", lambda r: r["pools"].get("web/django", {}).get(
         "max_checked_out", "-")),
     ("db conns max (total)", lambda r: {k.split(":")[0]: v for k, v in
@@ -1347,7 +1351,8 @@ SUMMARY: list[tuple[str, Any]] = [
     ("503 + Retry-After", lambda r: _short(r["503_with_retry_after"])),
     ("spend billed / recorded $", lambda r: f"{r['spend_billed_usd']} / {r['spend_recorded_usd']}"),
     ("pool waits", lambda r: _pool(r, "requests_queued")),
-    ("pool timeouts", lambda r: _pool(r, "requests_errors")),
+    ("pool timeouts", lambda r: _pool(r, "requests_timeouts")),
+    ("pool waits given up (timeouts, cancels)", lambda r: _pool(r, "requests_errors")),
     ("web connections checked out (max)", lambda r: str(
         r["pools"].get("web/django", {}).get("max_checked_out", "-"))),
     ("/api/clients/me/ p50/p95 ms", lambda r: _fmt(r["me_ms_p50_p95_p99_max"][:2])),
@@ -1379,7 +1384,7 @@ def targets(rows: list[dict[str, Any]], totals: dict[str, Any]) -> dict[str, Any
             r["ended_unannounced"] for r in rows
         ),
         "pool timeouts": sum(
-            sum(v.get("requests_errors", 0) for v in r["pools"].values())
+            sum(v.get("requests_timeouts", 0) for v in r["pools"].values())
             + sum(r["pool_timeouts_logged"].values())
             for r in rows
         ),

@@ -67,3 +67,61 @@ def test_the_run_end_reaches_the_store_when_redis_stays_down(own_redis, monkeypa
     failed = run_on_process_loop(emitter.aemit("run.failed", {"error": {"code": "X"}}))
     assert failed.seq == 3  # after the delta the log numbered 2
     assert stored(str(run.id)) == [(1, "run.started"), (3, "run.failed")]
+
+
+def test_a_shutdown_during_the_end_announcement_still_announces_it(own_redis, monkeypatch):
+    """The soak's lost ends: a worker shut down while a run's terminal append waited for
+    Redis cancelled the append after the end was recorded; readers waited for ever."""
+    import asyncio
+
+    from backend.runs import executor
+    from backend.runs.drivers import RunContext
+
+    monkeypatch.setattr(emitter_module, "APPEND_RETRY_S", (0.4,))
+    run = Run.objects.create(
+        kind="chat", client_id="c", model="offline", status="running", lease_owner="w", attempt=1
+    )
+    ctx = RunContext(run=run, emitter=RunEmitter(run_id=str(run.id), attempt=1, buffered=True))
+    run_on_process_loop(ctx.emit("run.started", {}))
+    own_redis.stop()
+
+    async def finish_then_cancel() -> None:
+        finishing = asyncio.ensure_future(
+            executor._finish(
+                ctx,
+                me="w",
+                status=Run.Status.COMPLETED,
+                code="",
+                message="",
+                result={"message_id": "m-1"},
+                duration_s=1.0,
+            )
+        )
+        await asyncio.sleep(0.2)  # in the append's retry wait
+        finishing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await finishing
+
+    run_on_process_loop(finish_then_cancel())
+    assert stored(str(run.id)) == [(1, "run.started"), (2, "run.completed")]
+    end = RunEvent.objects.get(run_id=run.id, seq=2)
+    assert end.data["message_id"] == "m-1" and "usage" in end.data
+
+
+def test_a_draining_worker_stores_the_end_without_waiting_for_redis(own_redis, monkeypatch):
+    import asyncio
+
+    from backend.runs import worker_loop
+
+    monkeypatch.setattr(emitter_module, "APPEND_RETRY_S", (30.0,))  # would outlast the test
+    monkeypatch.setattr(worker_loop, "_draining", threading.Event())
+    run = Run.objects.create(kind="chat", client_id="c", model="offline", status="running")
+    emitter = RunEmitter(run_id=str(run.id), attempt=1, buffered=True)
+    run_on_process_loop(emitter.aemit("run.started", {}))
+    own_redis.stop()
+    worker_loop._draining.set()
+    # Not after the 30 s retry wait: the shutdown gives its runs seconds, not minutes.
+    run_on_process_loop(
+        asyncio.wait_for(emitter.aemit("run.cancelled", {"reason": "shutdown"}), timeout=5)
+    )
+    assert stored(str(run.id)) == [(1, "run.started"), (2, "run.cancelled")]
