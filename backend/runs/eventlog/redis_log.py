@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import weakref
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +22,8 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from backend.runs.eventlog.base import Event, announced_session
+
+logger = logging.getLogger(__name__)
 
 _APPEND = """
 local seq = redis.call('INCR', KEYS[2])
@@ -49,6 +53,9 @@ MAX_BLOCK_S = READ_SOCKET_TIMEOUT_S - 10
 # chats 163 streams were cut off), so the ceiling is Redis's own maxclients (10,000 by
 # default) instead; a client's open streams are capped (SSE_MAX_STREAMS_PER_CLIENT).
 MAX_CONNECTIONS = 10_000
+# A CLIENT UNBLOCK that found the fan-in reader not yet blocked is sent again this often.
+UNBLOCK_TRIES = 50
+UNBLOCK_RETRY_S = 0.002
 # Only "something new" matters to a session's readers; the database has the runs.
 SESSION_ANNOUNCE_MAX_LEN = 16
 NO_MARK = "0-0"
@@ -127,6 +134,179 @@ def _settle(
         future.set_result(result)
 
 
+@dataclass(eq=False)
+class _Waiter:
+    key: str
+    after: int
+    deadline: float
+    future: asyncio.Future[list[tuple[Any, Any]]]
+
+
+class _FanInReader:
+    """Every live stream of one loop waits on one blocking ``XREAD``.
+
+    One ``XREAD`` per stream per event cost the web process a round trip and most of its
+    client-library CPU per event (at 200 streams, ~30 % of the web). Here the streams
+    register what they wait for (a run's key and cursor), and one reader blocks on all of
+    their keys at once on a connection of its own, handing each stream its entries. A
+    stream that registers while the reader is blocked without its key wakes it with
+    ``CLIENT UNBLOCK`` (at most once a block), so it never waits for the block to end.
+    """
+
+    def __init__(self, url: str, control: aioredis.Redis) -> None:
+        self._url = url
+        self._control = control
+        self._conn: aioredis.Redis | None = None
+        self._conn_id: int | None = None
+        self._waiters: dict[str, list[_Waiter]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._blocked: dict[str, int] | None = None  # what the blocking XREAD waits on
+        self._blocked_until = 0.0
+        self._waking: asyncio.Task[Any] | None = None
+        self._round = 0  # XREADs sent so far
+        self._waking_round = 0
+        self._answered: dict[str, int] = {}  # key -> last seq handed out in the last round
+
+    async def wait(self, *, key: str, after: int, timeout_s: float) -> list[tuple[Any, Any]]:
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(
+            key=key, after=after, deadline=loop.time() + timeout_s, future=loop.create_future()
+        )
+        self._waiters.setdefault(key, []).append(waiter)
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._serve(), name="event-log-reader")
+        elif self._blocked is not None and (
+            key not in self._blocked
+            or after < self._blocked[key]
+            or waiter.deadline < self._blocked_until
+        ):
+            self._wake()
+        try:
+            return await waiter.future
+        finally:
+            self._forget(waiter)
+
+    def _forget(self, waiter: _Waiter) -> None:
+        waiting = self._waiters.get(waiter.key)
+        if waiting and waiter in waiting:
+            waiting.remove(waiter)
+            if not waiting:
+                del self._waiters[waiter.key]
+                if not self._waiters and self._blocked is not None:
+                    self._wake()  # nobody waits any more: let the reader end
+
+    def _answer(self, waiter: _Waiter, entries: list[tuple[Any, Any]]) -> None:
+        self._forget(waiter)
+        if not waiter.future.done():
+            waiter.future.set_result(entries)
+
+    def _wake(self) -> None:
+        if self._conn_id is None:
+            return
+        if (
+            self._waking is not None
+            and not self._waking.done()
+            and self._waking_round == self._round
+        ):
+            return  # this block is being woken already
+        self._waking_round = self._round
+        self._waking = asyncio.get_running_loop().create_task(
+            self._unblock(self._conn_id, self._round)
+        )
+
+    async def _unblock(self, conn_id: int, round: int) -> None:
+        # The UNBLOCK can reach Redis before the XREAD it is meant for (they travel on two
+        # connections): Redis answers 0 then, and it is sent again until that read ends.
+        try:
+            for _ in range(UNBLOCK_TRIES):
+                if await self._control.execute_command("CLIENT", "UNBLOCK", conn_id):
+                    return
+                if self._round != round or self._blocked is None:
+                    return  # that read ended by itself
+                await asyncio.sleep(UNBLOCK_RETRY_S)
+        except Exception:
+            # The reader's own block still ends by its deadline.
+            logger.debug("waking the event-log reader failed", exc_info=True)
+
+    async def _connection(self) -> aioredis.Redis:
+        if self._conn is None:
+            self._conn = aioredis.Redis.from_url(
+                self._url,
+                single_connection_client=True,
+                socket_connect_timeout=2,
+                socket_timeout=READ_SOCKET_TIMEOUT_S,
+            )
+            self._conn_id = int(await self._conn.client_id())
+        return self._conn
+
+    async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiters:
+            try:
+                # Before the cursors are read: a stream that registers while this connects
+                # is in this block's keys (nothing would wake a block that lacks it).
+                conn = await self._connection()
+            except Exception as exc:
+                await self._fail_all(exc)
+                return
+            now = loop.time()
+            self._expire(now)
+            if not self._waiters:
+                return
+            # The keys just answered stay in this block at the cursor their streams will
+            # ask from next: a stream that comes back then needs no wake-up.
+            cursors, self._answered = self._answered, {}
+            for key, waiting in self._waiters.items():
+                cursors[key] = min(waiter.after for waiter in waiting)
+            until = min(w.deadline for waiting in self._waiters.values() for w in waiting)
+            block_ms = max(1, int(min(until - now, MAX_BLOCK_S) * 1000))
+            self._round += 1
+            self._blocked, self._blocked_until = cursors, now + block_ms / 1000
+            try:
+                reply: Any = await conn.xread(
+                    {key: f"{after}-0" for key, after in cursors.items()},
+                    count=500,
+                    block=block_ms,
+                )
+            except Exception as exc:
+                self._blocked = None
+                await self._fail_all(exc)
+                return
+            self._blocked = None
+            for name, entries in reply or []:
+                key = name.decode() if isinstance(name, bytes) else str(name)
+                for waiter in list(self._waiters.get(key, ())):
+                    newer = [entry for entry in entries if _seq(entry[0]) > waiter.after]
+                    if newer:
+                        self._answer(waiter, newer)
+                        last = _seq(newer[-1][0])
+                        self._answered[key] = max(self._answered.get(key, 0), last)
+            # Let the streams just answered write their events and ask again.
+            await asyncio.sleep(0)
+
+    async def _fail_all(self, exc: Exception) -> None:
+        await self._reset()
+        failed = [w for waiting in self._waiters.values() for w in waiting]
+        self._waiters.clear()
+        for waiter in failed:
+            if not waiter.future.done():
+                waiter.future.set_exception(exc)
+
+    def _expire(self, now: float) -> None:
+        for waiting in list(self._waiters.values()):
+            for waiter in list(waiting):
+                if waiter.deadline <= now:
+                    self._answer(waiter, [])
+
+    async def _reset(self) -> None:
+        conn, self._conn, self._conn_id = self._conn, None, None
+        if conn is not None:
+            try:
+                await conn.aclose()
+            except Exception:
+                logger.debug("closing the reader's connection failed", exc_info=True)
+
+
 class RedisEventLog:
     def __init__(self, *, url: str, retention_s: int, max_len: int = 100_000) -> None:
         self._url = url
@@ -139,6 +319,9 @@ class RedisEventLog:
             weakref.WeakKeyDictionary()
         )
         self._batchers: weakref.WeakKeyDictionary[aioredis.Redis, _AppendBatcher] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._readers: weakref.WeakKeyDictionary[aioredis.Redis, _FanInReader] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -218,13 +401,13 @@ class RedisEventLog:
                 first: Any = await client.xrange(stream, min=f"{after_seq + 1}-0", count=1)
                 if not first or _seq(first[0][0]) != after_seq + 1:
                     return None
-        block_ms = max(1, int(min(timeout_s, MAX_BLOCK_S) * 1000))
-        reply: Any = await client.xread({stream: f"{after_seq}-0"}, count=500, block=block_ms)
-        events: list[Event] = []
-        for _name, entries in reply or []:
-            for entry_id, fields in entries:
-                events.append(_decode(run_id, entry_id, fields))
-        return events
+        reader = self._readers.get(client)
+        if reader is None:
+            reader = self._readers[client] = _FanInReader(self._url, client)
+        entries = await reader.wait(
+            key=stream, after=after_seq, timeout_s=min(timeout_s, MAX_BLOCK_S)
+        )
+        return [_decode(run_id, entry_id, fields) for entry_id, fields in entries]
 
     def range(self, *, run_id: str) -> list[Event]:
         entries: Any = self._sync.xrange(self._keys(run_id)[0])

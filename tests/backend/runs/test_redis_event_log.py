@@ -69,3 +69,73 @@ def test_appends_of_many_runs_share_round_trips_and_keep_each_runs_order():
         events = log.range(run_id=run_id)
         assert [event.data["n"] for event in events] == [0, 1, 2, 3, 4]
         log.delete(run_id=run_id)
+
+
+def _xread_calls(client) -> int:
+    stats = client.info("commandstats")
+    return int(stats.get("cmdstat_xread", {}).get("calls", 0))
+
+
+def test_live_streams_of_many_runs_share_one_blocking_read():
+    """100 streams following 100 runs through 10 events each: every stream gets its own
+    events in order, and Redis serves a few XREADs for all of them, not one per stream
+    per event (1,000)."""
+    log = RedisEventLog(url=settings.REDIS_URL, retention_s=60)
+    run_ids = [str(uuid.uuid4()) for _ in range(100)]
+
+    async def follow(run_id: str) -> list[int]:
+        seen, after = [], 0
+        while len(seen) < 10:
+            events = await log.read(run_id=run_id, after_seq=after, timeout_s=10, verify=False)
+            seen += [event.data["n"] for event in events]
+            after = events[-1].seq if events else after
+        return seen
+
+    async def produce() -> None:
+        for step in range(10):
+            await asyncio.gather(
+                *(
+                    log.aappend(run_id=run_id, type="step", attempt=1, data={"n": step})
+                    for run_id in run_ids
+                )
+            )
+            await asyncio.sleep(0.01)
+
+    async def both() -> list[list[int]]:
+        followers = [asyncio.create_task(follow(run_id)) for run_id in run_ids]
+        await asyncio.sleep(0.05)  # every stream is waiting
+        await produce()
+        return await asyncio.wait_for(asyncio.gather(*followers), timeout=30)
+
+    before = _xread_calls(log._sync)
+    seen = asyncio.run(both())
+    calls = _xread_calls(log._sync) - before
+    assert all(run_seen == list(range(10)) for run_seen in seen)
+    assert 0 < calls <= 200
+    for run_id in run_ids:
+        log.delete(run_id=run_id)
+
+
+def test_a_stream_that_starts_waiting_during_a_long_block_is_answered_at_once():
+    """The reader is blocked (up to 10 s) on another run's key; a second stream's event
+    reaches it without waiting for that block to end."""
+    log = RedisEventLog(url=settings.REDIS_URL, retention_s=60)
+    quiet, busy = str(uuid.uuid4()), str(uuid.uuid4())
+
+    async def scenario() -> float:
+        waiting_quiet = asyncio.create_task(
+            log.read(run_id=quiet, after_seq=0, timeout_s=10, verify=False)
+        )
+        await asyncio.sleep(0.2)  # the reader now blocks on the quiet run only
+        await log.aappend(run_id=busy, type="run.started", attempt=1, data={})
+        started = time.monotonic()
+        events = await log.read(run_id=busy, after_seq=0, timeout_s=10, verify=False)
+        took = time.monotonic() - started
+        assert [event.type for event in events] == ["run.started"]
+        waiting_quiet.cancel()
+        return took
+
+    took = asyncio.run(scenario())
+    assert took < 1.0
+    log.delete(run_id=quiet)
+    log.delete(run_id=busy)
