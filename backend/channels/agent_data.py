@@ -69,6 +69,8 @@ class BackendAgentData:
         return await released(load)()
 
     async def corpus_videos(self, query: str) -> list[Video]:
+        if (await self.workspace()).total == 0:
+            return []  # the corpus is the workspace's channels' videos: none to search
         return await released(selectors.corpus_videos)(client_id=self.client_id, query=query)
 
     # -- video search (agents.tools._video_search.SearchesVideos) ----------------------
