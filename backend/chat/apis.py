@@ -75,7 +75,7 @@ class SessionListCreateApi(APIView):
 class MessageOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ChatMessage
-        fields = ["id", "role", "content", "tool_results", "run_id", "created_at"]
+        fields = ["id", "role", "content", "tool_results", "stopped", "run_id", "created_at"]
 
 
 class SessionDetailApi(APIView):

@@ -106,33 +106,45 @@ async def _run_graph(
             # repeat finished tool calls.
             durability="sync",
         )
-        async for mode, payload in stream:
-            if mode == "messages":
-                chunk, meta = payload
-                if (
-                    meta.get("langgraph_node") in ANSWER_NODES
-                    and isinstance(chunk, AIMessageChunk)
-                    and isinstance(chunk.content, str)
-                ):
-                    await coalescer.add(chunk.content)
-            elif mode == "custom" and isinstance(payload, dict):
-                kind = payload.get("type")
-                if kind == "plan":
-                    # The model's answer after tools also comes from the plan node, as an
-                    # empty plan after its text: the run's plan was already announced.
-                    if planned_once and not payload.get("tool_calls"):
-                        continue
-                    planned_once = True
-                if kind in FORWARDED:
-                    await coalescer.flush()
-                    data = {key: value for key, value in payload.items() if key != "type"}
-                    await ctx.emit(str(kind), data)
-                    if kind == "tool.started":
-                        started_args[str(data.get("call_id"))] = data.get("args")
-                    if kind in ("tool.completed", "tool.failed"):
-                        # The transcript shows each call with what it was asked.
-                        args = started_args.get(str(data.get("call_id")))
-                        tool_results.append({**data, "args": args})
+        try:
+            async for mode, payload in stream:
+                if mode == "messages":
+                    chunk, meta = payload
+                    if (
+                        meta.get("langgraph_node") in ANSWER_NODES
+                        and isinstance(chunk, AIMessageChunk)
+                        and isinstance(chunk.content, str)
+                    ):
+                        await coalescer.add(chunk.content)
+                elif mode == "custom" and isinstance(payload, dict):
+                    kind = payload.get("type")
+                    if kind == "plan":
+                        # The model's answer after tools also comes from the plan node, as an
+                        # empty plan after its text: the run's plan was already announced.
+                        if planned_once and not payload.get("tool_calls"):
+                            continue
+                        planned_once = True
+                    if kind in FORWARDED:
+                        await coalescer.flush()
+                        data = {key: value for key, value in payload.items() if key != "type"}
+                        await ctx.emit(str(kind), data)
+                        if kind == "tool.started":
+                            started_args[str(data.get("call_id"))] = data.get("args")
+                        if kind in ("tool.completed", "tool.failed"):
+                            # The transcript shows each call with what it was asked.
+                            args = started_args.get(str(data.get("call_id")))
+                            tool_results.append({**data, "args": args})
+        except asyncio.CancelledError:
+            if ctx.stop_requested == "cancel":
+                await _keep_stopped_answer(
+                    ctx,
+                    graph,
+                    config,
+                    coalescer=coalescer,
+                    message_id=message_id,
+                    tool_results=tool_results,
+                )
+            raise
         await coalescer.flush()
         state = await graph.aget_state(config)
     text = coalescer.text or _final_text(state.values.get("messages", []))
@@ -148,6 +160,44 @@ async def _run_graph(
         history=state.values.get("tool_results", []),
     )
     return {"message_id": message_id}
+
+
+async def _keep_stopped_answer(
+    ctx: RunContext,
+    graph: Any,
+    config: RunnableConfig,
+    *,
+    coalescer: DeltaCoalescer,
+    message_id: str,
+    tool_results: list[dict[str, Any]],
+) -> None:
+    """The client stopped the run: what streamed so far stays as its answer, marked
+    ``stopped``, and the conversation goes on from it (the checkpoint gets it as the
+    answer, so the next message's model sees it). The executor then ends the run
+    ``cancelled``; the model calls cut off are settled by the guard as for any cut call."""
+    await coalescer.flush()
+    text = coalescer.text
+    run = ctx.run
+    await ctx.emit("message.completed", {"message_id": message_id, "text": text, "stopped": True})
+    await released(_save_answer)(
+        run_id=ctx.run_id,
+        session_id=str(run.session_id),
+        message_id=message_id,
+        text=text,
+        tool_results=tool_results,
+        client_id=run.client_id,
+        stopped=True,
+    )
+    if not text:
+        return  # stopped before any answer: the next message starts from the last step
+    state = await graph.aget_state(config)
+    if _unanswered_tool_calls(list(state.values.get("messages", []))):
+        return  # (text only streams once the tools are done; never add after open calls)
+    await graph.aupdate_state(
+        config,
+        {"messages": [AIMessage(content=text, id=f"ai-{ctx.run_id}")]},
+        as_node="respond",
+    )
 
 
 async def _record_history(run: Run, *, run_id: str, results: list[dict[str, Any]]) -> None:
@@ -221,9 +271,15 @@ def _save_answer(
     tool_results: list[dict],
     client_id: str = "",
     history: Sequence[Any] = (),
+    stopped: bool = False,
 ) -> None:
     # One upsert (a resumed run's answer replaces the interrupted attempt's).
-    fields = {"run_id": run_id, "role": ChatMessage.Role.ASSISTANT, "content": text}
+    fields = {
+        "run_id": run_id,
+        "role": ChatMessage.Role.ASSISTANT,
+        "content": text,
+        "stopped": stopped,
+    }
     ChatMessage.objects.bulk_create(
         [ChatMessage(id=message_id, session_id=session_id, tool_results=tool_results, **fields)],
         update_conflicts=True,

@@ -45,6 +45,8 @@ class ChatMessage(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     tool_results = models.JSONField(default=list, blank=True)
+    # An answer cut short by the client's stop: ``content`` is what streamed until then.
+    stopped = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

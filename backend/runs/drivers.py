@@ -28,6 +28,9 @@ class RunContext:
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost_usd = 0.0
+        # Why the attempt is being stopped, set before its task is cancelled: "cancel" (the
+        # client stopped it: a driver may keep what it made so far) or "lost" (the lease).
+        self.stop_requested: str | None = None
 
     async def emit(self, type: str, data: dict[str, Any] | None = None) -> None:
         await self.emitter.aemit(type, data or {})

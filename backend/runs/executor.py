@@ -83,6 +83,7 @@ async def _execute_claimed(*, run: Run, me: str) -> None:
 
     def stop(reason: str, message: str) -> None:
         stop_reason[reason] = message
+        ctx.stop_requested = ctx.stop_requested or reason
         main.cancel()
 
     leases = keeper()

@@ -173,7 +173,10 @@ export function Conversation({
                   <RunView
                     message={message}
                     active={busy && index === messages.length - 1}
-                    stopped={Boolean(message.metadata?.run_id && stopped.has(message.metadata.run_id))}
+                    stopped={Boolean(
+                      message.metadata?.stopped ||
+                        (message.metadata?.run_id && stopped.has(message.metadata.run_id)),
+                    )}
                   />
                 </li>
               ),

@@ -36,6 +36,8 @@ export type ChatMetadata = {
   offline?: boolean;
   /** A run that ended without an answer (from the transcript). */
   status?: string;
+  /** The answer was cut short by Stop (from the transcript). */
+  stopped?: boolean;
   error?: { code: string; message: string } | null;
 };
 

@@ -67,6 +67,7 @@ export function transcriptToMessages(transcript: Transcript): LoadedTranscript {
         model: run?.model,
         offline: run ? run.model === "offline" : undefined,
         status: run?.status,
+        stopped: message.stopped ?? false,
       },
     });
   }

@@ -1,6 +1,7 @@
 import { cleanup, render, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { RunView } from "@/components/run-view";
+import { transcriptToMessages } from "@/lib/transcript";
 import { fixtureChunks, toMessage, until } from "./helpers";
 
 afterEach(cleanup);
@@ -77,5 +78,35 @@ describe("RunView", () => {
     const answer = screen.getByTestId("assistant-answer");
     expect(answer.className).toContain("streaming");
     expect(answer.textContent).toContain("Video ideas for home espresso");
+  });
+});
+
+
+describe("a stopped answer from the transcript", () => {
+  it("shows the text that streamed and says it was stopped", () => {
+    const { messages } = transcriptToMessages({
+      id: "s1",
+      title: "t",
+      model: "offline",
+      created_at: "2026-01-01T00:00:00Z",
+      runs: [{ id: "r1", status: "cancelled", model: "offline", usage: null, error: null }],
+      messages: [
+        { id: "u1", role: "user", content: "hashtags?", tool_results: [], run_id: "r1", created_at: "2026-01-01T00:00:00Z" },
+        {
+          id: "a1",
+          role: "assistant",
+          content: "Here are the first few",
+          tool_results: [],
+          stopped: true,
+          run_id: "r1",
+          created_at: "2026-01-01T00:00:01Z",
+        },
+      ],
+    });
+    const answer = messages[1];
+    expect(answer.metadata?.stopped).toBe(true);
+    render(<RunView message={answer} active={false} stopped={Boolean(answer.metadata?.stopped)} />);
+    expect(screen.getByTestId("assistant-answer").textContent).toContain("Here are the first few");
+    expect(screen.getByText("Stopped.")).toBeTruthy();
   });
 });

@@ -12,6 +12,7 @@ import pytest
     [
         "chat.test.mjs",
         "resume.test.mjs",
+        "stop.test.mjs",
         "factoids.test.mjs",
         "budget.test.mjs",
         "account.test.mjs",

@@ -79,6 +79,8 @@ export const transcriptMessageSchema = z.object({
   role: z.enum(["user", "assistant"]),
   content: z.string(),
   tool_results: z.array(toolResultSchema),
+  /** An answer cut short by Stop: `content` is what streamed until then. */
+  stopped: z.boolean().optional(),
   run_id: z.string().nullable(),
   created_at: z.string(),
 });
