@@ -16,6 +16,7 @@ from asgiref.sync import async_to_sync
 from agents.guard import CallMeta, CallUsage, Reservation
 from agents.guard.memory_store import MemoryBudgetStore
 from agents.guard.pricing import micros_to_usd
+from backend.chat.models import ChatMessage
 from backend.guard import instance as guard_instance
 from backend.guard.journal import JournaledMemoryStore
 from backend.guard.models import LlmCall
@@ -23,6 +24,7 @@ from backend.guard.reconcile import spend_reconcile
 from backend.runs.eventlog import reset_for_tests
 from backend.runs.models import Run
 from tests.agents.guard.support import DyingGuard, FakeClock, call_and_die
+from tests.backend.runs.helpers import logged_events
 from tests.conftest import wait_for
 from tests.fakes.openai_server import Reply
 
@@ -106,6 +108,12 @@ def test_a_chat_cancelled_mid_answer_records_at_least_its_bill_then_exactly_it(
 
     run = Run.objects.get(pk=body["run_id"])
     assert run.status == Run.Status.CANCELLED
+    # The words streamed before the stop are the run's answer, marked stopped.
+    streamed = "".join(
+        e.data["text"] for e in logged_events(body["run_id"]) if e.type == "message.delta"
+    )
+    kept = ChatMessage.objects.get(run_id=body["run_id"], role="assistant")
+    assert kept.stopped and kept.content == streamed and len(streamed.split()) >= 3
     [row] = LlmCall.objects.filter(run_id=body["run_id"])
     [billed] = metered.billed.values()
     # Before: 0 tokens and $0. Now the reservation's worst case, marked as an estimate.
