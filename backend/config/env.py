@@ -52,6 +52,9 @@ class AppSettings(BaseSettings):
     HTTP_KEEP_ALIVE_S: int = Field(default=75, ge=1)
     # Streams (SSE) one client may hold open at once, across web processes; 429 beyond.
     SSE_MAX_STREAMS_PER_CLIENT: int = Field(default=20, ge=1)
+    # Writes (POST, PUT, PATCH, DELETE) one web process serves at once; the rest wait their
+    # turn on the event loop, so reads never queue behind a burst of writes.
+    WEB_WRITE_CONCURRENCY: int = Field(default=4, ge=1, le=256)
 
     # --- Identity
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)

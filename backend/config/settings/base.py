@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "backend.core.middleware.RequestContextMiddleware",
     "backend.core.middleware.BodySizeLimitMiddleware",
+    "backend.core.middleware.WriteGateMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Django's own below, with their hooks on the event loop (backend/core/loop_middleware.py)
     "backend.core.loop_middleware.SecurityMiddleware",
