@@ -54,7 +54,7 @@ class AppSettings(BaseSettings):
     SSE_MAX_STREAMS_PER_CLIENT: int = Field(default=20, ge=1)
     # Writes (POST, PUT, PATCH, DELETE) one web process serves at once; the rest wait their
     # turn on the event loop, so reads never queue behind a burst of writes.
-    WEB_WRITE_CONCURRENCY: int = Field(default=4, ge=1, le=256)
+    WEB_WRITE_CONCURRENCY: int = Field(default=2, ge=1, le=256)
 
     # --- Identity
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
