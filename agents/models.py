@@ -133,6 +133,10 @@ class ModelCallEvent:
 
 
 class ModelCallAnalytics(Protocol):
+    """``model_call`` once per call attempt, as soon as its cost is known (before the
+    budget store settles it). A hook may also have ``settle_pending(event)``: the store
+    did not take that call's settle, so its record must keep it to be completed later."""
+
     def model_call(self, event: ModelCallEvent) -> Awaitable[None] | None: ...
 
 
@@ -476,29 +480,49 @@ class GuardedChatModel(BaseChatModel):
         self, reservation: Reservation, record: _AttemptRecord, attempt: int
     ) -> Decimal:
         usage = record.usage()
-        pending = False
-        try:
-            cost: Decimal = await self.guard.settle(reservation, usage)
-        except SettleDeferredError as exc:
-            logger.error("settle of %s deferred: %s", reservation.reservation_id, exc.message)
-            cost, pending = exc.cost_usd, True
-        except Exception:
-            logger.exception("settling reservation %s failed", reservation.reservation_id)
-            cost = micros_to_usd(
-                settled_micros(
-                    model=self.price,
-                    usage=usage,
-                    reserved_micros=usd_to_micros(reservation.amount_usd),
-                )
+        # The settle's own price of the call (the guard computes the same from the same
+        # reservation and usage).
+        cost = micros_to_usd(
+            settled_micros(
+                model=self.price, usage=usage, reserved_micros=usd_to_micros(reservation.amount_usd)
             )
-            pending = True
+        )
+        # The ledger row before the store's settle. The other way round, a process killed
+        # between the two left the call settled in the store with no row (8-41 of ~2,000
+        # calls at a soak's worker kill); this way the store's expiry charges a killed
+        # call's worst case, which is never less.
         await self._report(
             record=record,
             usage=usage,
             cost=cost,
             attempt=attempt,
             reservation=reservation,
-            settle_pending=pending,
+            settle_pending=False,
+        )
+        try:
+            settled = await self.guard.settle(reservation, usage)
+        except SettleDeferredError as exc:
+            logger.error("settle of %s deferred: %s", reservation.reservation_id, exc.message)
+        except Exception:
+            logger.exception("settling reservation %s failed", reservation.reservation_id)
+        else:
+            if settled != cost:
+                logger.warning(
+                    "reservation %s settled at %s USD, recorded at %s USD",
+                    reservation.reservation_id,
+                    settled,
+                    cost,
+                )
+            return cost
+        # The row keeps the settle for the sweeper (``resettle``).
+        await self._report(
+            record=record,
+            usage=usage,
+            cost=cost,
+            attempt=attempt,
+            reservation=reservation,
+            settle_pending=True,
+            pending_only=True,
         )
         return cost
 
@@ -511,7 +535,10 @@ class GuardedChatModel(BaseChatModel):
         attempt: int,
         reservation: Reservation,
         settle_pending: bool,
+        pending_only: bool = False,
     ) -> None:
+        """The call to the analytics hook; ``pending_only``: only mark the call's row as
+        keeping a settle the store did not take (``settle_pending``), nothing counted again."""
         if self.analytics is None:
             return
         event = ModelCallEvent(
@@ -536,7 +563,11 @@ class GuardedChatModel(BaseChatModel):
             reservation=reservation,
         )
         try:
-            outcome = self.analytics.model_call(event)
+            if pending_only:
+                mark = getattr(self.analytics, "settle_pending", None)
+                outcome = mark(event) if mark is not None else None
+            else:
+                outcome = self.analytics.model_call(event)
             if inspect.isawaitable(outcome):
                 await outcome
         except Exception:

@@ -109,3 +109,14 @@ def ledger_record(event: ModelCallEvent) -> None:
         unique_fields=["reservation_id"],
         update_fields=list(_ON_CONFLICT),
     )
+
+
+def ledger_mark_settle_pending(event: ModelCallEvent) -> None:
+    """The call's row (written before its settle) keeps a settle the store did not take."""
+    from backend.guard.models import LlmCall
+
+    if event.reservation is None or not event.reservation_id:
+        return
+    LlmCall.objects.filter(reservation_id=event.reservation_id).update(
+        settle_pending=True, settlement=settlement_record(event.reservation)
+    )

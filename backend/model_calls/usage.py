@@ -10,7 +10,12 @@ from agents.guard import ModelPrice
 from agents.models import ModelCallEvent
 from backend.analytics.events import capture_generation
 from backend.core.db import released
-from backend.guard.ledger import LEDGER_UPSERT_SQL, ledger_params, ledger_record
+from backend.guard.ledger import (
+    LEDGER_UPSERT_SQL,
+    ledger_mark_settle_pending,
+    ledger_params,
+    ledger_record,
+)
 from backend.runs.checkpoints import postgres_dsn, process_pool
 from backend.runs.drivers import RunContext
 from backend.runs.services import run_add_usage
@@ -98,6 +103,11 @@ class BackendAnalytics:
         )
         if self._usage_sink is not None:
             await self._usage_sink(event)
+
+    async def settle_pending(self, event: ModelCallEvent) -> None:
+        """The budget store did not take the call's settle: its row keeps it for the
+        sweeper (``guard.reconcile``), with the reservation's settlement record."""
+        await released(ledger_mark_settle_pending)(event)
 
 
 async def emit_usage(

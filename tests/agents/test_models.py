@@ -270,3 +270,49 @@ async def test_offline_model_needs_no_key_and_is_guarded(guard: RecordingGuard) 
     assert reply.response_metadata["offline"] is True
     assert len(guard.reserved) == len(guard.settled) == 1
     assert guard.reserved[0]["model"].offline is True
+
+
+async def test_the_call_is_reported_before_the_store_settles_it(
+    openai_server: OpenAIServer, guard: RecordingGuard
+) -> None:
+    """A process killed between the two must leave the record, not only the store's settle
+    (the soak's worker kill left 8-41 billed calls with no ledger row)."""
+    order: list[str] = []
+
+    class Recorder:
+        def model_call(self, event: ModelCallEvent) -> None:
+            order.append(f"reported {event.cost_usd} pending={event.settle_pending}")
+
+        def settle_pending(self, event: ModelCallEvent) -> None:
+            order.append(f"pending {event.reservation_id}")
+
+    class OrderedGuard(RecordingGuard):
+        fail = False
+
+        async def settle(self, reservation, usage):
+            order.append("settled")
+            if self.fail:
+                from agents.guard.interface import SettleDeferredError
+
+                raise SettleDeferredError("store down", cost_usd=Decimal("0.25"))
+            return await super().settle(reservation, usage)
+
+    watched = OrderedGuard()
+    factory = ModelFactory(
+        settings=ModelSettings(base_url=openai_server.base_url, api_key="k"),
+        guard=watched,
+        catalogue=catalogue,
+        analytics=Recorder(),
+    )
+    reply = Reply(text="fine", prompt_tokens=9, completion_tokens=2, cost=0.25)
+    openai_server.script([reply, reply])
+    model = factory.chat_model("test/model", meta=META, max_tokens=16)
+
+    await model.ainvoke([HumanMessage("hi")])
+    assert order == ["reported 0.25 pending=False", "settled"]
+
+    order.clear()
+    watched.fail = True
+    await model.ainvoke([HumanMessage("hi")])
+    # Counted once; its record then keeps the settle the store did not take.
+    assert order == ["reported 0.25 pending=False", "settled", "pending r2"]
