@@ -134,8 +134,11 @@ class RunEmitter:
                     run_id=self.run_id, type=type, attempt=self.attempt, data=data
                 )
             except LOG_DOWN:
-                if wait is None or is_draining():
-                    raise  # (shutting down: a terminal event goes to the store at once)
+                # Shutting down, a run's end goes to the store at once; any other event
+                # keeps waiting for Redis until the drain gives the run back (failing it
+                # here failed 102 runs at a Redis restart that stopped the worker).
+                if wait is None or (is_draining() and type in TERMINAL_TYPES):
+                    raise
                 logger.warning("event_log_unavailable", run_id=self.run_id, retry_in_s=wait)
                 await asyncio.sleep(wait)
         raise AssertionError("unreachable")

@@ -125,3 +125,24 @@ def test_a_draining_worker_stores_the_end_without_waiting_for_redis(own_redis, m
         asyncio.wait_for(emitter.aemit("run.cancelled", {"reason": "shutdown"}), timeout=5)
     )
     assert stored(str(run.id)) == [(1, "run.started"), (2, "run.cancelled")]
+
+
+def test_a_draining_worker_still_waits_for_redis_with_other_events(own_redis, monkeypatch):
+    """Only the end skips the wait: a step's event failing at once failed the run
+    (INTERNAL_ERROR) instead of letting the drain give it back (102 runs in a soak)."""
+    import asyncio
+
+    from backend.runs import worker_loop
+
+    monkeypatch.setattr(emitter_module, "APPEND_RETRY_S", (0.3, 0.3, 0.3))
+    monkeypatch.setattr(worker_loop, "_draining", threading.Event())
+    run = Run.objects.create(kind="chat", client_id="c", model="offline", status="running")
+    emitter = RunEmitter(run_id=str(run.id), attempt=1, buffered=True)
+    run_on_process_loop(emitter.aemit("run.started", {}))
+    own_redis.stop()
+    worker_loop._draining.set()
+    threading.Timer(0.4, own_redis.start).start()
+    event = run_on_process_loop(
+        asyncio.wait_for(emitter.aemit("tool.started", {"name": "hashtags"}), timeout=10)
+    )
+    assert event.seq == 2
