@@ -72,6 +72,16 @@ class ToolExecutor(Protocol):
         ...
 
 
+class ApprovalPolicy(Protocol):
+    """Which tool calls wait for the creator's approval before they run (the graph's
+    ``approve`` node asks it about each planned call; ``None`` in ``AgentDeps``: none)."""
+
+    def check(self, tool: AgentTool[Any, Any], *, args: dict[str, Any]) -> dict[str, Any] | None:
+        """What to ask about this call, as JSON (``reason`` and ``estimate``:
+        ``{model, worst_case_usd, youtube_units}``), or ``None`` to run it without asking."""
+        ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class AgentDeps:
     """Request-scoped collaborators, injected per run and hidden from the model."""
@@ -82,6 +92,8 @@ class AgentDeps:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # None: every tool runs inline in the graph's ``tools`` node.
     tool_executor: ToolExecutor | None = None
+    # None: no call waits for approval.
+    approvals: ApprovalPolicy | None = None
 
 
 @dataclass(kw_only=True)

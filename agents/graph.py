@@ -1,10 +1,17 @@
-"""The agent graph: begin → plan ⇄ tools (one task per call, via Send) → answer.
+"""The agent graph: begin → plan ⇄ [approve →] tools (one task per call, via Send) → answer.
 
 ``plan`` lets the model (with the tools bound) choose tool calls or answer directly. Each
 tool call runs as its own ``tools`` task in one super-step, so calls run concurrently and
 the checkpointer saves each finished call's writes as it finishes: a run resumed from its
 checkpoint does not execute them again. After ``max_steps`` rounds of tools, ``respond``
 makes the model answer from what it has, with no tools bound.
+
+With an approval policy (``AgentDeps.approvals``), the planned calls go through ``approve``
+first: when the policy asks about any of them, the node stops the graph with
+``interrupt`` (the run waits, its state in the checkpoint) and goes on with the creator's
+decisions once resumed with ``Command(resume={"decisions": {call_id: {approved, args?,
+reason?}}})``. It is a node of its own because a resumed node runs again from its start:
+nothing in it may have run before the interrupt but the policy's checks.
 
 Progress goes to LangGraph's custom stream (``stream_mode="custom"``) as dicts with a
 ``type`` key; tokens go to the ``messages`` stream from the ``plan`` and ``respond`` nodes.
@@ -24,7 +31,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Overwrite, Send
+from langgraph.types import Command, Overwrite, Send, interrupt
 
 from agents.context import Context
 from agents.guard.interface import GuardError
@@ -151,10 +158,12 @@ class AgentGraph:
             "steps": steps + 1 if planned else steps,
         }
 
-    async def route_after_plan(self, state: State) -> list[Send] | str:
+    async def route_after_plan(self, state: State, runtime: Runtime[Context]) -> list[Send] | str:
         # async: a sync path function is run on a thread at every step
         last = state["messages"][-1]
         if isinstance(last, AIMessage) and last.tool_calls:
+            if runtime.context.deps.approvals is not None:
+                return "approve"
             return [
                 Send("tools", ToolTask(call=call, step=state.get("steps", 0)))
                 for call in last.tool_calls
@@ -162,6 +171,70 @@ class AgentGraph:
         if isinstance(last, AIMessage):
             return END  # the model answered directly
         return "respond"  # step limit reached with tool results still unanswered
+
+    async def approve(self, state: State, runtime: Runtime[Context]) -> Command[Any]:
+        """Ask the creator about the calls the policy names; run the approved ones (with
+        their edited arguments), answer the denied ones with a tool result that says so."""
+        context = runtime.context
+        policy = context.deps.approvals
+        last = state["messages"][-1]
+        assert isinstance(last, AIMessage) and policy is not None
+        step = state.get("steps", 0)
+        asks = []
+        for call in last.tool_calls:
+            tool = self.tools.get(call["name"])
+            check = policy.check(tool, args=dict(call["args"])) if tool is not None else None
+            if check is not None:
+                asks.append(
+                    {"call_id": call["id"] or "", "name": call["name"], "args": call["args"]}
+                    | check
+                )
+        # (wrapped: LangGraph takes an empty resume value for none and interrupts again)
+        answer: dict[str, Any] = interrupt({"approvals": asks}) if asks else {}
+        decisions: dict[str, Any] = answer.get("decisions") or {}
+        asked = {ask["call_id"] for ask in asks}
+        sends: list[Send] = []
+        messages: list[ToolMessage] = []
+        results: list[ToolResult] = []
+        writer = get_stream_writer()
+        for call in last.tool_calls:
+            call_id = call["id"] or ""
+            # Asked and not answered is a no; what the policy let through runs.
+            decision = decisions.get(call_id) or {"approved": call_id not in asked}
+            if decision.get("approved"):
+                args = decision.get("args") or call["args"]
+                sends.append(Send("tools", ToolTask(call={**call, "args": args}, step=step)))
+                continue
+            reason = decision.get("reason") or ""
+            error = ToolError(
+                code="DENIED",
+                message="The creator declined this step" + (f": {reason}" if reason else "."),
+            )
+            writer(
+                {"type": "tool.failed", "call_id": call_id, "name": call["name"], "error": error}
+            )
+            results.append(
+                ToolResult(
+                    call_id=call_id,
+                    name=call["name"],
+                    args=dict(call["args"]),
+                    step=step,
+                    ok=False,
+                    output=None,
+                    error=error,
+                    duration_ms=0,
+                )
+            )
+            messages.append(
+                ToolMessage(
+                    content=quoted_tool_result(name=call["name"], payload={"error": error}),
+                    tool_call_id=call_id,
+                    name=call["name"],
+                    status="error",
+                )
+            )
+        update = {"messages": messages, "tool_results": results}
+        return Command(update=update, goto=sends or "plan")
 
     async def run_tool(self, task: ToolTask, runtime: Runtime[Context]) -> dict[str, Any]:
         """One tool call. Never raises for the tool's own failures: they become an error
@@ -307,11 +380,14 @@ def build_graph(
     builder = StateGraph(State, context_schema=Context, input_schema=InputState)
     builder.add_node("begin", begin)
     builder.add_node("plan", agent.plan)
+    builder.add_node("approve", agent.approve, destinations=("tools", "plan"))
     builder.add_node("tools", agent.run_tool)  # type: ignore[call-overload]  # input is a ToolTask
     builder.add_node("respond", agent.respond)
     builder.add_edge(START, "begin")
     builder.add_edge("begin", "plan")
-    builder.add_conditional_edges("plan", agent.route_after_plan, ["tools", "respond", END])
+    builder.add_conditional_edges(
+        "plan", agent.route_after_plan, ["approve", "tools", "respond", END]
+    )
     builder.add_edge("tools", "plan")
     builder.add_edge("respond", END)
     return builder

@@ -112,6 +112,16 @@ def validate_model_output(schema: type[OutputT], value: dict[str, Any]) -> Outpu
         ) from exc
 
 
+@dataclass(frozen=True, kw_only=True)
+class ToolCost:
+    """What one call of a tool may spend, for an approval's estimate before it runs:
+    model calls of its own (each priced at the guard's worst case) and whether it searches
+    YouTube (quota units; how many searches is the data layer's to say)."""
+
+    model_calls: int = 0
+    youtube_search: bool = False
+
+
 @dataclass(frozen=True)
 class AgentTool(Generic[ArgsT, OutputT]):
     name: str
@@ -119,6 +129,7 @@ class AgentTool(Generic[ArgsT, OutputT]):
     args_schema: type[ArgsT]
     output_schema: type[OutputT]
     run: Callable[[ArgsT, ToolContext], Awaitable[OutputT]]
+    cost: ToolCost = ToolCost()
 
     def model_schema(self) -> dict[str, Any]:
         """The OpenAI function schema the model sees."""
@@ -132,6 +143,17 @@ class AgentTool(Generic[ArgsT, OutputT]):
                 "parameters": parameters,
             },
         }
+
+    def validate_args(self, raw_args: dict[str, Any]) -> dict[str, Any]:
+        """``raw_args`` checked against the tool's schema, as JSON; ``ToolFailure``
+        (``VALIDATION_ERROR``) naming the fields otherwise."""
+        try:
+            return self.args_schema.model_validate(raw_args).model_dump(mode="json")
+        except ValidationError as exc:
+            raise ToolFailure(
+                f"Invalid arguments for {self.name}: {exc.errors(include_url=False)}",
+                code="VALIDATION_ERROR",
+            ) from exc
 
     async def invoke(self, *, raw_args: dict[str, Any], ctx: ToolContext) -> OutputT:
         try:
@@ -154,7 +176,7 @@ async def run_inline(
 
 
 def agent_tool(
-    *, args: type[ArgsT], output: type[OutputT]
+    *, args: type[ArgsT], output: type[OutputT], cost: ToolCost | None = None
 ) -> Callable[[Callable[[ArgsT, ToolContext], Awaitable[OutputT]]], AgentTool[ArgsT, OutputT]]:
     """Turn ``async def name(args, ctx) -> Output`` into an ``AgentTool``; its docstring is the
     description the model reads."""
@@ -171,6 +193,7 @@ def agent_tool(
             args_schema=args,
             output_schema=output,
             run=function,
+            cost=cost or ToolCost(),
         )
 
     return wrap

@@ -26,7 +26,7 @@ from agents.prompts import (
     quoted_data,
 )
 from agents.tools._sources import corpus_source
-from agents.tools.base import ToolContext, ToolFailure, agent_tool
+from agents.tools.base import ToolContext, ToolCost, ToolFailure, agent_tool
 
 IDEA_COUNT = 3
 MODEL_ATTEMPTS = 2  # the first try and one retry
@@ -243,7 +243,7 @@ async def _model_ideas(
     return None, reason
 
 
-@agent_tool(args=ContentIdeasArgs, output=ContentIdeasOutput)
+@agent_tool(args=ContentIdeasArgs, output=ContentIdeasOutput, cost=ToolCost(model_calls=1))
 async def content_ideas(args: ContentIdeasArgs, ctx: ToolContext) -> ContentIdeasOutput:
     """Suggest exactly 3 video concepts for a topic or niche: a title with its SEO score
     (0-100, for the topic and keywords measured on videos about it), a description (hook,

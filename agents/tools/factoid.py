@@ -5,7 +5,7 @@ from collections import Counter
 from pydantic import BaseModel, Field
 
 from agents.prompts import FACTOID_PROMPT, FACTOID_REQUEST, QUOTED_DATA_RULE, quoted_data
-from agents.tools.base import ToolContext, ToolFailure, agent_tool, validate_model_output
+from agents.tools.base import ToolContext, ToolCost, ToolFailure, agent_tool, validate_model_output
 
 
 class FactoidArgs(BaseModel):
@@ -24,7 +24,7 @@ class _ModelFactoid(BaseModel):
     factoid: str = Field(min_length=1)
 
 
-@agent_tool(args=FactoidArgs, output=FactoidOutput)
+@agent_tool(args=FactoidArgs, output=FactoidOutput, cost=ToolCost(model_calls=1))
 async def factoid(args: FactoidArgs, ctx: ToolContext) -> FactoidOutput:
     """Write one short, surprising, true factoid about a topic, grounded in measured facts
     from the creator's own video corpus. It is saved privately to the creator's history

@@ -23,7 +23,7 @@ from agents.prompts import (
 )
 from agents.tools._corpus import channel_roles, corpus_note
 from agents.tools._sources import corpus_source
-from agents.tools.base import ToolContext, agent_tool
+from agents.tools.base import ToolContext, ToolCost, agent_tool
 
 MAX_VIDEO_IDS = 5
 GIVEN_TEXT = "the text given to the tool"
@@ -117,7 +117,7 @@ def _valid_suggestion(raw: object) -> str | None:
     return bare if extract_hashtags(f"#{bare}") == [bare] else None
 
 
-@agent_tool(args=HashtagsArgs, output=HashtagsOutput)
+@agent_tool(args=HashtagsArgs, output=HashtagsOutput, cost=ToolCost(model_calls=1))
 async def hashtags(args: HashtagsArgs, ctx: ToolContext) -> HashtagsOutput:
     """Hashtags for a video: the ones videos on the creator's own and competitor channels
     about the topic actually use, with how many videos and channels use each and those

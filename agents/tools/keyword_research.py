@@ -52,7 +52,7 @@ from agents.prompts import (
 from agents.tools._corpus import channel_roles, corpus_note
 from agents.tools._search import KeywordSearch, SearchSampling, sample_search
 from agents.tools._sources import corpus_source
-from agents.tools.base import ToolContext, ToolFailure, agent_tool
+from agents.tools.base import ToolContext, ToolCost, ToolFailure, agent_tool
 from agents.videos import Video
 
 TRENDING_WINDOW_DAYS = 90
@@ -278,7 +278,11 @@ def _summary(sampling: SearchSampling, keywords: list[str]) -> YouTubeSummary:
     )
 
 
-@agent_tool(args=KeywordResearchArgs, output=KeywordResearchOutput)
+@agent_tool(
+    args=KeywordResearchArgs,
+    output=KeywordResearchOutput,
+    cost=ToolCost(model_calls=1, youtube_search=True),
+)
 async def keyword_research(args: KeywordResearchArgs, ctx: ToolContext) -> KeywordResearchOutput:
     """Research search keywords for a topic: primary, long-tail and trending keywords and
     related topics. Each has a demand proxy (median views per month of matching videos on

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from agents.context import AgentData
 from agents.tools._sources import YOUTUBE_DATA_API, corpus_source
 from agents.tools._video_search import FoundVideo, SearchesVideos
-from agents.tools.base import ToolContext, ToolFailure, agent_tool
+from agents.tools.base import ToolContext, ToolCost, ToolFailure, agent_tool
 
 Scope = Literal["youtube", "workspace", "auto"]
 MAX_RESULTS = 50
@@ -95,7 +95,7 @@ async def _youtube_available(data: AgentData) -> bool:
     return isinstance(data, SearchesVideos) and await data.youtube_search_available()
 
 
-@agent_tool(args=VideoSearchArgs, output=VideoSearchOutput)
+@agent_tool(args=VideoSearchArgs, output=VideoSearchOutput, cost=ToolCost(youtube_search=True))
 async def video_search(args: VideoSearchArgs, ctx: ToolContext) -> VideoSearchOutput:
     """Search videos by topic and list each with its views, likes, comments, publish date,
     duration, thumbnail and link. Searches all of YouTube when it can (fresh statistics),

@@ -16,7 +16,7 @@ from agents.prompts import (
     VIRAL_ASSESSMENT_REQUEST,
     quoted_data,
 )
-from agents.tools.base import ToolContext, agent_tool
+from agents.tools.base import ToolContext, ToolCost, agent_tool
 
 Platform = Literal["youtube", "shorts", "tiktok", "instagram", "twitter", "linkedin"]
 
@@ -53,7 +53,7 @@ def _model_opinion(reply: dict[str, object]) -> tuple[int | None, float | None, 
     return int(score), None if confidence is None else float(confidence), None
 
 
-@agent_tool(args=ViralScoreArgs, output=ViralScoreOutput)
+@agent_tool(args=ViralScoreArgs, output=ViralScoreOutput, cost=ToolCost(model_calls=1))
 async def viral_score(args: ViralScoreArgs, ctx: ToolContext) -> ViralScoreOutput:
     """Score how likely a title, caption or script is to spread (0-100, with a confidence)
     from transparent features (hook, pacing, emotion, storytelling, call to action),
