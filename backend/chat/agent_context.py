@@ -4,6 +4,7 @@ tool calls offloaded to a task of its own (``chat.tool_calls``)."""
 from __future__ import annotations
 
 from agents import AgentDeps, Context, ToolExecutor
+from agents.context import ApprovalPolicy
 from agents.guard import ModelPrice
 from backend.channels.agent_data import BackendAgentData
 from backend.chat import limits
@@ -19,6 +20,7 @@ def chat_context(
     usage_sink: UsageSink | None = None,
     warning_sink: WarningSink | None = None,
     tool_executor: ToolExecutor | None = None,
+    approvals: ApprovalPolicy | None = None,
 ) -> Context:
     """The run's identity, guard and analytics; its calls' usage goes to ``usage_sink`` and
     the soft limits they cross to ``warning_sink`` (both the run's own, passed in)."""
@@ -27,6 +29,7 @@ def chat_context(
             models=model_factory(prices=prices, usage_sink=usage_sink, warning_sink=warning_sink),
             data=BackendAgentData(client_id=run.client_id, model_id=run.model),
             tool_executor=tool_executor,
+            approvals=approvals,
         ),
         model_id=run.model,
         max_steps=limits.MAX_STEPS,

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.chat import selectors, services
+from backend.chat import approvals, selectors, services
 from backend.chat.models import ChatMessage, ChatSession
 from backend.clients.identity import Identity
 from backend.llm.selectors import default_model_id, model_price
@@ -162,3 +162,34 @@ class MessageCreateApi(APIView):
             ).data,
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+class ApprovalListApi(APIView):
+    """The run's approvals (pending and answered), oldest first."""
+
+    def get(self, request: Request, run_id: str) -> Response:
+        rows = selectors.approvals_for_run(run_id=run_id, client_id=_identity(request).client_id)
+        return Response({"results": [approvals.approval_data(row) for row in rows]})
+
+
+class ApprovalResolveApi(APIView):
+    """Answer an approval: ``approved``; ``args`` (edited, checked like the tool's own) to run
+    the call with; ``reason`` (shown to the model when denied)."""
+
+    class InputSerializer(serializers.Serializer):
+        approved = serializers.BooleanField()
+        args = serializers.DictField(required=False, allow_null=True, default=None)
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def post(self, request: Request, run_id: str, approval_id: str) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        approval = approvals.approval_resolve(
+            client_id=_identity(request).client_id,
+            run_id=run_id,
+            approval_id=approval_id,
+            approved=data.validated_data["approved"],
+            args=data.validated_data["args"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(approvals.approval_data(approval), status=status.HTTP_200_OK)

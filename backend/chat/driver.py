@@ -13,8 +13,16 @@ import structlog
 from django.conf import settings
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
 
 from backend.chat.agent_context import chat_context
+from backend.chat.approvals import (
+    ApprovalPolicy,
+    approval_data,
+    approval_policy_for,
+    approvals_decisions,
+    approvals_request,
+)
 from backend.chat.models import ChatMessage
 from backend.chat.services import webhook_schedule
 from backend.chat.tool_calls import tool_executor_for
@@ -24,7 +32,7 @@ from backend.model_calls.factory import load_prices
 from backend.model_calls.usage import run_usage_sink
 from backend.runs.checkpoints import open_graph
 from backend.runs.coalesce import DeltaCoalescer
-from backend.runs.drivers import Driver, RunContext
+from backend.runs.drivers import Driver, RunContext, RunWaiting
 from backend.runs.models import Run
 from backend.tools.services import history_record_chat
 
@@ -51,12 +59,19 @@ def assistant_message_id(run_id: str) -> str:
     return str(uuid.uuid5(uuid.UUID(run_id), "assistant"))
 
 
-async def drive_chat(ctx: RunContext) -> dict[str, Any]:
-    run = ctx.run
-    prices = await released(load_prices)([run.model])
+def _setup(run: Run) -> tuple[dict, ApprovalPolicy | None]:
+    """The run's prices and approval policy (one trip to the database threads)."""
+    prices = load_prices([run.model])
     price = prices.get(run.model)
     if price is None:
         raise ValidationError(f"Model {run.model!r} has no known price.")
+    return prices, approval_policy_for(run, price=price)
+
+
+async def drive_chat(ctx: RunContext) -> dict[str, Any]:
+    run = ctx.run
+    prices, approvals = await released(_setup)(run)
+    price = prices[run.model]
     message_id = assistant_message_id(ctx.run_id)
     await ctx.emit("run.started", {"model": run.model, "offline": price.offline})
     if run.attempt > 1:
@@ -66,8 +81,14 @@ async def drive_chat(ctx: RunContext) -> dict[str, Any]:
     tool_results: list[dict[str, Any]] = []
     try:
         return await _run_graph(
-            ctx, prices=prices, message_id=message_id, tool_results=tool_results
+            ctx,
+            prices=prices,
+            approvals=approvals,
+            message_id=message_id,
+            tool_results=tool_results,
         )
+    except RunWaiting:
+        raise  # (what it streamed before it stopped is recorded when it finishes)
     except (Exception, asyncio.CancelledError):
         # Results the person already saw stay in their history when the run fails later.
         await _record_history(run, run_id=ctx.run_id, results=tool_results)
@@ -75,7 +96,12 @@ async def drive_chat(ctx: RunContext) -> dict[str, Any]:
 
 
 async def _run_graph(
-    ctx: RunContext, *, prices: dict, message_id: str, tool_results: list[dict[str, Any]]
+    ctx: RunContext,
+    *,
+    prices: dict,
+    approvals: ApprovalPolicy | None,
+    message_id: str,
+    tool_results: list[dict[str, Any]],
 ) -> dict[str, Any]:
     run = ctx.run
     context = chat_context(
@@ -84,6 +110,7 @@ async def _run_graph(
         usage_sink=run_usage_sink(ctx),
         warning_sink=lambda data: ctx.emit("guard.warning", data),
         tool_executor=tool_executor_for(ctx, price=prices[run.model]),
+        approvals=approvals,
     )
     coalescer = DeltaCoalescer(
         message_id=message_id,
@@ -147,6 +174,8 @@ async def _run_graph(
             raise
         await coalescer.flush()
         state = await graph.aget_state(config)
+        if state.interrupts:
+            await _wait_for_approval(ctx, asks=state.interrupts[0].value.get("approvals", []))
     text = coalescer.text or _final_text(state.values.get("messages", []))
     await ctx.emit("message.completed", {"message_id": message_id, "text": text})
     await released(_save_answer)(
@@ -160,6 +189,15 @@ async def _run_graph(
         history=state.values.get("tool_results", []),
     )
     return {"message_id": message_id}
+
+
+async def _wait_for_approval(ctx: RunContext, *, asks: list[dict[str, Any]]) -> None:
+    """The graph stopped before calls that need the creator's approval: ask, then park."""
+    rows = await released(approvals_request)(run=ctx.run, asks=asks)
+    pending = [row for row in rows if row.status == "pending"]
+    for row in pending:
+        await ctx.emit("approval.requested", approval_data(row))
+    raise RunWaiting({"reason": "approval", "approval_ids": [str(row.id) for row in pending]})
 
 
 async def _keep_stopped_answer(
@@ -213,11 +251,18 @@ async def _record_history(run: Run, *, run_id: str, results: list[dict[str, Any]
 
 
 async def _graph_input(graph: Any, config: RunnableConfig, *, run_id: str, content: str) -> Any:
-    """``None`` resumes this run from its checkpoint; otherwise the new human message."""
+    """``None`` resumes this run from its checkpoint, the creator's decisions resume it
+    after an approval; otherwise the new human message."""
     human_id = f"human-{run_id}"
     state = await graph.aget_state(config)
     messages = list((state.values or {}).get("messages", []))
     if any(getattr(message, "id", None) == human_id for message in messages):
+        if state.interrupts:
+            decisions = await released(approvals_decisions)(run_id=run_id)
+            if decisions is None:  # still unanswered: back to waiting, nothing run
+                asked = state.interrupts[0].value.get("approvals", [])
+                raise RunWaiting({"reason": "approval", "call_ids": [a["call_id"] for a in asked]})
+            return Command(resume={"decisions": decisions})
         return None
     dangling = _unanswered_tool_calls(messages)
     if dangling:

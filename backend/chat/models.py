@@ -77,3 +77,37 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.url} ({self.status}, {self.attempts} attempts)"
+
+
+class Approval(models.Model):
+    """A tool call a run waits to have approved (``backend.chat.approvals``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        DENIED = "denied"
+        EXPIRED = "expired"
+
+    # uuid5 of the run and the call: asking again (a resumed node) finds the same row.
+    id = models.UUIDField(primary_key=True, editable=False)
+    run_id = models.UUIDField(db_index=True)
+    client_id = models.CharField(max_length=64)
+    call_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=64)
+    args = models.JSONField(default=dict)
+    # What was asked: why, and the estimate ({model, worst_case_usd, youtube_units}).
+    reason = models.CharField(max_length=200, blank=True)
+    estimate = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    # The answer: the arguments to run with (edited or as asked) and why, if denied.
+    decided_args = models.JSONField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 
-from backend.chat.models import ChatMessage, ChatSession
+from backend.chat.models import Approval, ChatMessage, ChatSession
 from backend.core.errors import NotFoundError
 from backend.runs.models import Run
 
@@ -49,3 +51,12 @@ def session_find_for_client(*, client_id: str, chat_id: str) -> ChatSession | No
     except (DjangoValidationError, ValueError):
         by_uuid = None
     return by_uuid or sessions.filter(external_id=chat_id).first()
+
+
+def approvals_for_run(*, run_id: str, client_id: str) -> list[Approval]:
+    """Another client's run has none (it looks unknown, as its other routes do)."""
+    try:
+        uuid.UUID(str(run_id))
+    except ValueError:
+        return []
+    return list(Approval.objects.filter(run_id=run_id, client_id=client_id))

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from backend.chat import retention, services, tool_calls
+from backend.chat import approvals, retention, services, tool_calls
 from backend.runs.tasks import RUN_TASK_OPTIONS
 from backend.runs.worker_loop import run_on_process_loop
 
@@ -27,3 +27,8 @@ def tool_execute(run_id: str, call_id: str, name: str, args: dict, attempt: int)
 @shared_task(name="backend.chat.tasks.sessions_prune", ignore_result=True)
 def sessions_prune() -> None:
     retention.sessions_prune()
+
+
+@shared_task(name="backend.chat.tasks.approvals_expire", ignore_result=True)
+def approvals_expire() -> None:
+    approvals.approvals_expire()

@@ -3,6 +3,12 @@ from django.urls import path, re_path
 from backend.chat import apis, ui_views, views
 
 urlpatterns = [
+    path("runs/<str:run_id>/approvals/", apis.ApprovalListApi.as_view(), name="run-approvals"),
+    path(
+        "runs/<str:run_id>/approvals/<str:approval_id>/",
+        apis.ApprovalResolveApi.as_view(),
+        name="run-approval",
+    ),
     # AI SDK paths answer with or without the trailing slash: a POST is never redirected.
     re_path(r"^chat/?$", ui_views.ui_chat, name="ui-chat"),
     re_path(r"^chat/(?P<chat_id>[^/]+)/stream/?$", ui_views.ui_chat_resume, name="ui-chat-resume"),

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -9,6 +11,7 @@ from rest_framework.views import APIView
 from backend.clients import services
 from backend.clients.authentication import HasClient
 from backend.clients.identity import Identity, ip_hash
+from backend.clients.models import Client
 from backend.guard import entry
 
 
@@ -59,3 +62,40 @@ class ClientMeApi(APIView):
     def get(self, request: Request) -> Response:
         identity: Identity = request.auth  # type: ignore[assignment]
         return Response(self.OutputSerializer(identity).data)
+
+
+class ClientApprovalsApi(APIView):
+    """When the agent asks before a step: ``mode`` ``costly`` (a step whose worst case
+    costs more than ``threshold_usd``, or that spends YouTube quota over the service's
+    limit), ``always`` (every tool call) or ``never``; ``threshold_usd`` null: the default."""
+
+    permission_classes = [HasClient]
+
+    class Serializer(serializers.Serializer):
+        mode = serializers.ChoiceField(choices=Client.Approvals.choices, required=False)
+        threshold_usd = serializers.DecimalField(
+            max_digits=10, decimal_places=4, min_value=Decimal(0), required=False, allow_null=True
+        )
+
+    def _body(self, client: Client) -> dict:
+        threshold = client.approval_threshold_usd
+        return {
+            "mode": client.approvals,
+            "threshold_usd": str(threshold) if threshold is not None else None,
+            "default_threshold_usd": str(settings.ENV.APPROVAL_THRESHOLD_USD),
+        }
+
+    def get(self, request: Request) -> Response:
+        identity: Identity = request.auth  # type: ignore[assignment]
+        return Response(self._body(services.client_get(client_id=identity.client_id)))
+
+    def put(self, request: Request) -> Response:
+        identity: Identity = request.auth  # type: ignore[assignment]
+        data = self.Serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        client = services.client_approvals_set(
+            client_id=identity.client_id,
+            mode=data.validated_data.get("mode"),
+            threshold_usd=data.validated_data.get("threshold_usd", ...),
+        )
+        return Response(self._body(client))

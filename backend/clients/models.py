@@ -27,6 +27,18 @@ class Client(models.Model):
     created_ip_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Approvals(models.TextChoices):
+        COSTLY = "costly", "Ask before a step over the threshold"
+        ALWAYS = "always", "Ask before every tool call"
+        NEVER = "never", "Never ask"
+
+    # When the agent stops for the creator's approval before a step (backend.chat.approvals).
+    approvals = models.CharField(max_length=8, choices=Approvals.choices, default=Approvals.COSTLY)
+    # A step whose worst case costs more asks first; null: APPROVAL_THRESHOLD_USD.
+    approval_threshold_usd = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+
     def __str__(self) -> str:
         return f"{self.kind}:{self.id}"
 

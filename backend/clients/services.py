@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from backend.clients.identity import API_KEY_PREFIX, client_token_for, hash_api_key
 from backend.clients.models import ApiKey, Client, Plan
+from backend.core.errors import NotFoundError
 
 
 def client_create(*, ip_hash: str) -> tuple[Client, str]:
@@ -40,3 +41,28 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
     return api_key
+
+
+def client_get(*, client_id: str) -> Client:
+    client = Client.objects.filter(pk=client_id).first()
+    if client is None:
+        raise NotFoundError("No such client.")
+    return client
+
+
+def client_approvals_set(
+    *, client_id: str, mode: str | None = None, threshold_usd: Any = ...
+) -> Client:
+    """Change what the agent asks before (``threshold_usd`` None: back to the default;
+    left out: unchanged)."""
+    client = client_get(client_id=client_id)
+    fields = []
+    if mode is not None:
+        client.approvals = mode
+        fields.append("approvals")
+    if threshold_usd is not ...:
+        client.approval_threshold_usd = threshold_usd
+        fields.append("approval_threshold_usd")
+    if fields:
+        client.save(update_fields=fields)
+    return client

@@ -140,6 +140,13 @@ class AppSettings(BaseSettings):
     RUN_DB_THREADS: int = Field(default=8, ge=1, le=64)
     # A worker shutting down waits this long for its runs, then gives the rest back.
     RUN_DRAIN_S: float = Field(default=10.0, ge=0)
+    # Approval before a step (backend.chat.approvals): a tool call whose worst case costs
+    # more than this (per client: PUT /api/clients/me/approvals/), or searches YouTube for
+    # more quota units than APPROVAL_YOUTUBE_UNITS, waits for the creator's yes.
+    APPROVAL_THRESHOLD_USD: float = Field(default=0.05, ge=0)
+    APPROVAL_YOUTUBE_UNITS: int = Field(default=250, ge=0)
+    # An approval unanswered this long expires; its run ends cancelled.
+    APPROVAL_TTL_S: int = Field(default=3600, ge=10)
     RUN_DELTA_COALESCE_MS: int = Field(default=20, ge=0, le=1000)
     RUN_RETENTION_DAYS: int = Field(default=90, ge=1)
     RUN_EVENT_LOG_RETENTION_S: int = Field(default=48 * 3600, ge=24 * 3600)

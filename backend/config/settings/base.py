@@ -281,6 +281,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "backend.runs.tasks.runs_prune",
         "schedule": 86_400.0,
     },
+    # Approvals nobody answered in time: their runs end cancelled.
+    "chat-approvals-expire": {
+        "task": "backend.chat.tasks.approvals_expire",
+        "schedule": 60.0,
+    },
     "chat-sessions-prune": {
         "task": "backend.chat.tasks.sessions_prune",
         "schedule": 86_400.0,
