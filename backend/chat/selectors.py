@@ -60,3 +60,29 @@ def approvals_for_run(*, run_id: str, client_id: str) -> list[Approval]:
     except ValueError:
         return []
     return list(Approval.objects.filter(run_id=run_id, client_id=client_id))
+
+
+def approval_run_id(*, approval_id: str, client_id: str) -> str:
+    """The run an approval of this client's belongs to (404 otherwise)."""
+    try:
+        uuid.UUID(str(approval_id))
+    except ValueError:
+        raise NotFoundError("No such approval.") from None
+    run_id = (
+        Approval.objects.filter(pk=approval_id, client_id=client_id)
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    if run_id is None:
+        raise NotFoundError("No such approval.")
+    return str(run_id)
+
+
+def run_waited_at_seq(*, run_id: str) -> int:
+    """The seq of the run's latest ``run.waiting`` (0 if it never waited)."""
+    from django.db.models import Max
+
+    from backend.runs.models import RunEvent
+
+    found = RunEvent.objects.filter(run_id=run_id, type="run.waiting").aggregate(last=Max("seq"))
+    return int(found["last"] or 0)

@@ -38,6 +38,7 @@ class UiStreamTranslator:
         self.text_seen: dict[str, bool] = {}
         self.step_open = False
         self.text_generation = 0
+        self.denied: set[str] = set()
 
     def start(self) -> list[dict[str, Any]]:
         return [
@@ -98,7 +99,44 @@ class UiStreamTranslator:
                     "output": data.get("output"),
                 }
             ]
+        if kind == "approval.requested":
+            return [
+                *self._close_text(),
+                *self._open_step(),
+                {
+                    "type": "tool-input-available",
+                    "toolCallId": data["call_id"],
+                    "toolName": data["name"],
+                    "input": data.get("args", {}),
+                },
+                {
+                    "type": "tool-approval-request",
+                    "approvalId": data["approval_id"],
+                    "toolCallId": data["call_id"],
+                },
+                {"type": "data-approval", "id": f"approval:{data['approval_id']}", "data": data},
+            ]
+        if kind == "approval.resolved":
+            if data.get("approved"):
+                return []
+            self.denied.add(str(data["call_id"]))
+            return [{"type": "tool-output-denied", "toolCallId": data["call_id"]}]
+        if kind == "run.waiting":
+            # The stream closes while the run waits; the answer's POST streams the rest.
+            return [
+                *self._close_step(),
+                {
+                    "type": "finish",
+                    "messageMetadata": {
+                        "run_id": self.run_id,
+                        "session_id": self.session_id,
+                        "waiting": data,
+                    },
+                },
+            ]
         if kind == "tool.failed":
+            if str(data["call_id"]) in self.denied:
+                return []  # shown as denied already
             error = data.get("error") or {}
             return [
                 {
@@ -167,14 +205,20 @@ class UiStreamTranslator:
         return []
 
 
-async def ui_stream_body(*, run_id: str, session_id: str | None) -> AsyncIterator[bytes]:
+async def ui_stream_body(
+    *, run_id: str, session_id: str | None, after_seq: int = 0
+) -> AsyncIterator[bytes]:
+    """The run's stream from after ``after_seq``; it ends with the run, or when the run
+    stops to wait for an approval."""
     translator = UiStreamTranslator(run_id=run_id, session_id=session_id)
     for part in translator.start():
         yield chunk(part)
-    async for event in Tail(run_id=run_id, after_seq=0):
+    async for event in Tail(run_id=run_id, after_seq=after_seq):
         if event is None:
             yield b": ping\n\n"
             continue
         for part in translator.translate(event):
             yield chunk(part)
+        if event.type == "run.waiting":
+            break
     yield DONE

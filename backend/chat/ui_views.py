@@ -8,10 +8,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework import serializers
 
-from backend.chat import selectors, services, ui_stream
+from backend.chat import approvals, selectors, services, ui_stream
+from backend.chat.models import Approval
 from backend.clients.identity import Identity
 from backend.core.db import released
-from backend.core.errors import UnsupportedMediaTypeError, ValidationError
+from backend.core.errors import NotFoundError, UnsupportedMediaTypeError, ValidationError
 from backend.llm.selectors import default_model_id, model_price
 from backend.runs.sse_view import EventStream, StreamReader, sse_view
 
@@ -47,10 +48,14 @@ class ModelIdField(serializers.Field):
 
 
 class UiMessagePartSerializer(serializers.Serializer):
-    """One part of a UI message; only ``text`` parts are read, the others are carried."""
+    """One part of a UI message; ``text`` parts are read, and tool parts the creator
+    answered (``state: approval-responded``, with ``approval: {id, approved, reason}``)."""
 
     type = serializers.CharField()
     text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    state = serializers.CharField(required=False)
+    toolCallId = serializers.CharField(required=False)
+    approval = serializers.DictField(required=False)
 
 
 class UiMessageSerializer(serializers.Serializer):
@@ -88,7 +93,35 @@ class UiChatInputSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return {**attrs, "content": _newest_user_text(attrs["messages"])}
+        answers = _approval_answers(attrs["messages"])
+        if answers:  # the follow-up of addToolApprovalResponse: no new message
+            return {**attrs, "content": "", "approvals": answers}
+        return {**attrs, "content": _newest_user_text(attrs["messages"]), "approvals": []}
+
+
+def _approval_answers(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The approvals answered in the newest message, when it is the assistant's."""
+    last = messages[-1]
+    if last["role"] != "assistant":
+        return []
+    answers = []
+    for part in last.get("parts", []):
+        approval = part.get("approval") or {}
+        if part.get("state") != "approval-responded" or "approved" not in approval:
+            continue
+        if not isinstance(approval.get("id"), str) or not isinstance(approval["approved"], bool):
+            raise serializers.ValidationError(
+                {"messages": ["an approval response needs an id and approved: true or false"]}
+            )
+        reason = approval.get("reason")
+        answers.append(
+            {
+                "approval_id": approval["id"],
+                "approved": approval["approved"],
+                "reason": reason if isinstance(reason, str) else "",
+            }
+        )
+    return answers
 
 
 def _newest_user_text(messages: list[dict[str, Any]]) -> str:
@@ -117,9 +150,12 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
 
 
 @released
-def _start(request: HttpRequest, identity: Identity) -> tuple[str, str]:
+def _start(request: HttpRequest, identity: Identity) -> tuple[str, str, int]:
+    """The run to stream, its session, and the seq to stream after (0: from its start)."""
     body = UiChatInputSerializer(data=_json_object(request))
     body.is_valid(raise_exception=True)
+    if body.validated_data["approvals"]:
+        return _answer_approvals(identity, body.validated_data)
     model = body.validated_data["model"]
     session = services.session_for_ui_chat(
         client_id=identity.client_id,
@@ -129,7 +165,29 @@ def _start(request: HttpRequest, identity: Identity) -> tuple[str, str]:
     run, _message = services.message_post(
         session=session, identity=identity, content=body.validated_data["content"], model=model
     )
-    return str(run.id), str(session.id)
+    return str(run.id), str(session.id), 0
+
+
+def _answer_approvals(identity: Identity, data: dict[str, Any]) -> tuple[str, str, int]:
+    """Route the answers to their approvals; the run's stream goes on from where it
+    stopped to wait (what came before is already on the creator's screen)."""
+    session = selectors.session_find_for_client(client_id=identity.client_id, chat_id=data["id"])
+    if session is None:
+        raise NotFoundError("No such chat.")
+    run_id = ""
+    for answer in data["approvals"]:
+        run_id = selectors.approval_run_id(
+            approval_id=answer["approval_id"], client_id=identity.client_id
+        )
+        if Approval.objects.filter(pk=answer["approval_id"], status="pending").exists():
+            approvals.approval_resolve(
+                client_id=identity.client_id,
+                run_id=run_id,
+                approval_id=answer["approval_id"],
+                approved=answer["approved"],
+                reason=answer["reason"],
+            )
+    return run_id, str(session.id), selectors.run_waited_at_seq(run_id=run_id)
 
 
 def _identity(reader: StreamReader) -> Identity:
@@ -146,9 +204,10 @@ async def ui_chat(request: HttpRequest, reader: StreamReader) -> EventStream:
     gets 429 and no run.
     """
     await reader.take_slot()
-    run_id, session_id = await _start(request, _identity(reader))
+    run_id, session_id, after_seq = await _start(request, _identity(reader))
     return EventStream(
-        ui_stream.ui_stream_body(run_id=run_id, session_id=session_id), headers=ui_stream.HEADERS
+        ui_stream.ui_stream_body(run_id=run_id, session_id=session_id, after_seq=after_seq),
+        headers=ui_stream.HEADERS,
     )
 
 

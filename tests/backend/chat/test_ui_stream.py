@@ -31,6 +31,8 @@ ALLOWED = {
         {"providerExecuted", "dynamic", "preliminary"},
     ),
     "tool-output-error": ({"type", "toolCallId", "errorText"}, {"providerExecuted", "dynamic"}),
+    "tool-approval-request": ({"type", "approvalId", "toolCallId"}, set()),
+    "tool-output-denied": ({"type", "toolCallId"}, set()),
     "finish-step": ({"type"}, set()),
     "finish": ({"type"}, {"finishReason", "messageMetadata"}),
     "error": ({"type", "errorText"}, set()),
