@@ -15,6 +15,7 @@ from tests.backend.chat.test_ui_stream import read_ui, validate_part
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
 @pytest.fixture(autouse=True)
 def embedded(settings):
     settings.TASK_RUNNER = "thread"
