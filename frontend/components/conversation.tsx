@@ -6,6 +6,7 @@
  * POST /api/runs/{run_id}/cancel/ (the run id comes from the stream's `start` part).
  */
 import { useChat } from "@ai-sdk/react";
+import { lastAssistantMessageIsCompleteWithApprovalResponses } from "ai";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api } from "@/lib/api";
 import type { Models } from "@/lib/api/schemas";
@@ -73,15 +74,25 @@ export function Conversation({
   const modelRef = useRef(model);
   modelRef.current = model;
   const transport = useMemo(() => createChatTransport(() => modelRef.current ?? undefined), []);
-  const { messages, sendMessage, status, error, clearError, setMessages, resumeStream } =
-    useChat<ChatUIMessage>({
-      id: sessionId,
-      messages: initialMessages,
-      transport,
-      resume: !pendingText,
-      experimental_throttle: 50,
-      onFinish: () => onActivity(),
-    });
+  const {
+    messages,
+    sendMessage,
+    status,
+    error,
+    clearError,
+    setMessages,
+    resumeStream,
+    addToolApprovalResponse,
+  } = useChat<ChatUIMessage>({
+    id: sessionId,
+    messages: initialMessages,
+    transport,
+    resume: !pendingText,
+    // An answered approval goes to POST /api/chat, which resumes the run and streams it.
+    sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
+    experimental_throttle: 50,
+    onFinish: () => onActivity(),
+  });
   const busy = status === "submitted" || status === "streaming";
   const runId = busy ? activeRunId(messages) : null;
 
@@ -173,6 +184,7 @@ export function Conversation({
                   <RunView
                     message={message}
                     active={busy && index === messages.length - 1}
+                    onApproval={(answer) => void addToolApprovalResponse(answer)}
                     stopped={Boolean(
                       message.metadata?.stopped ||
                         (message.metadata?.run_id && stopped.has(message.metadata.run_id)),

@@ -4,18 +4,21 @@ import type { ChatUIMessage } from "@/lib/chat-types";
 import { formatUsage, toRunSteps } from "@/lib/run-steps";
 import { argsSummary, toolLabel } from "@/lib/tool-labels";
 import { Markdown } from "@/components/markdown";
-import { ToolCard } from "@/components/tool-card";
+import { type ApprovalAnswer, ToolCard } from "@/components/tool-card";
 import "@/styles/run-view.css";
 
 export const RunView = memo(function RunView({
   message,
   active,
   stopped = false,
+  onApproval,
 }: {
   message: ChatUIMessage;
   active: boolean;
   /** Stop was pressed for this run. */
   stopped?: boolean;
+  /** Answers a tool call that waits for approval. */
+  onApproval?: ApprovalAnswer;
 }) {
   const run = toRunSteps(message, { active });
   const working = active && !run.answer;
@@ -39,7 +42,7 @@ export const RunView = memo(function RunView({
             </section>
           );
         }
-        if (step.kind === "tool") return <ToolCard key={step.key} step={step} />;
+        if (step.kind === "tool") return <ToolCard key={step.key} step={step} onApproval={onApproval} />;
         return (
           <div
             key={step.key}

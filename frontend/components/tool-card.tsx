@@ -4,9 +4,55 @@ import { argsSummary, toolLabel } from "@/lib/tool-labels";
 import { ToolResult } from "@/components/tool-result";
 import "@/styles/run-view.css";
 
-const STATE_WORDS = { running: "Running", done: "Done", error: "Failed" } as const;
+const STATE_WORDS = {
+  running: "Running",
+  done: "Done",
+  error: "Failed",
+  approval: "Needs your approval",
+  denied: "Declined",
+} as const;
 
-export function ToolCard({ step }: { step: ToolStep }) {
+/** The creator's answer to an approval (AI SDK `addToolApprovalResponse`). */
+export type ApprovalAnswer = (answer: { id: string; approved: boolean; reason?: string }) => void;
+
+function estimateWords(ask: NonNullable<ToolStep["ask"]>): string {
+  const parts = [`up to $${ask.estimate.worst_case_usd.toFixed(4)}`];
+  if (ask.estimate.youtube_units) parts.push(`${ask.estimate.youtube_units} YouTube quota units`);
+  parts.push(`model ${ask.estimate.model}`);
+  return parts.join(" · ");
+}
+
+function ApprovalPanel({ step, onAnswer }: { step: ToolStep; onAnswer?: ApprovalAnswer }) {
+  const id = step.approvalId;
+  return (
+    <div className="approval" data-testid="approval-card">
+      {step.ask && (
+        <p className="small">
+          <strong>Why:</strong> {step.ask.reason}. <strong>Estimate:</strong> {estimateWords(step.ask)}
+        </p>
+      )}
+      <div className="approval-actions">
+        <button
+          type="button"
+          disabled={!id || !onAnswer}
+          onClick={() => id && onAnswer?.({ id, approved: true })}
+        >
+          Approve
+        </button>
+        <button
+          type="button"
+          className="ghost"
+          disabled={!id || !onAnswer}
+          onClick={() => id && onAnswer?.({ id, approved: false, reason: "declined in the chat" })}
+        >
+          Deny
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export function ToolCard({ step, onApproval }: { step: ToolStep; onApproval?: ApprovalAnswer }) {
   const label = toolLabel(step.name);
   const args = argsSummary(step.args);
   const { progress } = step;
@@ -44,6 +90,8 @@ export function ToolCard({ step }: { step: ToolStep }) {
         </details>
       )}
       {step.state === "error" && <p className="tool-error">{step.errorText ?? "The tool failed."}</p>}
+      {step.state === "approval" && <ApprovalPanel step={step} onAnswer={onApproval} />}
+      {step.state === "denied" && <p className="muted small">You declined this step; the assistant answers without it.</p>}
     </article>
   );
 }

@@ -24,6 +24,18 @@ export type ChatDataParts = {
   /** Replay restarted from storage: what came before is void. */
   "stream-reset": Record<string, never>;
   "guard-warning": { message?: string; [key: string]: unknown };
+  /** What a tool call waiting for approval would cost (`id: approval:<approval_id>`). */
+  approval: ApprovalAsk;
+};
+
+export type ApprovalAsk = {
+  approval_id: string;
+  call_id: string;
+  name: string;
+  args: Record<string, unknown>;
+  reason: string;
+  estimate: { model: string; worst_case_usd: number; youtube_units: number };
+  expires_at?: string;
 };
 
 export type ChatMetadata = {

@@ -5,9 +5,10 @@
  * recorded stream can test it.
  */
 import { getToolName, isToolUIPart } from "ai";
-import type { ChatDataParts, ChatUIMessage, PlannedCall } from "@/lib/chat-types";
+import type { ApprovalAsk, ChatDataParts, ChatUIMessage, PlannedCall } from "@/lib/chat-types";
 
-export type ToolState = "running" | "done" | "error";
+/** `approval`: waiting for the creator's yes or no; `denied`: they said no. */
+export type ToolState = "running" | "done" | "error" | "approval" | "denied";
 
 export type Progress = { done: number; total: number | null; message: string };
 
@@ -23,6 +24,9 @@ export type ToolStep = {
   progress: Progress | null;
   output?: unknown;
   errorText?: string;
+  /** Set while the call waits for approval: what to answer, and what was asked. */
+  approvalId?: string;
+  ask?: ApprovalAsk;
 };
 
 export type TextStep = { kind: "text"; key: string; text: string; streaming: boolean };
@@ -70,6 +74,7 @@ export function toRunSteps(message: ChatUIMessage, opts: { active?: boolean } = 
   const warnings: string[] = [];
   let runModel: { model: string; offline?: boolean } | null = null;
   let liveUsage: ChatDataParts["usage"] | null = null;
+  const asks = new Map<string, ApprovalAsk>();
 
   message.parts.forEach((part, index) => {
     if (isData(part, "stream-reset")) {
@@ -102,6 +107,10 @@ export function toRunSteps(message: ChatUIMessage, opts: { active?: boolean } = 
       warnings.push(text);
       return;
     }
+    if (isData(part, "approval")) {
+      asks.set(part.data.call_id, part.data);
+      return;
+    }
     if (isData(part, "plan")) {
       const calls = part.data.tool_calls ?? [];
       if (calls.length) steps.push({ kind: "plan", key: `plan-${index}`, calls });
@@ -121,7 +130,9 @@ export function toRunSteps(message: ChatUIMessage, opts: { active?: boolean } = 
     if (isToolUIPart(part)) {
       let state: ToolState = "running";
       if (part.state === "output-available") state = "done";
-      else if (part.state === "output-error" || part.state === "output-denied") state = "error";
+      else if (part.state === "output-error") state = "error";
+      else if (part.state === "output-denied") state = "denied";
+      else if (part.state === "approval-requested") state = "approval";
       const step: ToolStep = {
         kind: "tool",
         key: `tool-${part.toolCallId}`,
@@ -133,7 +144,8 @@ export function toRunSteps(message: ChatUIMessage, opts: { active?: boolean } = 
       };
       if (part.state === "output-available") step.output = part.output;
       if (part.state === "output-error") step.errorText = part.errorText;
-      if (state === "running" && !active) {
+      if (part.state === "approval-requested") step.approvalId = part.approval.id;
+      if (state === "running" && !active && part.state !== "approval-responded") {
         step.state = "error";
         step.errorText = "Did not finish: the run stopped.";
       }
@@ -142,7 +154,10 @@ export function toRunSteps(message: ChatUIMessage, opts: { active?: boolean } = 
   });
 
   for (const step of steps) {
-    if (step.kind === "tool") step.progress = progress.get(step.callId) ?? null;
+    if (step.kind === "tool") {
+      step.progress = progress.get(step.callId) ?? null;
+      step.ask = asks.get(step.callId);
+    }
     if (step.kind === "text" && !active) step.streaming = false;
   }
 
