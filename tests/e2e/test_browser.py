@@ -13,6 +13,7 @@ import pytest
         "chat.test.mjs",
         "resume.test.mjs",
         "stop.test.mjs",
+        "approvals.test.mjs",
         "factoids.test.mjs",
         "budget.test.mjs",
         "account.test.mjs",
