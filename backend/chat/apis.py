@@ -73,9 +73,24 @@ class SessionListCreateApi(APIView):
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
+    siblings = serializers.SerializerMethodField()
+
     class Meta:
         model = ChatMessage
-        fields = ["id", "role", "content", "tool_results", "stopped", "run_id", "created_at"]
+        fields = [
+            "id",
+            "role",
+            "content",
+            "tool_results",
+            "stopped",
+            "run_id",
+            "parent_id",
+            "siblings",
+            "created_at",
+        ]
+
+    def get_siblings(self, message: ChatMessage) -> dict:
+        return getattr(message, "siblings", {"index": 1, "count": 1, "ids": [str(message.id)]})
 
 
 class SessionDetailApi(APIView):
@@ -135,6 +150,8 @@ class MessageCreateApi(APIView):
         multitask = serializers.ChoiceField(
             choices=["reject", "enqueue", "interrupt"], required=False, default="reject"
         )
+        # A new version of one of your messages: the conversation forks before it.
+        edit_of = serializers.UUIDField(required=False, allow_null=True, default=None)
 
     class OutputSerializer(serializers.Serializer):
         run_id = serializers.UUIDField()
@@ -155,6 +172,7 @@ class MessageCreateApi(APIView):
             content=data.validated_data["content"],
             model=data.validated_data.get("model"),
             multitask=data.validated_data["multitask"],
+            edit_of=str(data.validated_data["edit_of"]) if data.validated_data["edit_of"] else None,
         )
         return Response(
             self.OutputSerializer(
@@ -193,3 +211,60 @@ class ApprovalResolveApi(APIView):
             reason=data.validated_data["reason"],
         )
         return Response(approvals.approval_data(approval), status=status.HTTP_200_OK)
+
+
+class MessageRegenerateApi(APIView):
+    """Answer again: a new version of this answer (or of the answer to this question), from
+    the checkpoint before its question; 202 like a message post."""
+
+    class InputSerializer(serializers.Serializer):
+        model = serializers.CharField(max_length=200, required=False, validators=[_validate_model])
+        multitask = serializers.ChoiceField(
+            choices=["reject", "enqueue", "interrupt"], required=False, default="reject"
+        )
+
+    def post(self, request: Request, session_id: str, message_id: str) -> Response:
+        identity = _identity(request)
+        session = selectors.session_get_for_client(
+            session_id=session_id, client_id=identity.client_id
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run, message = services.message_post(
+            session=session,
+            identity=identity,
+            content="",
+            model=data.validated_data.get("model"),
+            multitask=data.validated_data["multitask"],
+            regenerate=message_id,
+        )
+        return Response(
+            {
+                "run_id": str(run.id),
+                "message_id": str(message.id),
+                "stream_url": run_stream_url(run),
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class SessionBranchApi(APIView):
+    """Show another branch: ``{message_id}`` (one of the versions a message has); the
+    session's current leaf becomes that version's newest descendant."""
+
+    class InputSerializer(serializers.Serializer):
+        message_id = serializers.UUIDField()
+
+    def put(self, request: Request, session_id: str) -> Response:
+        session = selectors.session_get_for_client(
+            session_id=session_id, client_id=_identity(request).client_id
+        )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.session_switch_branch(
+            session=session, message_id=str(data.validated_data["message_id"])
+        )
+        transcript = selectors.session_transcript(session=session)
+        return Response(
+            {"messages": MessageOutputSerializer(transcript["messages"], many=True).data}
+        )

@@ -23,7 +23,7 @@ from backend.chat.approvals import (
     approvals_decisions,
     approvals_request,
 )
-from backend.chat.models import ChatMessage
+from backend.chat.models import ChatMessage, ChatSession
 from backend.chat.services import webhook_schedule
 from backend.chat.tool_calls import tool_executor_for
 from backend.core.db import released
@@ -119,14 +119,20 @@ async def _run_graph(
     )
     started_args: dict[str, Any] = {}
     planned_once = False
-    config: RunnableConfig = {"configurable": {"thread_id": str(run.session_id or run.id)}}
+    # The branch's thread; its newest state is this run's once the run has begun.
+    thread_id = str(run.input.get("thread_id") or run.session_id or run.id)
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
     async with open_graph() as graph:
-        graph_input = await _graph_input(
-            graph, config, run_id=ctx.run_id, content=run.input["content"]
+        graph_input, start = await _graph_input(
+            graph,
+            config,
+            run_id=ctx.run_id,
+            content=run.input["content"],
+            fork_from=run.input.get("checkpoint_id"),
         )
         stream: Any = graph.astream(
             graph_input,  # type: ignore[arg-type]
-            config=config,
+            config=start,
             context=context,
             stream_mode=["messages", "custom"],
             # Each step's writes are saved before the next starts: a resumed run does not
@@ -179,14 +185,13 @@ async def _run_graph(
     text = coalescer.text or _final_text(state.values.get("messages", []))
     await ctx.emit("message.completed", {"message_id": message_id, "text": text})
     await released(_save_answer)(
-        run_id=ctx.run_id,
-        session_id=str(run.session_id),
+        run=run,
         message_id=message_id,
         text=text,
         tool_results=tool_results,
-        client_id=run.client_id,
         # From the checkpointed state: also the calls a killed earlier attempt finished.
         history=state.values.get("tool_results", []),
+        checkpoint=state.config,
     )
     return {"message_id": message_id}
 
@@ -217,24 +222,23 @@ async def _keep_stopped_answer(
     text = coalescer.text
     run = ctx.run
     await ctx.emit("message.completed", {"message_id": message_id, "text": text, "stopped": True})
+    state = await graph.aget_state(config)
+    after = state.config
+    if text and not _unanswered_tool_calls(list(state.values.get("messages", []))):
+        # (text only streams once the tools are done; never add after open calls)
+        after = await graph.aupdate_state(
+            config,
+            {"messages": [AIMessage(content=text, id=f"ai-{ctx.run_id}")]},
+            as_node="respond",
+        )
+    # Stopped before any answer: the next message starts from the last step.
     await released(_save_answer)(
-        run_id=ctx.run_id,
-        session_id=str(run.session_id),
+        run=run,
         message_id=message_id,
         text=text,
         tool_results=tool_results,
-        client_id=run.client_id,
         stopped=True,
-    )
-    if not text:
-        return  # stopped before any answer: the next message starts from the last step
-    state = await graph.aget_state(config)
-    if _unanswered_tool_calls(list(state.values.get("messages", []))):
-        return  # (text only streams once the tools are done; never add after open calls)
-    await graph.aupdate_state(
-        config,
-        {"messages": [AIMessage(content=text, id=f"ai-{ctx.run_id}")]},
-        as_node="respond",
+        checkpoint=after if _began(state, ctx.run_id) else None,
     )
 
 
@@ -250,26 +254,47 @@ async def _record_history(run: Run, *, run_id: str, results: list[dict[str, Any]
         logger.warning("history_record_failed", run_id=run_id, exc_info=True)
 
 
-async def _graph_input(graph: Any, config: RunnableConfig, *, run_id: str, content: str) -> Any:
-    """``None`` resumes this run from its checkpoint, the creator's decisions resume it
-    after an approval; otherwise the new human message."""
+def _began(state: Any, run_id: str) -> bool:
+    """The state holds this run's question: the run has written its checkpoints."""
     human_id = f"human-{run_id}"
+    messages = (state.values or {}).get("messages", [])
+    return any(getattr(message, "id", None) == human_id for message in messages)
+
+
+async def _graph_input(
+    graph: Any, config: RunnableConfig, *, run_id: str, content: str, fork_from: str | None
+) -> tuple[Any, RunnableConfig]:
+    """What to stream and from where. A run that has begun resumes from the thread's
+    newest state (``None``; after an approval, the creator's decisions); a new one sends
+    its question from ``fork_from`` (the checkpoint after the answer it follows: a fork
+    when that is not the newest) or from the thread's newest state."""
     state = await graph.aget_state(config)
-    messages = list((state.values or {}).get("messages", []))
-    if any(getattr(message, "id", None) == human_id for message in messages):
+    if _began(state, run_id):
         if state.interrupts:
             decisions = await released(approvals_decisions)(run_id=run_id)
             if decisions is None:  # still unanswered: back to waiting, nothing run
                 asked = state.interrupts[0].value.get("approvals", [])
                 raise RunWaiting({"reason": "approval", "call_ids": [a["call_id"] for a in asked]})
-            return Command(resume={"decisions": decisions})
-        return None
+            return Command(resume={"decisions": decisions}), config
+        return None, config
+    start: RunnableConfig = config
+    if fork_from:
+        forked: RunnableConfig = {
+            "configurable": {
+                **config["configurable"],
+                "checkpoint_ns": "",
+                "checkpoint_id": fork_from,
+            }
+        }
+        state = await graph.aget_state(forked)
+        start = state.config or forked
+    messages = list((state.values or {}).get("messages", []))
     dangling = _unanswered_tool_calls(messages)
     if dangling:
         # An earlier run was cancelled between plan and tools: answer its calls so the
         # conversation stays valid for the model.
-        await graph.aupdate_state(
-            config,
+        start = await graph.aupdate_state(
+            start,
             {
                 "messages": [
                     ToolMessage(
@@ -283,7 +308,7 @@ async def _graph_input(graph: Any, config: RunnableConfig, *, run_id: str, conte
             },
             as_node="tools",
         )
-    return {"messages": [HumanMessage(content=content, id=human_id)]}
+    return {"messages": [HumanMessage(content=content, id=f"human-{run_id}")]}, start
 
 
 def _unanswered_tool_calls(messages: list[Any]) -> list[tuple[str, str]]:
@@ -309,32 +334,43 @@ def _final_text(messages: list[Any]) -> str:
 
 def _save_answer(
     *,
-    run_id: str,
-    session_id: str,
+    run: Run,
     message_id: str,
     text: str,
     tool_results: list[dict],
-    client_id: str = "",
     history: Sequence[Any] = (),
     stopped: bool = False,
+    checkpoint: RunnableConfig | None = None,
 ) -> None:
-    # One upsert (a resumed run's answer replaces the interrupted attempt's).
+    """The answer, under its question, with the checkpoint after it; the session's branch
+    moves on to it. One upsert (a resumed run's answer replaces the interrupted
+    attempt's)."""
+    question_id = run.input.get("message_id")
+    place = (checkpoint or {}).get("configurable", {})
     fields = {
-        "run_id": run_id,
+        "run_id": str(run.id),
         "role": ChatMessage.Role.ASSISTANT,
         "content": text,
         "stopped": stopped,
+        "parent_id": question_id,
+        "thread_id": str(place.get("thread_id", "")),
+        "checkpoint_id": str(place.get("checkpoint_id", "")),
     }
+    session_id = str(run.session_id)
     ChatMessage.objects.bulk_create(
         [ChatMessage(id=message_id, session_id=session_id, tool_results=tool_results, **fields)],
         update_conflicts=True,
         unique_fields=["id"],
         update_fields=["session_id", "tool_results", *fields],
     )
+    if question_id:
+        ChatSession.objects.filter(pk=session_id, current_leaf_id=question_id).update(
+            current_leaf_id=message_id
+        )
     # The run's successful tool calls in the client's history: one more statement here.
     if history:
         history_record_chat(
-            client_id=client_id, run_id=run_id, session_id=session_id, results=history
+            client_id=run.client_id, run_id=str(run.id), session_id=session_id, results=history
         )
 
 

@@ -17,6 +17,11 @@ class ChatSession(models.Model):
     run_count = models.PositiveIntegerField(default=0)
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=64, blank=True)
+    # The transcript is a tree (edits and regenerations branch it): the message the branch
+    # on screen ends with; a new message goes under it.
+    current_leaf = models.ForeignKey(
+        "ChatMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,12 +46,20 @@ class ChatMessage(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    # The message this one answers or follows (None: the first of its branch).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     run_id = models.UUIDField(null=True, blank=True, db_index=True)
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(blank=True)
     tool_results = models.JSONField(default=list, blank=True)
     # An answer cut short by the client's stop: ``content`` is what streamed until then.
     stopped = models.BooleanField(default=False)
+    # An answer's place in the agent's checkpoints: the state after it, which a message
+    # sent under it continues from (a fork when it is not the thread's newest).
+    thread_id = models.CharField(max_length=100, blank=True)
+    checkpoint_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

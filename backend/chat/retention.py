@@ -13,6 +13,7 @@ import structlog
 from django.db import transaction
 
 from backend.chat.models import ChatSession
+from backend.chat.services import session_thread_ids
 from backend.runs.checkpoints import delete_threads
 from backend.runs.models import Run
 from backend.runs.retention import BATCH, retention_cutoff, run_logs_delete
@@ -47,6 +48,7 @@ def sessions_prune(*, batch_size: int = BATCH) -> int:
                 )
             )
             session_ids = list(stale - busy)
+            threads = session_thread_ids(session_ids=[str(pk) for pk in session_ids])
             run_ids = [
                 str(run_id)
                 for run_id in Run.objects.filter(session_id__in=session_ids).values_list(
@@ -56,7 +58,7 @@ def sessions_prune(*, batch_size: int = BATCH) -> int:
             Run.objects.filter(session_id__in=session_ids).delete()
             ChatSession.objects.filter(pk__in=session_ids).delete()
         run_logs_delete(run_ids)
-        delete_threads(thread_ids=[str(session_id) for session_id in session_ids])
+        delete_threads(thread_ids=threads)
         deleted += len(session_ids)
     logger.info("sessions_retention_pruned", sessions=deleted)
     return deleted

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -25,10 +26,13 @@ def session_get_for_client(*, session_id: str, client_id: str) -> ChatSession:
 
 
 def session_transcript(*, session: ChatSession) -> dict:
+    """The branch on screen (from the first message to the session's current leaf), each
+    message with its siblings (the other versions: edits of a question, regenerated
+    answers); every run of the session, whatever its branch (what was spent stays)."""
     messages = list(ChatMessage.objects.filter(session=session).order_by("created_at"))
     runs = list(Run.objects.filter(session_id=session.id).order_by("ordinal"))
     return {
-        "messages": messages,
+        "messages": current_branch(messages, leaf_id=session.current_leaf_id),
         "runs": runs,
         "totals": {
             "input_tokens": sum(run.input_tokens for run in runs),
@@ -86,3 +90,27 @@ def run_waited_at_seq(*, run_id: str) -> int:
 
     found = RunEvent.objects.filter(run_id=run_id, type="run.waiting").aggregate(last=Max("seq"))
     return int(found["last"] or 0)
+
+
+def current_branch(messages: list[ChatMessage], *, leaf_id: Any) -> list[ChatMessage]:
+    """The path to ``leaf_id`` through ``messages`` (all of a session's), oldest first;
+    each message gets ``siblings``: ``{index, count, ids}`` among the versions in its
+    place (same parent, same role), oldest first."""
+    by_id: dict[Any, ChatMessage] = {message.id: message for message in messages}
+    versions: dict[tuple[Any, str], list[ChatMessage]] = {}
+    for message in messages:
+        versions.setdefault((message.parent_id, message.role), []).append(message)
+    branch: list[ChatMessage] = []
+    at = by_id.get(leaf_id)
+    while at is not None and len(branch) <= len(messages):
+        branch.append(at)
+        at = by_id.get(at.parent_id)
+    branch.reverse()
+    for message in branch:
+        same_place = versions[(message.parent_id, message.role)]
+        message.siblings = {  # type: ignore[attr-defined]
+            "index": same_place.index(message) + 1,
+            "count": len(same_place),
+            "ids": [str(m.id) for m in same_place],
+        }
+    return branch

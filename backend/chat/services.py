@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from backend.analytics.events import capture
@@ -34,7 +36,8 @@ def session_delete(*, session: ChatSession) -> None:
     from backend.runs.checkpoints import delete_thread
     from backend.runs.eventlog import get_event_log
 
-    # Django clears an instance's pk once it is deleted: keep the thread id before that.
+    # Django clears an instance's pk once it is deleted: keep the thread ids before that.
+    thread_ids = session_thread_ids(session_ids=[str(session.id)])
     thread_id = str(session.id)
     run_ids = [
         str(r) for r in Run.objects.filter(session_id=session.id).values_list("id", flat=True)
@@ -45,7 +48,20 @@ def session_delete(*, session: ChatSession) -> None:
     log = get_event_log()
     for run_id in run_ids:
         log.delete(run_id=run_id)
-    delete_thread(thread_id=thread_id)
+    for thread in thread_ids:
+        delete_thread(thread_id=thread)
+
+
+def session_thread_ids(*, session_ids: list[str]) -> list[str]:
+    """The checkpoint threads of these sessions: each session's own, and those of branches
+    that start at the first message (an edit of it starts a thread of its own)."""
+    branches = (
+        ChatMessage.objects.filter(session_id__in=[uuid.UUID(str(s)) for s in session_ids])
+        .exclude(thread_id="")
+        .values_list("thread_id", flat=True)
+        .distinct()
+    )
+    return sorted({*session_ids, *branches})
 
 
 # A run that just ended may still be storing its last events (the terminal event's copy
@@ -74,7 +90,21 @@ def message_post(
     content: str,
     model: str | None = None,
     multitask: Multitask = "reject",
+    edit_of: str | None = None,
+    regenerate: str | None = None,
 ) -> tuple[Run, ChatMessage]:
+    """A new message under the session's current leaf, and the run that answers it.
+
+    ``edit_of`` (a user message's id): the new message is a sibling of that one, and the
+    conversation forks at the checkpoint before it. ``regenerate`` (an answer's id, or its
+    question's): the question is answered again from the checkpoint before it, as a new
+    sibling of the answer. Either way the session's current leaf moves to the new branch.
+    """
+    if regenerate is not None:
+        question = _message_in(session, regenerate, field="messageId")
+        if question.role == ChatMessage.Role.ASSISTANT and question.parent is not None:
+            question = question.parent
+        content = question.content
     content = content.strip()
     if not content:
         raise ValidationError.for_field("content", "must not be empty")
@@ -108,10 +138,27 @@ def message_post(
         locked.run_count += 1
         if not locked.title:
             locked.title = content[:80]
-        locked.save(update_fields=["run_count", "title", "updated_at"])
-        message = ChatMessage.objects.create(
-            session=locked, role=ChatMessage.Role.USER, content=content
-        )
+        if regenerate is not None:
+            message = _message_in(locked, regenerate, field="messageId")
+            if message.role == ChatMessage.Role.ASSISTANT:
+                if message.parent is None:
+                    raise ValidationError.for_field("messageId", "this answer has no question")
+                message = message.parent
+            branch = _branch_point(locked, message.parent)
+        else:
+            if edit_of is not None:
+                edited = _message_in(locked, edit_of, field="edit_of")
+                if edited.role != ChatMessage.Role.USER:
+                    raise ValidationError.for_field("edit_of", "must be one of your messages")
+                parent = edited.parent
+            else:
+                parent = locked.current_leaf
+            branch = _branch_point(locked, parent)
+            message = ChatMessage.objects.create(
+                session=locked, role=ChatMessage.Role.USER, content=content, parent=parent
+            )
+        locked.current_leaf = message
+        locked.save(update_fields=["run_count", "title", "current_leaf", "updated_at"])
         run = run_services.run_create(
             kind=RUN_KIND,
             client_id=identity.client_id,
@@ -122,13 +169,15 @@ def message_post(
                 "plan": identity.plan,
                 "ip_hash": identity.ip_hash,
                 "api_key_id": identity.api_key_id,
+                **branch,
             },
             session_id=str(locked.id),
             ordinal=locked.run_count,
             queued_data={"message_id": str(message.id)},
             enqueue=False,
         )
-        ChatMessage.objects.filter(pk=message.pk).update(run_id=run.id)
+        if regenerate is None:
+            ChatMessage.objects.filter(pk=message.pk).update(run_id=run.id)
         session_id = str(locked.id)
         if active is None:
             # Nothing queued or running before it (checked under the session's lock): this
@@ -143,6 +192,60 @@ def message_post(
         properties={"session_id": session_id, "model": model_id, "multitask": multitask},
     )
     return run, message
+
+
+def _message_in(session: ChatSession, message_id: str, *, field: str) -> ChatMessage:
+    try:
+        found = (
+            ChatMessage.objects.select_related("parent")
+            .filter(pk=message_id, session=session)
+            .first()
+        )
+    except (DjangoValidationError, ValueError):
+        found = None
+    if found is None:
+        raise ValidationError.for_field(field, "no such message in this session")
+    return found
+
+
+def _branch_point(session: ChatSession, parent: ChatMessage | None) -> dict[str, str]:
+    """Where a run under ``parent`` starts in the checkpoints: the thread, and the
+    checkpoint after ``parent``'s answer (omitted: the thread's newest state)."""
+    if parent is None:
+        if not ChatMessage.objects.filter(session=session).exists():
+            return {"thread_id": str(session.id)}
+        # A new first message: a branch with no history, on a thread of its own.
+        return {"thread_id": f"{session.id}:{uuid.uuid4().hex[:12]}"}
+    if parent.role == ChatMessage.Role.ASSISTANT and parent.checkpoint_id:
+        return {"thread_id": parent.thread_id, "checkpoint_id": parent.checkpoint_id}
+    # A question whose run left no answer, or an answer from before the tree: the thread's
+    # newest state, as before.
+    thread = parent.thread_id
+    if not thread and parent.run_id:
+        found = Run.objects.filter(pk=parent.run_id).values_list("input", flat=True).first()
+        thread = (found or {}).get("thread_id", "")
+    return {"thread_id": thread or str(session.id)}
+
+
+def session_switch_branch(*, session: ChatSession, message_id: str) -> ChatSession:
+    """Show the branch through ``message_id``: the leaf becomes its newest descendant."""
+    with transaction.atomic():
+        locked = ChatSession.objects.select_for_update().get(pk=session.pk)
+        active = session_active_run(session_id=str(locked.id))
+        if active is not None:
+            raise ConflictError(
+                "A run is active in this session; wait for it or cancel it first.",
+                details={"active_run_id": str(active.id)},
+            )
+        leaf = _message_in(locked, message_id, field="message_id")
+        while True:
+            child = leaf.children.order_by("-created_at").first()
+            if child is None:
+                break
+            leaf = child
+        locked.current_leaf = leaf
+        locked.save(update_fields=["current_leaf", "updated_at"])
+    return locked
 
 
 def session_for_ui_chat(*, client_id: str, chat_id: str, model: str) -> ChatSession:

@@ -19,6 +19,16 @@ urlpatterns = [
         apis.MessageCreateApi.as_view(),
         name="chat-messages",
     ),
+    path(
+        "chat/sessions/<str:session_id>/messages/<str:message_id>/regenerate/",
+        apis.MessageRegenerateApi.as_view(),
+        name="chat-message-regenerate",
+    ),
+    path(
+        "chat/sessions/<str:session_id>/branch/",
+        apis.SessionBranchApi.as_view(),
+        name="chat-session-branch",
+    ),
     re_path(
         r"^chat/sessions/(?P<session_id>[^/]+)/stream/?$",
         views.session_stream,

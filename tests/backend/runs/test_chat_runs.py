@@ -208,7 +208,7 @@ def test_a_resumed_runs_answer_replaces_the_interrupted_one():
     session = ChatSession.objects.create(client_id="c", model="offline")
     run = Run.objects.create(kind="chat", client_id="c", model="offline", session_id=session.id)
     message_id = assistant_message_id(str(run.id))
-    common = {"run_id": str(run.id), "session_id": str(session.id), "message_id": message_id}
+    common = {"run": run, "message_id": message_id}
     _save_answer(**common, text="interrupted", tool_results=[])
     _save_answer(**common, text="complete", tool_results=[{"name": "hashtags"}])
     [message] = ChatMessage.objects.filter(session=session)
