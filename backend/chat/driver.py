@@ -5,7 +5,6 @@ ended, its session's webhook is queued (``finished``)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from backend.chat.agent_context import chat_context
+from backend.chat.answers import assistant_message_id
 from backend.chat.approvals import (
     ApprovalPolicy,
     approval_data,
@@ -52,11 +52,6 @@ FORWARDED = frozenset(
     }
 )
 ANSWER_NODES = frozenset({"plan", "respond"})
-
-
-def assistant_message_id(run_id: str) -> str:
-    """Stable across attempts, so a resumed run's text replaces the interrupted one's."""
-    return str(uuid.uuid5(uuid.UUID(run_id), "assistant"))
 
 
 def _setup(run: Run) -> tuple[dict, ApprovalPolicy | None]:

@@ -227,6 +227,23 @@ def _branch_point(session: ChatSession, parent: ChatMessage | None) -> dict[str,
     return {"thread_id": thread or str(session.id)}
 
 
+def answer_to_regenerate(*, session: ChatSession, message_id: str | None) -> str:
+    """What ``regenerate-message`` answers again: the message it names when it is one of
+    the session's, else the branch's newest message (a client-made id names nothing)."""
+    if message_id:
+        try:
+            if ChatMessage.objects.filter(pk=message_id, session=session).exists():
+                return message_id
+        except (DjangoValidationError, ValueError):
+            pass
+    leaf = (
+        ChatSession.objects.filter(pk=session.pk).values_list("current_leaf_id", flat=True).first()
+    )
+    if leaf is None:
+        raise ValidationError.for_field("messageId", "there is no answer to regenerate")
+    return str(leaf)
+
+
 def session_switch_branch(*, session: ChatSession, message_id: str) -> ChatSession:
     """Show the branch through ``message_id``: the leaf becomes its newest descendant."""
     with transaction.atomic():

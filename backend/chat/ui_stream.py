@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from backend.chat.answers import assistant_message_id
 from backend.runs.eventlog import Event
 from backend.runs.sse import Tail
 
@@ -31,8 +32,11 @@ DONE = b"data: [DONE]\n\n"
 class UiStreamTranslator:
     """Stateful: tracks open text parts and whether a step is open."""
 
-    def __init__(self, *, run_id: str, session_id: str | None) -> None:
+    def __init__(
+        self, *, run_id: str, session_id: str | None, message_id: str | None = None
+    ) -> None:
         self.run_id = run_id
+        self.message_id = message_id
         self.session_id = session_id
         self.open_text: str | None = None
         self.text_seen: dict[str, bool] = {}
@@ -41,12 +45,13 @@ class UiStreamTranslator:
         self.denied: set[str] = set()
 
     def start(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "type": "start",
-                "messageMetadata": {"run_id": self.run_id, "session_id": self.session_id},
-            }
-        ]
+        part: dict[str, Any] = {
+            "type": "start",
+            "messageMetadata": {"run_id": self.run_id, "session_id": self.session_id},
+        }
+        if self.message_id:  # the server's id of the answer: what regenerate names
+            part["messageId"] = self.message_id
+        return [part]
 
     def _text_id(self, message_id: str) -> str:
         return f"{message_id}:{self.text_generation}"
@@ -210,7 +215,9 @@ async def ui_stream_body(
 ) -> AsyncIterator[bytes]:
     """The run's stream from after ``after_seq``; it ends with the run, or when the run
     stops to wait for an approval."""
-    translator = UiStreamTranslator(run_id=run_id, session_id=session_id)
+    translator = UiStreamTranslator(
+        run_id=run_id, session_id=session_id, message_id=assistant_message_id(run_id)
+    )
     for part in translator.start():
         yield chunk(part)
     async for event in Tail(run_id=run_id, after_seq=after_seq):

@@ -71,7 +71,8 @@ class UiChatInputSerializer(serializers.Serializer):
     """What the AI SDK 6 ``useChat`` default transport posts, plus the chosen ``model``.
 
     Only the newest user message is used (``content``): the server keeps the history.
-    ``regenerate-message`` answers that message again; ``messageId`` is accepted and unused.
+    ``regenerate-message`` answers again: the answer ``messageId`` names (the server's id,
+    from the stream's ``start`` part), else the newest answer of the branch on screen.
     """
 
     non_empty = "must be a non-empty list"
@@ -162,8 +163,17 @@ def _start(request: HttpRequest, identity: Identity) -> tuple[str, str, int]:
         chat_id=body.validated_data["id"],
         model=model or default_model_id(),
     )
+    regenerate = None
+    if body.validated_data["trigger"] == "regenerate-message":
+        regenerate = services.answer_to_regenerate(
+            session=session, message_id=body.validated_data.get("messageId")
+        )
     run, _message = services.message_post(
-        session=session, identity=identity, content=body.validated_data["content"], model=model
+        session=session,
+        identity=identity,
+        content=body.validated_data["content"],
+        model=model,
+        regenerate=regenerate,
     )
     return str(run.id), str(session.id), 0
 

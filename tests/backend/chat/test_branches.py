@@ -208,3 +208,38 @@ def test_bad_versions_name_the_field(anon_client) -> None:
         format="json",
     )
     assert foreign.status_code == 404
+
+
+async def test_regenerate_through_use_chat_answers_the_named_answer_again(anon_client) -> None:
+    import json
+
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    from tests.backend.chat.test_ui_stream import read_ui
+
+    token = anon_client._credentials["HTTP_X_CLIENT_TOKEN"]
+    question = {"id": "u1", "role": "user", "parts": [{"type": "text", "text": "hashtags for tea"}]}
+
+    async def post(body: dict) -> list[dict]:
+        response = await AsyncClient().post(
+            "/api/chat", data=json.dumps(body), content_type="application/json",
+            headers={"X-Client-Token": token},
+        )  # fmt: skip
+        assert response.status_code == 200, response.content
+        lines = await read_ui(response)
+        return [json.loads(x.removeprefix("data: ")) for x in lines[:-1] if x.startswith("data: ")]
+
+    first = await post({"id": "chat-regen", "messages": [question]})
+    answer_id = first[0]["messageId"]  # the server's id of the answer
+    again = await post(
+        {"id": "chat-regen", "trigger": "regenerate-message", "messageId": answer_id,
+         "messages": [question]}
+    )  # fmt: skip
+
+    assert again[0]["messageId"] != answer_id and again[-1]["type"] == "finish"
+    session = await sync_to_async(ChatSession.objects.get)(external_id="chat-regen")
+    branch = await sync_to_async(_transcript)(anon_client, str(session.id))
+    assert [m["role"] for m in branch] == ["user", "assistant"]
+    assert branch[1]["id"] == again[0]["messageId"]
+    assert branch[1]["siblings"]["count"] == 2 and answer_id in branch[1]["siblings"]["ids"]
