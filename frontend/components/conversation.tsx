@@ -17,6 +17,7 @@ import { activeRunId } from "@/lib/run-steps";
 import { transcriptToMessages } from "@/lib/transcript";
 import { Composer } from "@/components/composer";
 import { ErrorBanner } from "@/components/error-banner";
+import { VersionSwitcher } from "@/components/message-versions";
 import { RunView } from "@/components/run-view";
 import "@/styles/chat.css";
 import "@/styles/run-view.css";
@@ -71,6 +72,8 @@ export function Conversation({
   onModelChange: (id: string) => void;
   onActivity: () => void;
 }) {
+  const refreshAfter = useRef(false);
+  const reloadRef = useRef<() => Promise<unknown>>(async () => undefined);
   const modelRef = useRef(model);
   modelRef.current = model;
   const transport = useMemo(() => createChatTransport(() => modelRef.current ?? undefined), []);
@@ -83,6 +86,7 @@ export function Conversation({
     setMessages,
     resumeStream,
     addToolApprovalResponse,
+    regenerate,
   } = useChat<ChatUIMessage>({
     id: sessionId,
     messages: initialMessages,
@@ -91,7 +95,14 @@ export function Conversation({
     // An answered approval goes to POST /api/chat, which resumes the run and streams it.
     sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
     experimental_throttle: 50,
-    onFinish: () => onActivity(),
+    onFinish: () => {
+      onActivity();
+      // After an edit or a regeneration the transcript knows the new versions.
+      if (refreshAfter.current) {
+        refreshAfter.current = false;
+        void reloadRef.current();
+      }
+    },
   });
   const busy = status === "submitted" || status === "streaming";
   const runId = busy ? activeRunId(messages) : null;
@@ -151,6 +162,44 @@ export function Conversation({
     api.cancelRun(runId).catch((err: unknown) => setStopError(err));
   }, [stopRequested, runId, stopped]);
 
+  // Edit, regenerate, and switch between versions: the transcript is a tree on the server.
+  const [editing, setEditing] = useState<{ id: string; text: string } | null>(null);
+  const reload = useCallback(async () => {
+    const fresh = transcriptToMessages(await api.transcript(sessionId));
+    setMessages(fresh.messages);
+    return fresh;
+  }, [sessionId, setMessages]);
+  reloadRef.current = reload;
+  const switchTo = useCallback(
+    (messageId: string) => {
+      api
+        .switchBranch(sessionId, messageId)
+        .then(reload)
+        .catch((err: unknown) => setStopError(err));
+    },
+    [sessionId, reload],
+  );
+  const saveEdit = useCallback(async () => {
+    if (!editing || !editing.text.trim()) return;
+    const { id: editOf, text } = editing;
+    setEditing(null);
+    try {
+      await api.editMessage(sessionId, editOf, text);
+      refreshAfter.current = true;
+      const fresh = await reload();
+      if (fresh.activeRunId) void resumeStream();
+    } catch (err) {
+      setStopError(err);
+    }
+  }, [editing, sessionId, reload, resumeStream]);
+  const regenerateAnswer = useCallback(
+    (messageId: string) => {
+      refreshAfter.current = true;
+      void regenerate({ messageId });
+    },
+    [regenerate],
+  );
+
   // Keep the newest step in view while it streams, unless the reader scrolled up.
   const scrollRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -175,8 +224,44 @@ export function Conversation({
             {messages.map((message, index) =>
               message.role === "user" ? (
                 <li key={message.id} className="message user">
-                  <div className="bubble" data-testid="user-message">
-                    {messageText(message)}
+                  {editing?.id === message.id ? (
+                    <form
+                      className="edit-message"
+                      onSubmit={(event) => {
+                        event.preventDefault();
+                        void saveEdit();
+                      }}
+                    >
+                      <textarea
+                        aria-label="Edit message"
+                        value={editing.text}
+                        onChange={(event) => setEditing({ id: message.id, text: event.target.value })}
+                      />
+                      <div className="message-actions">
+                        <button type="submit" disabled={!editing.text.trim()}>
+                          Send edit
+                        </button>
+                        <button type="button" className="ghost" onClick={() => setEditing(null)}>
+                          Cancel
+                        </button>
+                      </div>
+                    </form>
+                  ) : (
+                    <div className="bubble" data-testid="user-message">
+                      {messageText(message)}
+                    </div>
+                  )}
+                  <div className="message-actions small">
+                    <VersionSwitcher siblings={message.metadata?.siblings} onSwitch={switchTo} disabled={busy} />
+                    {!busy && editing?.id !== message.id && (
+                      <button
+                        type="button"
+                        className="ghost"
+                        onClick={() => setEditing({ id: message.id, text: messageText(message) })}
+                      >
+                        Edit
+                      </button>
+                    )}
                   </div>
                 </li>
               ) : (
@@ -190,6 +275,14 @@ export function Conversation({
                         (message.metadata?.run_id && stopped.has(message.metadata.run_id)),
                     )}
                   />
+                  <div className="message-actions small">
+                    <VersionSwitcher siblings={message.metadata?.siblings} onSwitch={switchTo} disabled={busy} />
+                    {!busy && index === messages.length - 1 && !message.id.startsWith("run-") && (
+                      <button type="button" className="ghost" onClick={() => regenerateAnswer(message.id)}>
+                        Regenerate
+                      </button>
+                    )}
+                  </div>
                 </li>
               ),
             )}

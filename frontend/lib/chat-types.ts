@@ -51,6 +51,8 @@ export type ChatMetadata = {
   /** The answer was cut short by Stop (from the transcript). */
   stopped?: boolean;
   error?: { code: string; message: string } | null;
+  /** The versions in this message's place (from the transcript). */
+  siblings?: { index: number; count: number; ids: string[] };
 };
 
 export type ChatUIMessage = UIMessage<ChatMetadata, ChatDataParts>;

@@ -27,6 +27,7 @@ export function transcriptToMessages(transcript: Transcript): LoadedTranscript {
         id: message.id,
         role: "user",
         parts: [{ type: "text", text: message.content }],
+        metadata: message.siblings ? { siblings: message.siblings } : undefined,
       });
       // A finished run that left no answer (failed, cancelled): say so under its question.
       if (run && !isActiveRun(run) && !answered.has(run.id) && run.status !== "completed") {
@@ -68,6 +69,7 @@ export function transcriptToMessages(transcript: Transcript): LoadedTranscript {
         offline: run ? run.model === "offline" : undefined,
         status: run?.status,
         stopped: message.stopped ?? false,
+        siblings: message.siblings,
       },
     });
   }

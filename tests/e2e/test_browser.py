@@ -14,6 +14,7 @@ import pytest
         "resume.test.mjs",
         "stop.test.mjs",
         "approvals.test.mjs",
+        "branches.test.mjs",
         "factoids.test.mjs",
         "budget.test.mjs",
         "account.test.mjs",

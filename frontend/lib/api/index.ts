@@ -62,6 +62,18 @@ export const api = {
     }),
   deleteSession: (sessionId: string) =>
     apiJson(emptySchema, `/api/chat/sessions/${id(sessionId)}/`, { method: "DELETE" }),
+  /** A new version of one of your messages: the conversation forks before it. */
+  editMessage: (sessionId: string, editOf: string, content: string) =>
+    apiJson(anySchema, `/api/chat/sessions/${id(sessionId)}/messages/`, {
+      method: "POST",
+      json: { content, edit_of: editOf },
+    }),
+  /** Show the branch through this version of a message. */
+  switchBranch: (sessionId: string, messageId: string) =>
+    apiJson(anySchema, `/api/chat/sessions/${id(sessionId)}/branch/`, {
+      method: "PUT",
+      json: { message_id: messageId },
+    }),
   run: (runId: string) => apiJson(runStatusSchema, `/api/runs/${id(runId)}/`),
   cancelRun: (runId: string) =>
     apiJson(anySchema, `/api/runs/${id(runId)}/cancel/`, { method: "POST", json: {} }),

@@ -82,6 +82,9 @@ export const transcriptMessageSchema = z.object({
   /** An answer cut short by Stop: `content` is what streamed until then. */
   stopped: z.boolean().optional(),
   run_id: z.string().nullable(),
+  parent_id: z.string().nullable().optional(),
+  /** The versions in this message's place (edits of a question, regenerated answers). */
+  siblings: z.object({ index: z.number(), count: z.number(), ids: z.array(z.string()) }).optional(),
   created_at: z.string(),
 });
 export type TranscriptMessage = z.infer<typeof transcriptMessageSchema>;
