@@ -18,7 +18,7 @@ from backend.runs.models import Run
 
 MAX_CONTENT_CHARS = 8_000
 MAX_TITLE_CHARS = 200
-Multitask = Literal["reject", "enqueue", "interrupt"]
+Multitask = Literal["reject", "enqueue", "interrupt", "rollback"]
 
 
 def session_create(*, client_id: str, model: str, title: str = "") -> ChatSession:
@@ -129,12 +129,23 @@ def message_post(
         if active is not None and multitask == "reject":
             raise ConflictError(
                 "A run is already active in this session; wait for it, cancel it, or send "
-                "with multitask 'enqueue' or 'interrupt'.",
+                "with multitask 'enqueue', 'interrupt' or 'rollback'.",
                 details={"active_run_id": str(active.id)},
             )
-        if active is not None and multitask == "interrupt":
+        rolled_back: ChatMessage | None = None
+        if active is not None and multitask in ("interrupt", "rollback"):
+            reason = "interrupted" if multitask == "interrupt" else "rolled back"
             for running in Run.objects.filter(session_id=locked.id, status__in=Run.ACTIVE):
-                run_services.run_cancel(run=running, reason="interrupted by a new message")
+                run_services.run_cancel(run=running, reason=f"{reason} by a new message")
+            if multitask == "rollback":
+                # As if the active run's question had never been sent: the new message is
+                # another version of it, from the checkpoint before it (what was spent
+                # stays in the ledger).
+                rolled_back = (
+                    ChatMessage.objects.filter(pk=active.input.get("message_id"), session=locked)
+                    .select_related("parent")
+                    .first()
+                )
         locked.run_count += 1
         if not locked.title:
             locked.title = content[:80]
@@ -151,6 +162,8 @@ def message_post(
                 if edited.role != ChatMessage.Role.USER:
                     raise ValidationError.for_field("edit_of", "must be one of your messages")
                 parent = edited.parent
+            elif rolled_back is not None:
+                parent = rolled_back.parent
             else:
                 parent = locked.current_leaf
             branch = _branch_point(locked, parent)

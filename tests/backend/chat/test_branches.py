@@ -243,3 +243,27 @@ async def test_regenerate_through_use_chat_answers_the_named_answer_again(anon_c
     assert [m["role"] for m in branch] == ["user", "assistant"]
     assert branch[1]["id"] == again[0]["messageId"]
     assert branch[1]["siblings"]["count"] == 2 and answer_id in branch[1]["siblings"]["ids"]
+
+
+def test_rollback_cancels_the_active_run_and_continues_from_before_it(anon_client, env) -> None:
+    env(OFFLINE_TOKEN_DELAY_MS=30, RUN_HEARTBEAT_S=0.2, GUARD_REQUESTS_PER_MINUTE=1_000_000)
+    session_id = anon_client.post("/api/chat/sessions/", {}, format="json").json()["id"]
+    first = _say(anon_client, session_id, "hashtags for espresso")
+    slow = anon_client.post(
+        f"/api/chat/sessions/{session_id}/messages/",
+        {"content": "hashtags for latte art"},
+        format="json",
+    ).json()
+    wait_for(lambda: Run.objects.filter(pk=slow["run_id"], status="running").first(), timeout=20)
+
+    rolled = _say(anon_client, session_id, "hashtags for cold brew", multitask="rollback")
+
+    assert Run.objects.get(pk=slow["run_id"]).status == "cancelled"
+    branch = _transcript(anon_client, session_id)
+    assert [m["content"] for m in branch if m["role"] == "user"] == [
+        "hashtags for espresso",
+        "hashtags for cold brew",
+    ]
+    assert branch[2]["siblings"]["count"] == 2  # the rolled-back question is a version
+    # The model never saw the rolled-back question.
+    assert _history_after(branch[3]["id"]) == [first["run_id"], rolled["run_id"]]
