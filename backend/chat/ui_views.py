@@ -9,10 +9,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework import serializers
 
 from backend.chat import approvals, selectors, services, ui_stream
-from backend.chat.models import Approval
 from backend.clients.identity import Identity
 from backend.core.db import released
-from backend.core.errors import NotFoundError, UnsupportedMediaTypeError, ValidationError
+from backend.core.errors import (
+    ConflictError,
+    NotFoundError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
 from backend.llm.selectors import default_model_id, model_price
 from backend.runs.sse_view import EventStream, StreamReader, sse_view
 
@@ -189,7 +193,7 @@ def _answer_approvals(identity: Identity, data: dict[str, Any]) -> tuple[str, st
         run_id = selectors.approval_run_id(
             approval_id=answer["approval_id"], client_id=identity.client_id
         )
-        if Approval.objects.filter(pk=answer["approval_id"], status="pending").exists():
+        try:
             approvals.approval_resolve(
                 client_id=identity.client_id,
                 run_id=run_id,
@@ -197,6 +201,8 @@ def _answer_approvals(identity: Identity, data: dict[str, Any]) -> tuple[str, st
                 approved=answer["approved"],
                 reason=answer["reason"],
             )
+        except ConflictError:
+            pass  # answered already (through the REST endpoint): just stream the run
     return run_id, str(session.id), selectors.run_waited_at_seq(run_id=run_id)
 
 
