@@ -72,13 +72,26 @@ class ToolExecutor(Protocol):
         ...
 
 
-class ApprovalPolicy(Protocol):
-    """Which tool calls wait for the creator's approval before they run (the graph's
-    ``approve`` node asks it about each planned call; ``None`` in ``AgentDeps``: none)."""
+# The name an approval of a model call goes by (beside the tools' names).
+MODEL_CALL = "model_call"
 
-    def check(self, tool: AgentTool[Any, Any], *, args: dict[str, Any]) -> dict[str, Any] | None:
-        """What to ask about this call, as JSON (``reason`` and ``estimate``:
-        ``{model, worst_case_usd, youtube_units}``), or ``None`` to run it without asking."""
+
+class ApprovalPolicy(Protocol):
+    """Which steps wait for the creator's approval before they run: the graph's ``approve``
+    node asks about each planned tool call, ``plan`` and ``respond`` about their own model
+    call (``None`` in ``AgentDeps``: nothing waits). Each answer is what to ask, as JSON
+    (``reason`` and ``estimate``: ``{model, worst_case_usd, youtube_units}``), or ``None``
+    to go on without asking. Asked again when a resumed node runs again: the answer must
+    not depend on anything the step itself changes."""
+
+    async def check_tool(
+        self, tool: AgentTool[Any, Any], *, args: dict[str, Any], meta: CallMeta
+    ) -> dict[str, Any] | None: ...
+
+    async def check_model(
+        self, *, meta: CallMeta, prompt_tokens: int, max_tokens: int
+    ) -> dict[str, Any] | None:
+        """``prompt_tokens``: the guard's own upper bound for the request about to be sent."""
         ...
 
 

@@ -11,7 +11,9 @@ first: when the policy asks about any of them, the node stops the graph with
 ``interrupt`` (the run waits, its state in the checkpoint) and goes on with the creator's
 decisions once resumed with ``Command(resume={"decisions": {call_id: {approved, args?,
 reason?}}})``. It is a node of its own because a resumed node runs again from its start:
-nothing in it may have run before the interrupt but the policy's checks.
+nothing in it may have run before the interrupt but the policy's checks. ``plan`` and
+``respond`` ask about their own model call the same way before making it (as a call named
+``model_call``); declined, the node answers that it stopped instead of calling the model.
 
 Progress goes to LangGraph's custom stream (``stream_mode="custom"``) as dicts with a
 ``type`` key; tokens go to the ``messages`` stream from the ``plan`` and ``respond`` nodes.
@@ -25,7 +27,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
@@ -33,9 +36,9 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Overwrite, Send, interrupt
 
-from agents.context import Context
+from agents.context import MODEL_CALL, Context
 from agents.guard.interface import GuardError
-from agents.models import COST_METADATA_KEY
+from agents.models import COST_METADATA_KEY, prompt_tokens_upper_bound
 from agents.prompts import (
     AGENT_SYSTEM_PROMPT,
     QUOTED_DATA_RULE,
@@ -69,6 +72,48 @@ def _usage_of(message: AIMessage) -> UsageTotals:
 
 def _usage_event(*, feature: str, model: str, usage: UsageTotals) -> dict[str, Any]:
     return {"type": "usage", "feature": feature, "model": model, **usage}
+
+
+async def _model_call_allowed(
+    context: Context,
+    *,
+    feature: str,
+    step: int,
+    prompt: list[BaseMessage],
+    tools: list[dict[str, Any]] | None = None,
+) -> str | None:
+    """Ask the policy about the model call about to be made (priced like the guard's own
+    reservation); interrupt when it asks. ``None`` to make the call, else why not (the
+    creator declined it). Runs first in its node: a resumed node runs again from its start."""
+    policy = context.deps.approvals
+    if policy is None:
+        return None
+    check = await policy.check_model(
+        meta=context.call_meta(feature=feature),
+        prompt_tokens=prompt_tokens_upper_bound(messages=prompt, tools=tools),
+        max_tokens=context.max_tokens,
+    )
+    if check is None:
+        return None
+    call_id = f"model-{feature}-{step}"
+    ask = {
+        "call_id": call_id,
+        "name": MODEL_CALL,
+        "args": {"feature": feature, "model": context.model_id},
+    } | check
+    answer: dict[str, Any] = interrupt({"approvals": [ask]})
+    decision = (answer.get("decisions") or {}).get(call_id) or {"approved": False}
+    if decision.get("approved"):
+        return None
+    return str(decision.get("reason") or "")
+
+
+def _declined_answer(reason: str) -> AIMessage:
+    return AIMessage(
+        content="I stopped before calling the model: you declined this step"
+        + (f" ({reason})." if reason else ".")
+        + " Send another message when you want me to go on."
+    )
 
 
 def _today(context: Context) -> str:
@@ -113,14 +158,14 @@ class AgentGraph:
     def __init__(self, *, tools: Sequence[AgentTool[Any, Any]]) -> None:
         self.tools = {tool.name: tool for tool in tools}
         self.tool_schemas = [tool.model_schema() for tool in tools]
+        # As the model client sends them: what an approval's price estimate counts.
+        self.openai_tools = [convert_to_openai_tool(schema) for schema in self.tool_schemas]
 
     async def plan(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         context = runtime.context
         steps = state.get("steps", 0)
         if steps >= context.max_steps:
             return {}  # routed to respond
-        writer = get_stream_writer()
-        writer({"type": "step.started", "node": "plan", "step": steps + 1})
         started = time.monotonic()
         workspace = await context.deps.data.workspace()
         system = SystemMessage(
@@ -133,6 +178,13 @@ class AgentGraph:
         prompt = trim_history(
             system=system, messages=state["messages"], budget=context.history_token_budget
         )
+        declined = await _model_call_allowed(
+            context, feature="plan", step=steps + 1, prompt=prompt, tools=self.openai_tools
+        )
+        if declined is not None:
+            return {"messages": [_declined_answer(declined)], "plan": []}
+        writer = get_stream_writer()
+        writer({"type": "step.started", "node": "plan", "step": steps + 1})
         model = context.chat_model(feature="plan").bind_tools(self.tool_schemas)
         reply = await model.ainvoke(prompt)
         assert isinstance(reply, AIMessage)
@@ -183,7 +235,15 @@ class AgentGraph:
         asks = []
         for call in last.tool_calls:
             tool = self.tools.get(call["name"])
-            check = policy.check(tool, args=dict(call["args"])) if tool is not None else None
+            check = (
+                await policy.check_tool(
+                    tool,
+                    args=dict(call["args"]),
+                    meta=context.call_meta(feature=f"tool:{tool.name}"),
+                )
+                if tool is not None
+                else None
+            )
             if check is not None:
                 asks.append(
                     {"call_id": call["id"] or "", "name": call["name"], "args": call["args"]}
@@ -349,14 +409,17 @@ class AgentGraph:
 
     async def respond(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         context = runtime.context
-        writer = get_stream_writer()
         step = state.get("steps", 0)
-        writer({"type": "step.started", "node": "respond", "step": step})
         started = time.monotonic()
         system = SystemMessage(RESPOND_SYSTEM_PROMPT.format(quoted_data_rule=QUOTED_DATA_RULE))
         prompt = trim_history(
             system=system, messages=state["messages"], budget=context.history_token_budget
         )
+        declined = await _model_call_allowed(context, feature="respond", step=step, prompt=prompt)
+        if declined is not None:
+            return {"messages": [_declined_answer(declined)]}
+        writer = get_stream_writer()
+        writer({"type": "step.started", "node": "respond", "step": step})
         reply = await context.chat_model(feature="respond").ainvoke(prompt)
         assert isinstance(reply, AIMessage)
         usage = _usage_of(reply)

@@ -65,6 +65,9 @@ CONCURRENCY_RETRY_AFTER_S = 1.0
 # A settle that cannot reach the store is tried again after these pauses (a Redis blip,
 # a failover) before the call is handed to the pending-settle sweeper.
 SETTLE_RETRY_DELAYS_S = (0.1, 0.4, 1.0)
+# The budgets that are the caller's own: crossing their soft limit is the caller's to
+# approve (``soft_crossing``); the service's global ones are not.
+OWN_BUDGETS = frozenset({"client", "api_key", "session", "ip"})
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -375,6 +378,53 @@ class CostGuard:
                 first_refusal = first_refusal or exc
         assert first_refusal is not None
         raise first_refusal
+
+    async def soft_crossing(
+        self,
+        *,
+        meta: CallMeta,
+        model: ModelPrice,
+        prompt_tokens_upper_bound: int,
+        max_tokens: int,
+        calls: int = 1,
+    ) -> dict[str, Any] | None:
+        """Would ``calls`` such calls at their worst case take one of the caller's own
+        budgets (client, API key, session, IP) past its soft limit? The first such bucket as
+        ``{bucket, used_usd, soft_limit_usd, limit_usd}``, or ``None``. Reserves nothing; a
+        call that would not fit at all is left for ``reserve`` to refuse."""
+        meta, profile = await self._profiled(meta)
+        routes = self._routes(
+            meta=meta,
+            profile=profile,
+            model=model,
+            prompt_tokens_upper_bound=prompt_tokens_upper_bound,
+            max_tokens=max_tokens,
+        )
+        route = next((r for r in routes if isinstance(r, _Route)), None)
+        if route is None or route.amount <= 0:
+            return None
+        own = [p for p in route.planned if p.kind in OWN_BUDGETS and p.spec.soft_limit]
+        if not own:
+            return None
+        usage = await self._store.usage([p.spec.key for p in own])
+        amount = route.amount * max(1, calls)
+        if any(
+            p.spec.limit is not None and usage[p.spec.key].used + route.amount > p.spec.limit
+            for p in own
+        ):
+            return None  # it does not fit at all: the reservation refuses it, nothing to ask
+        for p in own:
+            soft = p.spec.soft_limit
+            assert soft is not None
+            used = usage[p.spec.key].used
+            if used <= soft < used + amount:
+                return {
+                    "bucket": p.kind,
+                    "used_usd": float(micros_to_usd(used)),
+                    "soft_limit_usd": float(micros_to_usd(soft)),
+                    "limit_usd": float(micros_to_usd(p.spec.limit or 0)),
+                }
+        return None
 
     async def _remaining(self, route: _Route) -> Decimal | None:
         limited = [p for p in route.planned if p.spec.limit is not None]

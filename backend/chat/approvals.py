@@ -21,13 +21,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from agents.context import MODEL_CALL
 from agents.guard import ModelPrice
+from agents.guard.interface import CallMeta
+from agents.guard.pricing import micros_to_usd, worst_case_micros
 from agents.tools import ALL_TOOLS, ToolFailure
 from agents.tools.base import AgentTool
 from backend.chat import limits
 from backend.chat.models import Approval
 from backend.clients.models import Client
 from backend.core.errors import ConflictError, NotFoundError, ValidationError
+from backend.guard.instance import get_guard
 from backend.runs.emitter import RunEmitter
 from backend.runs.models import Run
 from backend.runs.services import run_cancel, run_resume, session_advance
@@ -44,9 +48,11 @@ TOOLS = {tool.name: tool for tool in ALL_TOOLS}
 
 
 class ApprovalPolicy:
-    """The client's rule (``Client.approvals``): ``costly`` asks when a call's worst case
-    exceeds the threshold or its YouTube quota exceeds ``APPROVAL_YOUTUBE_UNITS``,
-    ``always`` asks before every call, ``never`` never asks."""
+    """The client's rule (``Client.approvals``). ``costly`` asks before a step whose worst
+    case exceeds the threshold, whose YouTube quota exceeds ``APPROVAL_YOUTUBE_UNITS``, or
+    that would take one of the client's own budgets past its soft limit; ``always`` also
+    asks before every tool call; ``never`` never asks. A step is a tool call or one of the
+    agent's own model calls (plan, respond), priced as the guard reserves it."""
 
     def __init__(
         self, *, mode: str, threshold_usd: Decimal, price: ModelPrice, youtube_units_limit: int
@@ -57,9 +63,10 @@ class ApprovalPolicy:
         self.youtube_units_limit = youtube_units_limit
 
     def estimate(self, tool: AgentTool[Any, Any]) -> dict[str, Any]:
-        per_call = (
-            TOOL_PROMPT_TOKENS * self.price.input_per_token
-            + limits.ANSWER_MAX_TOKENS * self.price.output_per_token
+        per_call = worst_case_micros(
+            model=self.price,
+            prompt_tokens_upper_bound=TOOL_PROMPT_TOKENS,
+            max_tokens=limits.ANSWER_MAX_TOKENS,
         )
         searches = 0
         if tool.cost.youtube_search:
@@ -68,16 +75,52 @@ class ApprovalPolicy:
             )
         return {
             "model": self.price.model_id,
-            "worst_case_usd": float(round(per_call * tool.cost.model_calls, 6)),
+            "worst_case_usd": float(micros_to_usd(per_call * tool.cost.model_calls)),
             "youtube_units": searches * YOUTUBE_SEARCH_UNITS,
         }
 
-    def check(self, tool: AgentTool[Any, Any], *, args: dict[str, Any]) -> dict[str, Any] | None:
+    async def check_tool(
+        self, tool: AgentTool[Any, Any], *, args: dict[str, Any], meta: CallMeta
+    ) -> dict[str, Any] | None:
         if self.mode == Client.Approvals.NEVER:
             return None
         estimate = self.estimate(tool)
         if self.mode == Client.Approvals.ALWAYS:
             return {"reason": "you asked to approve every step", "estimate": estimate}
+        return await self._decide(
+            estimate,
+            meta=meta,
+            prompt_tokens=TOOL_PROMPT_TOKENS,
+            max_tokens=limits.ANSWER_MAX_TOKENS,
+            calls=tool.cost.model_calls,
+        )
+
+    async def check_model(
+        self, *, meta: CallMeta, prompt_tokens: int, max_tokens: int
+    ) -> dict[str, Any] | None:
+        if self.mode == Client.Approvals.NEVER:
+            return None
+        worst = worst_case_micros(
+            model=self.price, prompt_tokens_upper_bound=prompt_tokens, max_tokens=max_tokens
+        )
+        estimate = {
+            "model": self.price.model_id,
+            "worst_case_usd": float(micros_to_usd(worst)),
+            "youtube_units": 0,
+        }
+        return await self._decide(
+            estimate, meta=meta, prompt_tokens=prompt_tokens, max_tokens=max_tokens, calls=1
+        )
+
+    async def _decide(
+        self,
+        estimate: dict[str, Any],
+        *,
+        meta: CallMeta,
+        prompt_tokens: int,
+        max_tokens: int,
+        calls: int,
+    ) -> dict[str, Any] | None:
         if estimate["worst_case_usd"] > self.threshold_usd:
             reason = (
                 f"may cost up to ${estimate['worst_case_usd']:.4f} (over ${self.threshold_usd})"
@@ -86,7 +129,23 @@ class ApprovalPolicy:
         if estimate["youtube_units"] > self.youtube_units_limit:
             reason = f"uses up to {estimate['youtube_units']} YouTube quota units"
             return {"reason": reason, "estimate": estimate}
-        return None
+        if calls <= 0 or self.price.offline:
+            return None
+        crossing = await get_guard().soft_crossing(
+            meta=meta,
+            model=self.price,
+            prompt_tokens_upper_bound=prompt_tokens,
+            max_tokens=max_tokens,
+            calls=calls,
+        )
+        if crossing is None:
+            return None
+        reason = (
+            f"would take your {crossing['bucket']} budget past its soft limit "
+            f"(${crossing['used_usd']:.4f} used of ${crossing['limit_usd']:.2f}; "
+            f"warning at ${crossing['soft_limit_usd']:.2f})"
+        )
+        return {"reason": reason, "estimate": estimate, "budget": crossing}
 
 
 def approval_policy_for(run: Run, *, price: ModelPrice) -> ApprovalPolicy | None:
@@ -210,6 +269,7 @@ def approval_resolve(
         resolved = {
             "approval_id": str(approval.id),
             "call_id": approval.call_id,
+            "name": approval.name,
             "approved": approved,
             "args": approval.decided_args,
             "reason": approval.decision_reason,
@@ -249,6 +309,8 @@ def approvals_expire() -> int:
 
 
 def _validated_args(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    if name == MODEL_CALL:
+        raise ValidationError.for_field("args", "a model call has no arguments to edit")
     tool = TOOLS.get(name)
     if tool is None:
         raise ValidationError.for_field("args", f"there is no tool named {name!r}")

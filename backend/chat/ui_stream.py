@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from agents.context import MODEL_CALL
 from backend.chat.answers import assistant_message_id
 from backend.runs.eventlog import Event
 from backend.runs.sse import Tail
@@ -123,6 +124,14 @@ class UiStreamTranslator:
             ]
         if kind == "approval.resolved":
             if data.get("approved"):
+                if data.get("name") == MODEL_CALL:  # its part ends here; the text follows
+                    return [
+                        {
+                            "type": "tool-output-available",
+                            "toolCallId": data["call_id"],
+                            "output": {"approved": True},
+                        }
+                    ]
                 return []
             self.denied.add(str(data["call_id"]))
             return [{"type": "tool-output-denied", "toolCallId": data["call_id"]}]
@@ -211,10 +220,11 @@ class UiStreamTranslator:
 
 
 async def ui_stream_body(
-    *, run_id: str, session_id: str | None, after_seq: int = 0
+    *, run_id: str, session_id: str | None, after_seq: int = 0, waits_over_through: int = 0
 ) -> AsyncIterator[bytes]:
     """The run's stream from after ``after_seq``; it ends with the run, or when the run
-    stops to wait for an approval."""
+    stops to wait for an approval. A ``run.waiting`` up to ``waits_over_through`` is a wait
+    already over (replayed from the start of a run that went on): it is passed over."""
     translator = UiStreamTranslator(
         run_id=run_id, session_id=session_id, message_id=assistant_message_id(run_id)
     )
@@ -223,6 +233,8 @@ async def ui_stream_body(
     async for event in Tail(run_id=run_id, after_seq=after_seq):
         if event is None:
             yield b": ping\n\n"
+            continue
+        if event.type == "run.waiting" and event.seq <= waits_over_through:
             continue
         for part in translator.translate(event):
             yield chunk(part)

@@ -18,6 +18,7 @@ from backend.core.errors import (
     ValidationError,
 )
 from backend.llm.selectors import default_model_id, model_price
+from backend.runs.models import Run
 from backend.runs.sse_view import EventStream, StreamReader, sse_view
 
 MAX_CHAT_ID = 100
@@ -228,23 +229,34 @@ async def ui_chat(request: HttpRequest, reader: StreamReader) -> EventStream:
 
 
 @released
-def _active_run(*, client_id: str, chat_id: str) -> tuple[str, str] | None:
+def _active_run(*, client_id: str, chat_id: str) -> tuple[str, str, int] | None:
+    """The session's active run, its session and the seq through which its waits are over
+    (every ``run.waiting`` but a current one)."""
     session = selectors.session_find_for_client(client_id=client_id, chat_id=chat_id)
     if session is None:
         return None
     run = selectors.session_active_run(session_id=str(session.id))
-    return (str(run.id), str(session.id)) if run else None
+    if run is None:
+        return None
+    waited = selectors.run_waited_at_seq(run_id=str(run.id))
+    over = waited - 1 if run.status == Run.Status.WAITING else waited
+    return str(run.id), str(session.id), max(0, over)
 
 
 @sse_view()
 async def ui_chat_resume(
     request: HttpRequest, reader: StreamReader, chat_id: str
 ) -> EventStream | HttpResponseBase:
-    """GET /api/chat/{id}/stream: the active run's stream from its start; 204 when idle."""
+    """GET /api/chat/{id}/stream: the active run's stream from its start (through the
+    approvals it already got: ``resumeStream()`` after answering one over REST streams
+    on); 204 when idle."""
     active = await _active_run(client_id=reader.client_id, chat_id=chat_id)
     if active is None:
         return HttpResponse(status=204)
-    run_id, session_id = active
+    run_id, session_id, waits_over = active
     return EventStream(
-        ui_stream.ui_stream_body(run_id=run_id, session_id=session_id), headers=ui_stream.HEADERS
+        ui_stream.ui_stream_body(
+            run_id=run_id, session_id=session_id, waits_over_through=waits_over
+        ),
+        headers=ui_stream.HEADERS,
     )

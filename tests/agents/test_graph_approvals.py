@@ -12,30 +12,49 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from agents import compile_graph
+from agents.context import MODEL_CALL
+from agents.guard.interface import CallMeta
 from agents.prompts import tool_result_json
 from agents.tools.base import AgentTool
-from tests.agents.conftest import CountingData, make_context
+from tests.agents.conftest import CountingData, RecordingGuard, make_context
 
 
 class AskAbout:
-    """Asks about the tools named; records what it was asked."""
+    """Asks about the tools named and the model calls of the features named; records what
+    it was asked."""
 
-    def __init__(self, *names: str) -> None:
+    def __init__(self, *names: str, models: tuple[str, ...] = ()) -> None:
         self.names = set(names)
+        self.models = set(models)
         self.checked: list[str] = []
+        self.model_checks: list[dict[str, Any]] = []
 
-    def check(self, tool: AgentTool[Any, Any], *, args: dict[str, Any]) -> dict[str, Any] | None:
+    async def check_tool(
+        self, tool: AgentTool[Any, Any], *, args: dict[str, Any], meta: CallMeta
+    ) -> dict[str, Any] | None:
         self.checked.append(tool.name)
-        if tool.name not in self.names:
-            return None
-        return {
-            "reason": "test",
-            "estimate": {"model": "offline", "worst_case_usd": 0.0, "youtube_units": 0},
-        }
+        assert meta.feature == f"tool:{tool.name}"
+        return ASK if tool.name in self.names else None
+
+    async def check_model(
+        self, *, meta: CallMeta, prompt_tokens: int, max_tokens: int
+    ) -> dict[str, Any] | None:
+        self.model_checks.append(
+            {"feature": meta.feature, "prompt_tokens": prompt_tokens, "max_tokens": max_tokens}
+        )
+        return ASK if meta.feature in self.models else None
 
 
-def _context(policy: AskAbout, data: CountingData | None = None) -> Any:
-    context = make_context(data=data or CountingData())
+ASK = {
+    "reason": "test",
+    "estimate": {"model": "offline", "worst_case_usd": 0.0, "youtube_units": 0},
+}
+
+
+def _context(
+    policy: AskAbout, data: CountingData | None = None, guard: RecordingGuard | None = None
+) -> Any:
+    context = make_context(data=data or CountingData(), guard=guard)
     context.deps = dataclasses.replace(context.deps, approvals=policy)
     return context
 
@@ -122,3 +141,55 @@ async def test_without_a_policy_nothing_waits() -> None:
     )
     assert (await graph.aget_state(CONFIG)).interrupts == ()
     assert len(state["tool_results"]) == 2
+
+
+async def test_a_model_call_is_asked_about_at_the_guards_own_price_before_it_is_made() -> None:
+    guard = RecordingGuard()
+    graph = compile_graph(checkpointer=InMemorySaver())
+    policy = AskAbout(models=("plan",))
+    context = _context(policy, guard=guard)
+
+    [ask] = await _start(graph, context)
+
+    assert ask["name"] == MODEL_CALL and ask["args"]["feature"] == "plan"
+    assert guard.reserved == []  # the model was not called
+    assert (await graph.aget_state(CONFIG)).next == ("plan",)
+
+    await graph.ainvoke(
+        Command(resume={"decisions": {ask["call_id"]: {"approved": True}}}), CONFIG,
+        context=context,
+    )  # fmt: skip
+    # The tools ran; the next plan call (the answer) is asked about under its own id.
+    [again] = (await graph.aget_state(CONFIG)).interrupts[0].value["approvals"]
+    assert again["call_id"] != ask["call_id"] and again["name"] == MODEL_CALL
+    state = await graph.ainvoke(
+        Command(resume={"decisions": {again["call_id"]: {"approved": True}}}), CONFIG,
+        context=context,
+    )  # fmt: skip
+
+    # The estimate counted what the guard then reserved for that very call.
+    first = guard.reserved[0]
+    assert first["meta"].feature == "plan"
+    assert policy.model_checks[0]["prompt_tokens"] == first["prompt_tokens_upper_bound"]
+    assert policy.model_checks[0]["max_tokens"] == first["max_tokens"]
+    assert len(state["tool_results"]) == 2
+    answer = state["messages"][-1]
+    assert isinstance(answer, AIMessage) and not answer.tool_calls and answer.text
+
+
+async def test_a_declined_model_call_is_never_made_and_the_answer_says_so() -> None:
+    guard = RecordingGuard()
+    data = CountingData()
+    graph = compile_graph(checkpointer=InMemorySaver())
+    context = _context(AskAbout(models=("plan",)), data, guard=guard)
+    [ask] = await _start(graph, context)
+
+    state = await graph.ainvoke(
+        Command(resume={"decisions": {ask["call_id"]: {"approved": False, "reason": "later"}}}),
+        CONFIG, context=context,
+    )  # fmt: skip
+
+    assert guard.reserved == [] and sum(data.calls.values()) == 0
+    answer = state["messages"][-1]
+    assert isinstance(answer, AIMessage) and "declined" in answer.text and "later" in answer.text
+    assert (await graph.aget_state(CONFIG)).interrupts == ()

@@ -77,3 +77,14 @@ def anon_client(db, api_client):
     api_client.credentials(HTTP_X_CLIENT_TOKEN=token)
     api_client.client_id = str(client.id)
     return api_client
+
+
+@pytest.fixture
+def never_ask(anon_client):
+    """``anon_client`` never waits for approvals: for tests of the guard and the run path
+    with priced models, where a step over the approval threshold (or about to cross a soft
+    limit) would otherwise wait for the creator."""
+    from backend.clients.models import Client
+
+    Client.objects.filter(pk=anon_client.client_id).update(approvals=Client.Approvals.NEVER)
+    return anon_client

@@ -400,3 +400,31 @@ async def test_check_refuses_when_one_worst_case_no_longer_fits_and_reserves_not
     assert [r.reservation_id for r in await store.active_reservations()] == [held.reservation_id]
     # A free model passes whatever is left.
     assert await guard.check(meta=who, model=OFFLINE, prompt_tokens_upper_bound=9, max_tokens=9)
+
+
+async def test_soft_crossing_names_the_callers_own_budget_a_call_would_take_past_its_soft_limit(
+    store, clock
+):
+    # The client's day is $10 (soft limit $8); the service's $12 (soft $9.60) is not the
+    # caller's to approve.
+    guard = make_guard(store, clock, limits(client="10", global_="12"))
+    who = meta()
+
+    assert await guard.soft_crossing(meta=who, model=PRICED, **tokens_for("1")) is None
+    spent = await guard.reserve(meta=who, model=PRICED, **tokens_for("7.5"))
+    await guard.settle(spent, CallUsage(input_tokens=7500))
+
+    crossing = await guard.soft_crossing(meta=who, model=PRICED, **tokens_for("1"))
+    assert crossing == {
+        "bucket": "client", "used_usd": 7.5, "soft_limit_usd": 8.0, "limit_usd": 10.0
+    }  # fmt: skip
+    # Two such calls (a tool's several model calls) at $0.30 cross it too; one does not.
+    assert await guard.soft_crossing(meta=who, model=PRICED, **tokens_for("0.3")) is None
+    assert await guard.soft_crossing(meta=who, model=PRICED, **tokens_for("0.3"), calls=2)
+    # A call that does not fit at all is the reservation's to refuse, not to ask about.
+    assert await guard.soft_crossing(meta=who, model=PRICED, **tokens_for("3")) is None
+    # Past the soft limit, nothing crosses it any more; and it reserved nothing.
+    more = await guard.reserve(meta=who, model=PRICED, **tokens_for("1"))
+    await guard.settle(more, CallUsage(input_tokens=1000))
+    assert await guard.soft_crossing(meta=who, model=PRICED, **tokens_for("1")) is None
+    assert await store.active_reservations() == []

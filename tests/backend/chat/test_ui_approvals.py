@@ -10,7 +10,9 @@ import json
 import pytest
 from django.test import AsyncClient
 
+from backend.chat.ui_stream import UiStreamTranslator
 from backend.runs.eventlog import reset_for_tests
+from backend.runs.eventlog.base import Event
 from tests.backend.chat.test_ui_stream import read_ui, validate_part
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -130,3 +132,28 @@ async def test_an_answer_for_an_unknown_approval_is_404(anon_client):
 
     assert response.status_code == 404
     assert json.loads(response.content)["error"]["code"] == "NOT_FOUND"
+
+
+def test_a_model_calls_approval_is_a_tool_part_of_its_own_that_ends_when_approved() -> None:
+    translator = UiStreamTranslator(run_id="r", session_id="s")
+    call = {"approval_id": "a1", "call_id": "model-plan-1", "name": "model_call"}
+    requested = {**call, "args": {"feature": "plan", "model": "m"}, "estimate": {}}
+    resolved = {**call, "approved": True, "args": None, "reason": ""}
+
+    parts = translator.translate(
+        Event(run_id="r", seq=1, type="approval.requested", attempt=1, ts="", data=requested)
+    )
+    parts += translator.translate(
+        Event(run_id="r", seq=2, type="approval.resolved", attempt=1, ts="", data=resolved)
+    )
+
+    for part in parts:
+        validate_part(part)
+    tool_parts = [p for p in parts if p["type"].startswith("tool-")]
+    assert [p["type"] for p in tool_parts] == [
+        "tool-input-available",
+        "tool-approval-request",
+        "tool-output-available",
+    ]
+    assert {p["toolCallId"] for p in tool_parts} == {"model-plan-1"}
+    assert tool_parts[0]["toolName"] == "model_call"

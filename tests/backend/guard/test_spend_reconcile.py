@@ -36,7 +36,7 @@ WORDS = "Pull a shot at nine bar for about twenty seven seconds and taste it."
 
 
 @pytest.fixture
-def metered(env, openai_server, settings):
+def metered(env, openai_server, settings, never_ask):
     settings.TASK_RUNNER = "thread"
     reset_for_tests()
     env(

@@ -107,7 +107,10 @@ def test_zero_budget_means_zero_requests_upstream(anon_client, real_model, env):
     assert real_model.requests == []
 
 
-def test_budget_running_out_mid_run_fails_the_run_with_the_code(anon_client, real_model, env):
+def test_budget_running_out_mid_run_fails_the_run_with_the_code(
+    anon_client, never_ask, real_model, env
+):
+    # (never_ask: a call about to cross the soft limit would otherwise wait for approval)
     # Room for the entry check and the first call's hold, not for the answer after tools.
     env(GUARD_ANON_CLIENT_DAILY_USD="0.0125", GUARD_ANON_MAX_CALL_USD="1")
     real_model.script(

@@ -38,7 +38,7 @@ def celery_mode(settings):
 
 
 @pytest.fixture
-def real_model(env, openai_server):
+def real_model(env, openai_server, never_ask):
     env(OPENROUTER_API_KEY="sk-test", OPENROUTER_BASE_URL=openai_server.base_url,
         DECLARED_MODELS=DECLARED)  # fmt: skip
     worker_env = {
