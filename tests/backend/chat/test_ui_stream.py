@@ -327,3 +327,26 @@ def test_wrong_content_type_and_anonymous(anon_client):
     assert anon_client.post("/api/chat", "x", content_type="text/plain").status_code == 415
     assert APIClient().post("/api/chat", ui_body("c"), format="json").status_code == 401
     assert anon_client.get("/api/chat").status_code == 405
+
+
+async def test_a_token_caller_needs_no_csrf_cookie_and_a_cookie_caller_needs_the_header(
+    anon_client,
+):
+    from django.conf import settings
+    from django.test import AsyncClient as DjangoClient
+
+    # Django's CSRF checks on, as in the running service (its test client turns them off).
+    token = anon_client._credentials["HTTP_X_CLIENT_TOKEN"]
+    api = DjangoClient(enforce_csrf_checks=True)
+    body = json.dumps(ui_body("csrf-1"))
+    answered = await api.post(
+        "/api/chat", body, content_type="application/json", headers={"X-Client-Token": token}
+    )
+    assert answered.status_code == 200, answered.content
+    assert (await read_ui(answered))[-1] == "data: [DONE]"
+
+    browser = DjangoClient(enforce_csrf_checks=True)
+    browser.cookies[settings.ENV.CLIENT_TOKEN_COOKIE] = token
+    refused = await browser.post("/api/chat", body, content_type="application/json")
+    assert refused.status_code == 403
+    assert "X-Requested-With" in refused.json()["error"]["message"]
