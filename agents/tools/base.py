@@ -150,19 +150,23 @@ class AgentTool(Generic[ArgsT, OutputT]):
         try:
             return self.args_schema.model_validate(raw_args).model_dump(mode="json")
         except ValidationError as exc:
-            raise ToolFailure(
-                f"Invalid arguments for {self.name}: {exc.errors(include_url=False)}",
-                code="VALIDATION_ERROR",
-            ) from exc
+            raise self._invalid(exc) from exc
+
+    def _invalid(self, exc: ValidationError) -> ToolFailure:
+        """One readable line per field (for the model and for the creator editing them):
+        ``Invalid arguments for hashtags: count: Input should be less than or equal to 30``."""
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'arguments'}: {error['msg']}"
+            for error in exc.errors(include_url=False)
+        )
+        message = f"Invalid arguments for {self.name}: {problems}"
+        return ToolFailure(message, code="VALIDATION_ERROR")
 
     async def invoke(self, *, raw_args: dict[str, Any], ctx: ToolContext) -> OutputT:
         try:
             args = self.args_schema.model_validate(raw_args)
         except ValidationError as exc:
-            raise ToolFailure(
-                f"Invalid arguments for {self.name}: {exc.errors(include_url=False)}",
-                code="VALIDATION_ERROR",
-            ) from exc
+            raise self._invalid(exc) from exc
         return await self.run(args, ctx)
 
 

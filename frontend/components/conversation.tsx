@@ -13,6 +13,7 @@ import type { Models } from "@/lib/api/schemas";
 import { track } from "@/lib/analytics";
 import { createChatTransport } from "@/lib/chat-transport";
 import type { ChatUIMessage } from "@/lib/chat-types";
+import { describeError } from "@/lib/errors";
 import { activeRunId } from "@/lib/run-steps";
 import { transcriptToMessages } from "@/lib/transcript";
 import { Composer } from "@/components/composer";
@@ -30,6 +31,11 @@ export const SUGGESTIONS = [
 
 function messageText(message: ChatUIMessage): string {
   return message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
+}
+
+/** A tool part of the message still waits for the creator's answer. */
+function awaitsApproval(message: ChatUIMessage): boolean {
+  return message.parts.some((part) => "state" in part && part.state === "approval-requested");
 }
 
 export function EmptyChat({ onPick, disabled }: { onPick: (text: string) => void; disabled?: boolean }) {
@@ -192,6 +198,24 @@ export function Conversation({
       setStopError(err);
     }
   }, [editing, sessionId, reload, resumeStream]);
+  // Approve with edited arguments: over REST (checked like the tool's own), then the
+  // resumed run streams again from its start in place of the waiting message.
+  const editApproval = useCallback(
+    async (runId: string | undefined, answer: { id: string; args: Record<string, unknown> }) => {
+      if (!runId) return "This run is not known yet; try again in a moment.";
+      try {
+        await api.answerApproval(runId, answer.id, { approved: true, args: answer.args });
+      } catch (err) {
+        return describeError(err).message;
+      }
+      setMessages((current) =>
+        current[current.length - 1]?.role === "assistant" ? current.slice(0, -1) : current,
+      );
+      void resumeStream();
+      return null;
+    },
+    [setMessages, resumeStream],
+  );
   const regenerateAnswer = useCallback(
     (messageId: string) => {
       refreshAfter.current = true;
@@ -270,6 +294,7 @@ export function Conversation({
                     message={message}
                     active={busy && index === messages.length - 1}
                     onApproval={(answer) => void addToolApprovalResponse(answer)}
+                    onApprovalEdit={(answer) => editApproval(message.metadata?.run_id, answer)}
                     stopped={Boolean(
                       message.metadata?.stopped ||
                         (message.metadata?.run_id && stopped.has(message.metadata.run_id)),
@@ -277,7 +302,7 @@ export function Conversation({
                   />
                   <div className="message-actions small">
                     <VersionSwitcher siblings={message.metadata?.siblings} onSwitch={switchTo} disabled={busy} />
-                    {!busy && index === messages.length - 1 && !message.id.startsWith("run-") && (
+                    {!busy && !message.id.startsWith("run-") && !awaitsApproval(message) && (
                       <button type="button" className="ghost" onClick={() => regenerateAnswer(message.id)}>
                         Regenerate
                       </button>

@@ -4,7 +4,7 @@ import type { ChatUIMessage } from "@/lib/chat-types";
 import { formatUsage, toRunSteps } from "@/lib/run-steps";
 import { argsSummary, toolLabel } from "@/lib/tool-labels";
 import { Markdown } from "@/components/markdown";
-import { type ApprovalAnswer, ToolCard } from "@/components/tool-card";
+import { type ApprovalAnswer, type ApprovalEdit, ToolCard } from "@/components/tool-card";
 import "@/styles/run-view.css";
 
 export const RunView = memo(function RunView({
@@ -12,6 +12,7 @@ export const RunView = memo(function RunView({
   active,
   stopped = false,
   onApproval,
+  onApprovalEdit,
 }: {
   message: ChatUIMessage;
   active: boolean;
@@ -19,6 +20,8 @@ export const RunView = memo(function RunView({
   stopped?: boolean;
   /** Answers a tool call that waits for approval. */
   onApproval?: ApprovalAnswer;
+  /** Approves a waiting tool call with edited arguments. */
+  onApprovalEdit?: ApprovalEdit;
 }) {
   const run = toRunSteps(message, { active });
   const working = active && !run.answer;
@@ -42,7 +45,9 @@ export const RunView = memo(function RunView({
             </section>
           );
         }
-        if (step.kind === "tool") return <ToolCard key={step.key} step={step} onApproval={onApproval} />;
+        if (step.kind === "tool") return (
+            <ToolCard key={step.key} step={step} onApproval={onApproval} onApprovalEdit={onApprovalEdit} />
+          );
         return (
           <div
             key={step.key}

@@ -71,3 +71,33 @@ test("an approval card, approved then denied", async () => {
     await screenshot(page, "approval-denied");
   });
 });
+
+test("an approval card's arguments edited, then approved", async () => {
+  await withPage(async (page) => {
+    await page.goto("/chat");
+    await eventually(async () => (await page.getByLabel("Message", { exact: true }).count()) === 1, "the chat");
+    await askBeforeEveryStep(page);
+
+    await sendChat(page, "Hashtags for a sourdough baking short");
+    const card = (await waitForCards(page)).first();
+    await card.getByRole("button", { name: "Edit" }).click();
+    const box = card.getByLabel("Arguments (JSON)");
+    const args = JSON.parse(await box.inputValue());
+    assert.ok(args.topic, "the planned call's arguments are shown");
+
+    // A value the tool refuses is named by the server and the card stays open.
+    await box.fill(JSON.stringify({ ...args, count: 500 }));
+    await card.getByRole("button", { name: "Approve with these" }).click();
+    await eventually(async () => (await card.getByRole("alert").count()) === 1, "the server's objection");
+    assert.match(await card.getByRole("alert").innerText(), /count/);
+    await screenshot(page, "approval-edit-refused");
+
+    await box.fill(JSON.stringify({ ...args, topic: "rye bread" }));
+    await card.getByRole("button", { name: "Approve with these" }).click();
+    await eventually(async () => (await answers(page).count()) === 1, "the answer after the edit", 60_000);
+    const done = page.locator('[data-testid="tool-card"][data-state="done"]');
+    await eventually(async () => (await done.count()) === 1, "the edited call's result", 60_000);
+    assert.match(await done.innerText(), /rye bread/);
+    await screenshot(page, "approval-edited");
+  });
+});

@@ -43,5 +43,20 @@ test("edit a question, regenerate an answer, switch between versions", async () 
     );
     await eventually(async () => (await answers(page).count()) === 1, "its answer");
     await screenshot(page, "branches-switched");
+
+    // Regenerate an older answer: the conversation forks there (what followed it stays on
+    // the branch it was on), and that answer gets a third version.
+    await sendChat(page, "And video ideas for sourdough baking shorts");
+    await eventually(async () => (await answers(page).count()) === 2, "the second answer", 60_000);
+    await idle(page, "the second run to finish");
+    await page.getByRole("button", { name: "Regenerate" }).first().click();
+    await idle(page, "the older answer's regeneration to finish");
+    await eventually(async () => (await answers(page).count()) === 1, "the branch at the older answer", 60_000);
+    await eventually(
+      async () => /3\/3/.test(await page.locator(".message.assistant").first().innerText()),
+      "the older answer's third version",
+      60_000,
+    );
+    await screenshot(page, "branches-regenerated-older");
   });
 });

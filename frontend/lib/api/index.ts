@@ -75,6 +75,12 @@ export const api = {
       json: { message_id: messageId },
     }),
   run: (runId: string) => apiJson(runStatusSchema, `/api/runs/${id(runId)}/`),
+  /** Answer an approval over REST: how edited arguments are sent (checked like the tool's own). */
+  answerApproval: (runId: string, approvalId: string, answer: { approved: boolean; args?: unknown; reason?: string }) =>
+    apiJson(anySchema, `/api/runs/${id(runId)}/approvals/${id(approvalId)}/`, {
+      method: "POST",
+      json: answer,
+    }),
   cancelRun: (runId: string) =>
     apiJson(anySchema, `/api/runs/${id(runId)}/cancel/`, { method: "POST", json: {} }),
 
