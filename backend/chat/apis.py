@@ -148,7 +148,7 @@ class MessageCreateApi(APIView):
         content = serializers.CharField(allow_blank=True, trim_whitespace=False)
         model = serializers.CharField(max_length=200, required=False, validators=[_validate_model])
         multitask = serializers.ChoiceField(
-            choices=["reject", "enqueue", "interrupt", "rollback"], required=False, default="reject"
+            choices=services.MULTITASK_STRATEGIES, required=False, default="reject"
         )
         # A new version of one of your messages: the conversation forks before it.
         edit_of = serializers.UUIDField(required=False, allow_null=True, default=None)
@@ -220,7 +220,7 @@ class MessageRegenerateApi(APIView):
     class InputSerializer(serializers.Serializer):
         model = serializers.CharField(max_length=200, required=False, validators=[_validate_model])
         multitask = serializers.ChoiceField(
-            choices=["reject", "enqueue", "interrupt", "rollback"], required=False, default="reject"
+            choices=services.MULTITASK_STRATEGIES, required=False, default="reject"
         )
 
     def post(self, request: Request, session_id: str, message_id: str) -> Response:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Literal
+from typing import Literal, get_args
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -19,6 +19,7 @@ from backend.runs.models import Run
 MAX_CONTENT_CHARS = 8_000
 MAX_TITLE_CHARS = 200
 Multitask = Literal["reject", "enqueue", "interrupt", "rollback"]
+MULTITASK_STRATEGIES: tuple[Multitask, ...] = get_args(Multitask)
 
 
 def session_create(*, client_id: str, model: str, title: str = "") -> ChatSession:

@@ -92,6 +92,10 @@ class UiChatInputSerializer(serializers.Serializer):
     )
     messageId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     model = ModelIdField(required=False, allow_null=True, default=None)
+    # Double-texting, as on the message post: what a message does while a run is active.
+    multitask = serializers.ChoiceField(
+        choices=services.MULTITASK_STRATEGIES, required=False, default="reject"
+    )
     messages = serializers.ListField(
         child=UiMessageSerializer(),
         allow_empty=False,
@@ -179,6 +183,7 @@ def _start(request: HttpRequest, identity: Identity) -> tuple[str, str, int]:
         content=body.validated_data["content"],
         model=model,
         regenerate=regenerate,
+        multitask=body.validated_data["multitask"],
     )
     return str(run.id), str(session.id), 0
 

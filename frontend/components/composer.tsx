@@ -16,6 +16,7 @@ function modelLabel(model: Model): string {
 export function Composer({
   onSend,
   onStop,
+  onSendInstead,
   busy,
   stopping,
   models,
@@ -25,6 +26,8 @@ export function Composer({
 }: {
   onSend: (text: string) => void;
   onStop?: () => void;
+  /** While an answer streams: stop it and ask this instead (it replaces the question). */
+  onSendInstead?: (text: string) => void;
   busy: boolean;
   stopping?: boolean;
   models: Models | null;
@@ -83,6 +86,19 @@ export function Composer({
             Enter sends · Shift+Enter for a new line
           </p>
           <div className="composer-actions">
+            {busy && onSendInstead && text.trim() && (
+              <button
+                type="button"
+                className="secondary"
+                title="Stop this answer and ask this instead of the question it answers"
+                onClick={() => {
+                  onSendInstead(text.trim());
+                  setText("");
+                }}
+              >
+                Send instead
+              </button>
+            )}
             {busy && onStop && (
               <button type="button" className="secondary" onClick={onStop} disabled={stopping}>
                 Stop

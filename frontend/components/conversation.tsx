@@ -93,6 +93,7 @@ export function Conversation({
     resumeStream,
     addToolApprovalResponse,
     regenerate,
+    stop,
   } = useChat<ChatUIMessage>({
     id: sessionId,
     messages: initialMessages,
@@ -119,6 +120,20 @@ export function Conversation({
       void sendMessage({ text });
     },
     [sendMessage, sessionId],
+  );
+
+  // Double-texting: the new message replaces the question being answered (the server
+  // cancels the run and forks before its question; the transcript then shows the branch).
+  const sendInstead = useCallback(
+    (text: string) => {
+      track("chat_sent", { session_id: sessionId, model: modelRef.current, multitask: "rollback" });
+      void (async () => {
+        await stop(); // (its onFinish comes first: the refresh is for the new answer's)
+        refreshAfter.current = true;
+        await sendMessage({ text }, { body: { multitask: "rollback" } });
+      })();
+    },
+    [sendMessage, stop, sessionId],
   );
 
   // The first message of a session created a moment ago.
@@ -327,6 +342,7 @@ export function Conversation({
       <Composer
         onSend={send}
         onStop={() => setStopRequested(true)}
+        onSendInstead={sendInstead}
         busy={busy}
         stopping={stopRequested}
         models={models}

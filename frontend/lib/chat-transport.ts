@@ -1,6 +1,7 @@
 /**
  * The `useChat` transport for the backend's AI SDK endpoints: POST /api/chat sends only the
- * newest message (the server keeps the history) with the chosen model; resuming GETs
+ * newest message (the server keeps the history) with the chosen model (and `multitask` when
+ * `sendMessage` passes it in its `body`); resuming GETs
  * /api/chat/{id}/stream (204 when no run is active).
  */
 import { DefaultChatTransport } from "ai";
@@ -22,6 +23,8 @@ export function chatRequestBody(opts: {
   trigger: string;
   messageId?: string;
   model?: string;
+  /** Double-texting: `rollback` replaces the question being answered. */
+  multitask?: string;
 }): Record<string, unknown> {
   const last = opts.messages[opts.messages.length - 1];
   return {
@@ -30,6 +33,7 @@ export function chatRequestBody(opts: {
     trigger: opts.trigger,
     ...(opts.messageId ? { messageId: opts.messageId } : {}),
     ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.multitask ? { multitask: opts.multitask } : {}),
   };
 }
 
@@ -38,10 +42,11 @@ export function createChatTransport(getModel: () => string | undefined) {
     api: "/api/chat",
     credentials: "same-origin",
     fetch: chatFetch,
-    prepareSendMessagesRequest: async ({ id, messages, trigger, messageId, headers }) => {
+    prepareSendMessagesRequest: async ({ id, messages, trigger, messageId, headers, body }) => {
       await ensureCsrfCookie();
+      const multitask = typeof body?.multitask === "string" ? body.multitask : undefined;
       return {
-        body: chatRequestBody({ id, messages, trigger, messageId, model: getModel() }),
+        body: chatRequestBody({ id, messages, trigger, messageId, model: getModel(), multitask }),
         headers: { ...(headers as Record<string, string> | undefined), ...writeHeaders() },
       };
     },

@@ -49,3 +49,38 @@ test("stop mid-answer keeps the text, and the chat goes on", async () => {
     await screenshot(page, "chat-stopped-then-continued");
   });
 });
+
+test("send instead mid-answer: the new question replaces the one being answered", async () => {
+  await withPage(async (page) => {
+    await page.goto("/chat");
+    await sendChat(page, "Hashtags for a sourdough baking short");
+    await eventually(
+      async () => (await answers(page).count()) > 0 && (await answers(page).last().innerText()).length > 10,
+      "the answer to start streaming",
+      60_000,
+    );
+    await page.getByLabel("Message", { exact: true }).fill("Hashtags for a rye bread short");
+    await page.getByRole("button", { name: "Send instead" }).click();
+    // The transcript then shows one question — the new one, as a second version of the
+    // first — and its answer.
+    await eventually(
+      async () =>
+        (await page.getByTestId("user-message").count()) === 1 &&
+        /rye bread/.test(await page.getByTestId("user-message").innerText()) &&
+        (await page.getByRole("button", { name: "Stop" }).count()) === 0 &&
+        (await answers(page).count()) === 1,
+      "the branch with the new question, answered",
+      60_000,
+    );
+    assert.match(await page.locator(".message.user").first().innerText(), /2\/2/);
+    assert.equal(await answers(page).count(), 1);
+    const sessionId = new URL(page.url()).searchParams.get("session");
+    const transcript = await page.evaluate(async (id) => (await fetch(`/api/chat/sessions/${id}/`)).json(), sessionId);
+    assert.deepEqual(
+      transcript.runs.map((run) => run.status).sort(),
+      ["cancelled", "completed"],
+      "the replaced question's run was cancelled",
+    );
+    await screenshot(page, "chat-sent-instead");
+  });
+});

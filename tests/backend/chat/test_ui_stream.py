@@ -350,3 +350,47 @@ async def test_a_token_caller_needs_no_csrf_cookie_and_a_cookie_caller_needs_the
     refused = await browser.post("/api/chat", body, content_type="application/json")
     assert refused.status_code == 403
     assert "X-Requested-With" in refused.json()["error"]["message"]
+
+
+async def test_multitask_rollback_through_use_chat_replaces_the_question_being_answered(
+    anon_client, env
+):
+    env(OFFLINE_TOKEN_DELAY_MS=30, RUN_HEARTBEAT_S=0.2, GUARD_REQUESTS_PER_MINUTE=1_000_000)
+    headers = {"X-Client-Token": anon_client._credentials["HTTP_X_CLIENT_TOKEN"]}
+
+    async def post(body: dict):
+        return await AsyncClient().post(
+            "/api/chat", data=json.dumps(body), content_type="application/json", headers=headers
+        )
+
+    slow = await post(ui_body("chat-rollback", "hashtags for latte art"))  # left unread
+    assert slow.status_code == 200
+    # (polled from the loop: a blocking wait would hold the thread the run's queries use)
+    find = sync_to_async(
+        lambda: (
+            Run.objects.filter(status="running", input__content="hashtags for latte art")
+            .values_list("id", flat=True)
+            .first()
+        )
+    )
+    async with asyncio.timeout(20):
+        while (running := await find()) is None:
+            await asyncio.sleep(0.05)
+    refused = await post(ui_body("chat-rollback", "hashtags for cold brew"))
+    assert refused.status_code == 409  # the default, reject, as on the message post
+    bad = await post({**ui_body("chat-rollback"), "multitask": "later"})
+    assert bad.status_code == 400 and "multitask" in bad.json()["error"]["details"]["fields"]
+
+    rolled = await post(
+        {**ui_body("chat-rollback", "hashtags for cold brew"), "multitask": "rollback"}
+    )
+    assert rolled.status_code == 200, rolled.content
+    lines = await read_ui(rolled)
+    parts = [
+        json.loads(line.removeprefix("data: ")) for line in lines if line.startswith("data: {")
+    ]
+    assert parts[-1]["type"] == "finish"
+
+    assert (await sync_to_async(Run.objects.get)(pk=running)).status == "cancelled"
+    new_run = await sync_to_async(Run.objects.get)(pk=parts[0]["messageMetadata"]["run_id"])
+    assert new_run.status == "completed" and new_run.input["content"] == "hashtags for cold brew"
