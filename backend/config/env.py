@@ -185,6 +185,21 @@ class AppSettings(BaseSettings):
     YOUTUBE_KEYWORD_TIME_BUDGET_S: float = Field(default=8.0, gt=0, le=60)
     YOUTUBE_KEYWORD_REQUEST_TIMEOUT_S: float = Field(default=3.0, gt=0, le=30)
 
+    # --- Thumbnails (backend/thumbnails): Replicate first when it has a token, then
+    # Pollinations when enabled, then the offline title-card renderer (always).
+    REPLICATE_API_TOKEN: str | None = None
+    REPLICATE_BASE_URL: str = "https://api.replicate.com"
+    REPLICATE_MODEL: str = "black-forest-labs/flux-schnell"
+    # USD per image, reserved before the call and settled by the cost guard.
+    REPLICATE_PRICE_PER_IMAGE_USD: Decimal = Field(default=Decimal("0.003"), ge=0)
+    POLLINATIONS_ENABLED: bool = False
+    POLLINATIONS_BASE_URL: str = "https://image.pollinations.ai"
+    POLLINATIONS_MODEL: str = "flux"
+    # One provider's total time for one image (the fallback starts when it runs out).
+    THUMBNAIL_PROVIDER_TIMEOUT_S: float = Field(default=30.0, gt=0, le=300)
+    # A signed image URL's lifetime.
+    THUMBNAIL_URL_TTL_S: int = Field(default=3600, ge=60)
+
     # --- Analytics, evaluation, billing
     POSTHOG_API_KEY: str | None = None
     POSTHOG_HOST: str = "https://us.i.posthog.com"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("backend.channels.urls")),
     path("api/", include("backend.tools.urls")),
     path("api/", include("backend.factoids.urls")),
+    path("api/", include("backend.thumbnails.urls")),
     path("api/", include("backend.accounts.urls")),
     path("api/", include("backend.payments.urls")),
     path("", include("backend.core.urls")),

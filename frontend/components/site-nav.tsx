@@ -8,6 +8,7 @@ const LINKS = [
   { href: "/chat", label: "Chat", match: (path: string) => path === "/" || path.startsWith("/chat") },
   { href: "/factoids", label: "Factoids", match: (path: string) => path.startsWith("/factoids") },
   { href: "/channels", label: "Channels", match: (path: string) => path.startsWith("/channels") },
+  { href: "/thumbnails", label: "Thumbnails", match: (path: string) => path.startsWith("/thumbnails") },
   { href: "/search", label: "Search", match: (path: string) => path.startsWith("/search") },
   { href: "/history", label: "History", match: (path: string) => path.startsWith("/history") },
 ];

@@ -88,3 +88,16 @@ def never_ask(anon_client):
 
     Client.objects.filter(pk=anon_client.client_id).update(approvals=Client.Approvals.NEVER)
     return anon_client
+
+
+@pytest.fixture
+def thumbnail_files(settings, tmp_path):
+    """The thumbnails storage in a directory of the test's own."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "thumbnails": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "thumbnails")},
+        },
+    }
+    return tmp_path / "thumbnails"

@@ -18,6 +18,7 @@ import pytest
         "factoids.test.mjs",
         "budget.test.mjs",
         "account.test.mjs",
+        "thumbnails.test.mjs",
     ],
 )
 def test_browser_scenario(run_spec, spec):

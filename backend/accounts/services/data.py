@@ -44,6 +44,8 @@ def _export(account: Account) -> dict[str, Any]:
     from backend.payments.models import CheckoutSession, CreditEntry, Subscription
     from backend.payments.selectors import credit_balance
     from backend.runs.models import Run
+    from backend.thumbnails.models import PUBLIC_FIELDS, Thumbnail
+    from backend.thumbnails.selectors import image_url
     from backend.tools.models import HistoryEntry
 
     client_id = str(account.client_id)
@@ -108,6 +110,14 @@ def _export(account: Account) -> dict[str, Any]:
             "result",
             "created_at",
         ),
+        # The images themselves stay behind their signed URLs (as in the UI).
+        "thumbnails": [
+            {**row, "url": image_url(Thumbnail(id=row["id"], client_id=client_id))}
+            for row in _rows(
+                Thumbnail.objects.filter(client_id=client_id).order_by("created_at"),
+                *PUBLIC_FIELDS,
+            )
+        ],
         "channels": [
             {
                 "id": channel.id,
@@ -261,6 +271,7 @@ def _delete_client_rows(*, client_id: str) -> None:
     from backend.channels.models import Channel
     from backend.factoids.models import Factoid, FactoidFeedback, FactoidVote
     from backend.guard.models import GuardEvent, LlmCall
+    from backend.thumbnails.services import thumbnails_delete_for_client
     from backend.tools.models import HistoryEntry
 
     for vote in FactoidVote.objects.filter(client_id=client_id):
@@ -275,6 +286,7 @@ def _delete_client_rows(*, client_id: str) -> None:
     Factoid.objects.filter(client_id=client_id, visibility=Factoid.Visibility.PRIVATE).delete()
     Factoid.objects.filter(client_id=client_id).update(client_id="")
     HistoryEntry.objects.filter(client_id=client_id).delete()
+    thumbnails_delete_for_client(client_id=client_id)  # files too, once this commits
     Channel.objects.filter(client_id=client_id).delete()
     GuardEvent.objects.filter(client_id=client_id).delete()
     LlmCall.objects.filter(client_id=client_id).update(client_id="", session_id="")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "backend.channels",
     "backend.tools",
     "backend.factoids",
+    "backend.thumbnails",
     "rest_framework_simplejwt.token_blacklist",
     "backend.accounts",
     "backend.payments",
@@ -183,6 +184,17 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+
+# Generated thumbnails: files under DATA_DIR (served to their owner by signed URLs, never
+# as public media).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "thumbnails": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "thumbnails")},
+    },
+}
 
 # The chat UI: a Next.js static export. WhiteNoise serves its files from the site root
 # (hashed `_next/static/` assets as immutable); backend.core.frontend serves its pages.

@@ -29,6 +29,8 @@ import {
   outliersSchema,
   runStatusSchema,
   sessionPageSchema,
+  thumbnailPageSchema,
+  thumbnailsMadeSchema,
   sessionSchema,
   transcriptSchema,
   uploadStreakSchema,
@@ -83,6 +85,12 @@ export const api = {
     }),
   cancelRun: (runId: string) =>
     apiJson(anySchema, `/api/runs/${id(runId)}/cancel/`, { method: "POST", json: {} }),
+
+  thumbnails: (page = 1) => apiJson(thumbnailPageSchema, `/api/thumbnails/?page=${page}`),
+  makeThumbnails: (body: { prompt: string; title?: string; count?: number }) =>
+    apiJson(thumbnailsMadeSchema, "/api/thumbnails/", { method: "POST", json: body }),
+  deleteThumbnail: (thumbnailId: string) =>
+    apiJson(emptySchema, `/api/thumbnails/${id(thumbnailId)}/`, { method: "DELETE" }),
 
   factoids: (opts: { subject?: string; ordering?: FactoidOrdering; page?: number }) => {
     const query = new URLSearchParams();

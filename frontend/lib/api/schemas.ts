@@ -634,3 +634,25 @@ export const hashtagOutputSchema = z.object({
   suggestions_note: z.string().nullable().optional(),
 });
 export type Hashtags = z.infer<typeof hashtagOutputSchema>;
+
+/** A kept thumbnail (GET/POST /api/thumbnails/): `url` is signed and expires; read it fresh. */
+export const thumbnailSchema = z.object({
+  id: z.string(),
+  prompt: z.string(),
+  title: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  offline: z.boolean(),
+  width: z.number(),
+  height: z.number(),
+  size_bytes: z.number(),
+  cost_usd: z.string(),
+  attempts: z.array(
+    z.object({ provider: z.string(), ok: z.boolean(), error: z.string().nullable(), duration_ms: z.number() }),
+  ),
+  created_at: z.string(),
+  url: z.string(),
+});
+export type Thumbnail = z.infer<typeof thumbnailSchema>;
+export const thumbnailPageSchema = page(thumbnailSchema);
+export const thumbnailsMadeSchema = z.object({ results: z.array(thumbnailSchema) });

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ThumbnailsConfig(AppConfig):
+    name = "backend.thumbnails"
+    verbose_name = "Thumbnails"

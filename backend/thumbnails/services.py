@@ -1,0 +1,176 @@
+"""Make thumbnails through the provider chain, keep them, delete them.
+
+The chain (``agents.thumbnails``): Replicate when ``REPLICATE_API_TOKEN`` is set, then
+Pollinations when ``POLLINATIONS_ENABLED``, then the offline title-card renderer, which
+always completes (its images are labelled ``offline``). A paid provider's image is
+reserved with the cost guard before the call at ``REPLICATE_PRICE_PER_IMAGE_USD`` (402 when
+it does not fit the budgets) and settled after it: billed when it made the image or timed
+out (it may still have made and billed it), released when it answered with an error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from agents.guard import CallUsage, ModelPrice
+from agents.guard.interface import CallMeta, Reservation
+from agents.thumbnails import (
+    GeneratedImage,
+    ProviderChain,
+    ThumbnailProvider,
+    ThumbnailSpec,
+    default_chain,
+)
+from backend.clients.identity import Identity
+from backend.guard.instance import get_guard
+from backend.thumbnails.models import Thumbnail
+
+logger = structlog.get_logger(__name__)
+
+MAX_COUNT = 4
+DEFAULT_COUNT = 3
+MAX_PROMPT_CHARS = 500
+MAX_TITLE_CHARS = 200
+
+
+def storage() -> Any:
+    return storages["thumbnails"]
+
+
+def image_price(provider: ThumbnailProvider) -> ModelPrice:
+    """A paid image as the guard sees it: one "token" at the price of one image."""
+    return ModelPrice(
+        model_id=f"image:{provider.name}:{provider.model}",
+        input_per_token=Decimal(settings.ENV.REPLICATE_PRICE_PER_IMAGE_USD),
+        output_per_token=Decimal(0),
+        provider=provider.name,
+    )
+
+
+class _GuardedImages:
+    """The chain's reserve/settle hooks for one request: what it spent, on the guard."""
+
+    def __init__(self, meta: CallMeta) -> None:
+        self.meta = meta
+        self.spent = Decimal(0)
+
+    async def reserve(self, provider: ThumbnailProvider) -> Reservation:
+        return await get_guard().reserve(
+            meta=self.meta, model=image_price(provider), prompt_tokens_upper_bound=1, max_tokens=0
+        )
+
+    async def settle(self, reservation: Reservation, *, billed: bool) -> None:
+        cost = await get_guard().settle(
+            reservation, CallUsage(input_tokens=1 if billed else 0, is_error=not billed)
+        )
+        self.spent += cost
+
+
+def chain_for(guarded: _GuardedImages) -> ProviderChain:
+    env = settings.ENV
+    timeout = env.THUMBNAIL_PROVIDER_TIMEOUT_S
+    return default_chain(
+        replicate_token=env.REPLICATE_API_TOKEN,
+        replicate_base_url=env.REPLICATE_BASE_URL,
+        replicate_model=env.REPLICATE_MODEL,
+        replicate_timeout_s=timeout,
+        pollinations_enabled=env.POLLINATIONS_ENABLED,
+        pollinations_base_url=env.POLLINATIONS_BASE_URL,
+        pollinations_model=env.POLLINATIONS_MODEL,
+        pollinations_timeout_s=timeout,
+        reserve=guarded.reserve,
+        settle=guarded.settle,
+    )
+
+
+async def thumbnails_generate(
+    *, identity: Identity, prompt: str, title: str = "", count: int = DEFAULT_COUNT
+) -> list[Thumbnail]:
+    """``count`` concepts for ``prompt`` (the video's ``title`` on the offline card), each
+    kept with how it was made; a budget refusal (402) stops before anything is kept."""
+    meta = CallMeta(
+        client_id=identity.client_id,
+        feature="thumbnail",
+        plan=identity.plan,
+        ip_hash=identity.ip_hash,
+        api_key_id=identity.api_key_id,
+    )
+    made: list[tuple[GeneratedImage, Decimal]] = []
+    for index in range(count):
+        guarded = _GuardedImages(meta)
+        chain = chain_for(guarded)
+        spec = ThumbnailSpec(prompt=prompt, title=title, seed=index + 1)
+        image = await chain.generate(spec)
+        made.append((image, guarded.spent))
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(_keep)(client_id=identity.client_id, prompt=prompt, title=title,
+                                      made=made)  # fmt: skip
+
+
+def _keep(
+    *, client_id: str, prompt: str, title: str, made: list[tuple[GeneratedImage, Decimal]]
+) -> list[Thumbnail]:
+    rows = []
+    files = storage()
+    # One request's concepts in the order made (the list shows the newest first).
+    now = timezone.now()
+    for index, (image, cost) in enumerate(made):
+        thumbnail_id = uuid.uuid4()
+        name = files.save(f"{client_id}/{thumbnail_id}.png", ContentFile(image.png))
+        rows.append(
+            Thumbnail(
+                id=thumbnail_id,
+                client_id=client_id,
+                prompt=prompt,
+                title=title,
+                provider=image.provider,
+                model=image.model,
+                offline=image.offline,
+                width=image.width,
+                height=image.height,
+                size_bytes=len(image.png),
+                cost_usd=cost,
+                attempts=[
+                    {
+                        "provider": a.provider,
+                        "ok": a.ok,
+                        "error": a.error,
+                        "duration_ms": a.duration_ms,
+                    }
+                    for a in image.attempts
+                ],
+                file_name=name,
+                created_at=now + timedelta(microseconds=index),
+            )
+        )
+    Thumbnail.objects.bulk_create(rows)
+    logger.info("thumbnails_made", client_id=client_id, count=len(rows))
+    return rows
+
+
+def thumbnail_delete(*, thumbnail: Thumbnail) -> None:
+    """The row, then its file once the deletion commits."""
+    name = thumbnail.file_name
+    with transaction.atomic():
+        thumbnail.delete()
+        transaction.on_commit(lambda: storage().delete(name))
+
+
+def thumbnails_delete_for_client(*, client_id: str) -> int:
+    """Every thumbnail of a client (account deletion), files included."""
+    names = list(Thumbnail.objects.filter(client_id=client_id).values_list("file_name", flat=True))
+    deleted, _ = Thumbnail.objects.filter(client_id=client_id).delete()
+    files = storage()
+    transaction.on_commit(lambda: [files.delete(name) for name in names])
+    return deleted

@@ -1,0 +1,147 @@
+"use client";
+/** Thumbnails: make concepts for a video idea, see every one you kept (newest first), delete. */
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { ErrorBanner } from "@/components/error-banner";
+import { formatWhen } from "@/components/history-screen";
+import { api } from "@/lib/api";
+import type { Thumbnail } from "@/lib/api/schemas";
+import "@/styles/thumbnails.css";
+
+const PROVIDER_LABELS: Record<string, string> = {
+  replicate: "Replicate",
+  pollinations: "Pollinations",
+  offline: "Offline title card (not AI)",
+};
+
+function madeBy(thumbnail: Thumbnail): string {
+  const failed = thumbnail.attempts.filter((a) => !a.ok).map((a) => PROVIDER_LABELS[a.provider] ?? a.provider);
+  const by = PROVIDER_LABELS[thumbnail.provider] ?? thumbnail.provider;
+  return failed.length ? `${by} (after ${failed.join(", ")} failed)` : by;
+}
+
+function ThumbnailCard({ thumbnail, onDelete }: { thumbnail: Thumbnail; onDelete: (id: string) => void }) {
+  return (
+    <li className="card thumbnail" data-testid="thumbnail" data-provider={thumbnail.provider}>
+      {/* eslint-disable-next-line @next/next/no-img-element -- a signed, private URL */}
+      <img
+        src={thumbnail.url}
+        alt={`Thumbnail concept: ${thumbnail.title || thumbnail.prompt}`}
+        width={thumbnail.width}
+        height={thumbnail.height}
+        loading="lazy"
+      />
+      <div className="thumbnail-meta small">
+        {thumbnail.offline && <span className="badge">offline</span>}
+        <p className="thumbnail-prompt">{thumbnail.title || thumbnail.prompt}</p>
+        <p className="muted">
+          {madeBy(thumbnail)} · {thumbnail.model} · ${Number(thumbnail.cost_usd).toFixed(4)} ·{" "}
+          <time dateTime={thumbnail.created_at}>{formatWhen(thumbnail.created_at)}</time>
+        </p>
+        <button type="button" className="ghost" onClick={() => onDelete(thumbnail.id)}>
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}
+
+export function ThumbnailsScreen() {
+  const [prompt, setPrompt] = useState("");
+  const [title, setTitle] = useState("");
+  const [count, setCount] = useState(3);
+  const [items, setItems] = useState<Thumbnail[]>([]);
+  const [total, setTotal] = useState(0);
+  const [page, setPage] = useState(1);
+  const [hasMore, setHasMore] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = useCallback(async (next: number) => {
+    try {
+      const result = await api.thumbnails(next);
+      setItems((current) => (next === 1 ? result.results : [...current, ...result.results]));
+      setTotal(result.count);
+      setHasMore(Boolean(result.next));
+      setPage(next);
+    } catch (err) {
+      setError(err);
+    }
+  }, []);
+  useEffect(() => {
+    void load(1);
+  }, [load]);
+
+  async function generate(event: FormEvent) {
+    event.preventDefault();
+    if (!prompt.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.makeThumbnails({ prompt: prompt.trim(), title: title.trim(), count });
+      await load(1);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove(thumbnailId: string) {
+    try {
+      await api.deleteThumbnail(thumbnailId);
+      setItems((current) => current.filter((t) => t.id !== thumbnailId));
+      setTotal((n) => Math.max(0, n - 1));
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <div className="page thumbnails-page">
+      <h1>Thumbnails</h1>
+      <form className="card thumbnail-form" onSubmit={generate}>
+        <label>
+          What the thumbnail shows
+          <textarea
+            value={prompt}
+            maxLength={500}
+            rows={2}
+            onChange={(event) => setPrompt(event.target.value)}
+            placeholder="A latte with a rosetta, close-up, warm light"
+          />
+        </label>
+        <label>
+          Video title (optional; the offline card shows it)
+          <input value={title} maxLength={200} onChange={(event) => setTitle(event.target.value)} />
+        </label>
+        <label>
+          Concepts
+          <select value={count} onChange={(event) => setCount(Number(event.target.value))}>
+            {[1, 2, 3, 4].map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={busy || !prompt.trim()}>
+          {busy ? "Making…" : "Make thumbnails"}
+        </button>
+      </form>
+      {error ? <ErrorBanner error={error} onDismiss={() => setError(null)} /> : null}
+      <p className="muted small" role="status">
+        {total === 0 ? "No thumbnails yet." : `${total} thumbnail${total === 1 ? "" : "s"}, newest first.`}
+      </p>
+      <ul className="thumbnail-grid">
+        {items.map((thumbnail) => (
+          <ThumbnailCard key={thumbnail.id} thumbnail={thumbnail} onDelete={(tid) => void remove(tid)} />
+        ))}
+      </ul>
+      {hasMore && (
+        <button type="button" className="ghost" onClick={() => void load(page + 1)}>
+          More
+        </button>
+      )}
+    </div>
+  );
+}
