@@ -199,6 +199,8 @@ class AppSettings(BaseSettings):
     THUMBNAIL_PROVIDER_TIMEOUT_S: float = Field(default=30.0, gt=0, le=300)
     # A signed image URL's lifetime.
     THUMBNAIL_URL_TTL_S: int = Field(default=3600, ge=60)
+    # An uploaded thumbnail to analyse (YouTube's own limit for a custom thumbnail: 2 MB).
+    THUMBNAIL_UPLOAD_MAX_BYTES: int = Field(default=2 * 1024 * 1024, ge=1024)
 
     # --- Analytics, evaluation, billing
     POSTHOG_API_KEY: str | None = None

@@ -3,16 +3,19 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.thumbnails import analysis
 from backend.clients.identity import Identity
-from backend.core.errors import NotFoundError, error_response
+from backend.core.errors import NotFoundError, ValidationError, error_response
 from backend.thumbnails import selectors, services
 from backend.thumbnails.models import PUBLIC_FIELDS, Thumbnail
 
@@ -88,6 +91,43 @@ class ThumbnailDetailApi(APIView):
         )
         services.thumbnail_delete(thumbnail=thumbnail)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ThumbnailAnalyseApi(APIView):
+    """``POST`` an image (multipart ``image``): its measured features. The pixels are read
+    here and not kept (EXIF and other metadata are dropped with the upload)."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ThumbnailAnalyseInput"
+
+        image = serializers.FileField()
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["image"]
+        limit = settings.ENV.THUMBNAIL_UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError.for_field("image", f"must be at most {limit} bytes")
+        try:
+            decoded = analysis.decode(upload.read())
+        except analysis.ImageRejected as exc:
+            raise ValidationError.for_field("image", str(exc)) from None
+        return Response(
+            {
+                "measured": analysis.measure(decoded),
+                "critique": None,
+                "note": (
+                    "Measured locally from the pixels (colours, brightness, contrast, an "
+                    "estimate of the text and detail area, shape and size). No model looked "
+                    "at this image: a vision model's tags and critique are not built yet."
+                ),
+            }
+        )
 
 
 def thumbnail_image(request: HttpRequest, thumbnail_id: str) -> HttpResponseBase:

@@ -4,7 +4,7 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { ErrorBanner } from "@/components/error-banner";
 import { formatWhen } from "@/components/history-screen";
 import { api } from "@/lib/api";
-import type { Thumbnail } from "@/lib/api/schemas";
+import type { Thumbnail, ThumbnailAnalysis } from "@/lib/api/schemas";
 import "@/styles/thumbnails.css";
 
 const PROVIDER_LABELS: Record<string, string> = {
@@ -42,6 +42,85 @@ function ThumbnailCard({ thumbnail, onDelete }: { thumbnail: Thumbnail; onDelete
         </button>
       </div>
     </li>
+  );
+}
+
+const percent = (share: number) => `${Math.round(share * 100)} %`;
+
+/** Upload a thumbnail: what its pixels measure (said plainly: no model looked at it). */
+function AnalysePanel() {
+  const [result, setResult] = useState<ThumbnailAnalysis | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function analyse(file: File | undefined) {
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await api.analyseThumbnail(file));
+    } catch (err) {
+      setResult(null);
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const m = result?.measured;
+  return (
+    <section className="card thumbnail-analyse" aria-label="Analyse a thumbnail">
+      <h2>Analyse a thumbnail</h2>
+      <label>
+        Image (PNG, JPEG or WebP, up to 2 MB)
+        <input
+          type="file"
+          accept="image/png,image/jpeg,image/webp"
+          disabled={busy}
+          onChange={(event) => void analyse(event.target.files?.[0])}
+        />
+      </label>
+      {error ? <ErrorBanner error={error} onDismiss={() => setError(null)} /> : null}
+      {m && (
+        <div data-testid="thumbnail-analysis">
+          <table className="small">
+            <caption className="muted">Measured from the pixels</caption>
+            <tbody>
+              <tr>
+                <th scope="row">Size</th>
+                <td>
+                  {m.width}×{m.height} ({m.is_16_9 ? "16:9" : `aspect ${m.aspect_ratio}`}) · {m.format} ·{" "}
+                  {Math.round(m.file_size_bytes / 1024)} KB
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">Brightness</th>
+                <td>{percent(m.brightness)}</td>
+              </tr>
+              <tr>
+                <th scope="row">Contrast</th>
+                <td>{percent(m.contrast)}</td>
+              </tr>
+              <tr>
+                <th scope="row">Text and detail area (estimate)</th>
+                <td>{percent(m.detail_area_share)}</td>
+              </tr>
+              <tr>
+                <th scope="row">Dominant colours</th>
+                <td className="swatches">
+                  {m.dominant_colours.map((c) => (
+                    <span key={c.hex} className="swatch" title={`${c.hex}: ${percent(c.share)}`}>
+                      <span style={{ background: c.hex }} aria-hidden="true" /> {c.hex} {percent(c.share)}
+                    </span>
+                  ))}
+                </td>
+              </tr>
+            </tbody>
+          </table>
+          <p className="muted small">{result?.note}</p>
+        </div>
+      )}
+    </section>
   );
 }
 
@@ -128,6 +207,7 @@ export function ThumbnailsScreen() {
           {busy ? "Making…" : "Make thumbnails"}
         </button>
       </form>
+      <AnalysePanel />
       {error ? <ErrorBanner error={error} onDismiss={() => setError(null)} /> : null}
       <p className="muted small" role="status">
         {total === 0 ? "No thumbnails yet." : `${total} thumbnail${total === 1 ? "" : "s"}, newest first.`}

@@ -32,5 +32,22 @@ test("make thumbnails, see them in the gallery, delete one", async () => {
     await eventually(async () => (await cards.count()) === 2, "one deleted");
     await page.reload();
     await eventually(async () => (await cards.count()) === 2, "the gallery after a reload");
+
+    // Analyse an upload: a thumbnail the gallery holds, fetched by its signed URL.
+    const bytes = await page.evaluate(async () => {
+      const url = document.querySelector('[data-testid="thumbnail"] img').getAttribute("src");
+      return [...new Uint8Array(await (await fetch(url)).arrayBuffer())];
+    });
+    await page.getByLabel(/^Image \(PNG/).setInputFiles({
+      name: "concept.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(bytes),
+    });
+    const analysis = page.getByTestId("thumbnail-analysis");
+    await eventually(async () => (await analysis.count()) === 1, "the measured features", 30_000);
+    const shown = await analysis.innerText();
+    assert.match(shown, /1280×720 \(16:9\)/);
+    assert.match(shown, /No model looked at this image/);
+    await screenshot(page, "thumbnails-analysed");
   });
 });

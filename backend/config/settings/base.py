@@ -215,7 +215,10 @@ MAX_REQUEST_BODY_BYTES = ENV.MAX_REQUEST_BODY_BYTES
 # Paths with a cap of their own (checked before Django reads the body, backend/core/
 # body_limit.py): the CSV import takes files up to CSV_IMPORT_MAX_BYTES, plus the
 # multipart envelope.
-REQUEST_BODY_LIMITS = {"/api/channels/import/": ENV.CSV_IMPORT_MAX_BYTES + 64 * 1024}
+REQUEST_BODY_LIMITS = {
+    "/api/channels/import/": ENV.CSV_IMPORT_MAX_BYTES + 64 * 1024,
+    "/api/thumbnails/analyse/": ENV.THUMBNAIL_UPLOAD_MAX_BYTES + 64 * 1024,
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.MAX_REQUEST_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

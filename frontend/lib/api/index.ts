@@ -29,6 +29,7 @@ import {
   outliersSchema,
   runStatusSchema,
   sessionPageSchema,
+  thumbnailAnalysisSchema,
   thumbnailPageSchema,
   thumbnailsMadeSchema,
   sessionSchema,
@@ -89,6 +90,11 @@ export const api = {
   thumbnails: (page = 1) => apiJson(thumbnailPageSchema, `/api/thumbnails/?page=${page}`),
   makeThumbnails: (body: { prompt: string; title?: string; count?: number }) =>
     apiJson(thumbnailsMadeSchema, "/api/thumbnails/", { method: "POST", json: body }),
+  analyseThumbnail: (file: File) => {
+    const form = new FormData();
+    form.append("image", file);
+    return apiJson(thumbnailAnalysisSchema, "/api/thumbnails/analyse/", { method: "POST", body: form });
+  },
   deleteThumbnail: (thumbnailId: string) =>
     apiJson(emptySchema, `/api/thumbnails/${id(thumbnailId)}/`, { method: "DELETE" }),
 

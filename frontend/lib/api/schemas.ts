@@ -656,3 +656,22 @@ export const thumbnailSchema = z.object({
 export type Thumbnail = z.infer<typeof thumbnailSchema>;
 export const thumbnailPageSchema = page(thumbnailSchema);
 export const thumbnailsMadeSchema = z.object({ results: z.array(thumbnailSchema) });
+
+/** POST /api/thumbnails/analyse/: what was measured from the pixels (no model). */
+export const thumbnailAnalysisSchema = z.object({
+  measured: z.object({
+    width: z.number(),
+    height: z.number(),
+    aspect_ratio: z.number(),
+    is_16_9: z.boolean(),
+    file_size_bytes: z.number(),
+    format: z.string(),
+    brightness: z.number(),
+    contrast: z.number(),
+    detail_area_share: z.number(),
+    dominant_colours: z.array(z.object({ hex: z.string(), share: z.number() })),
+  }),
+  critique: z.unknown().nullable(),
+  note: z.string(),
+});
+export type ThumbnailAnalysis = z.infer<typeof thumbnailAnalysisSchema>;

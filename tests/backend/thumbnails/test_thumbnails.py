@@ -118,3 +118,39 @@ def test_deleting_removes_the_file(anon_client) -> None:
 
     assert not storage().exists(name)
     assert APIClient().get(made["url"]).status_code == 404
+
+
+def _upload(image: Image.Image, fmt: str = "PNG") -> io.BytesIO:
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    out.seek(0)
+    out.name = f"upload.{fmt.lower()}"
+    return out
+
+
+def test_an_uploaded_thumbnail_gets_its_measured_features_said_plainly(anon_client) -> None:
+    response = anon_client.post(
+        "/api/thumbnails/analyse/",
+        {"image": _upload(Image.new("RGB", (1280, 720), (250, 250, 250)), "JPEG")},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["measured"]["is_16_9"] and body["measured"]["brightness"] > 0.9
+    assert body["measured"]["format"] == "JPEG"
+    assert body["critique"] is None and "No model looked" in body["note"]
+
+
+def test_an_upload_that_is_no_image_or_too_big_is_400_naming_it(anon_client, env) -> None:
+    text = io.BytesIO(b"hello")
+    text.name = "notes.txt"
+    bad = anon_client.post("/api/thumbnails/analyse/", {"image": text}, format="multipart")
+    assert bad.status_code == 400
+    assert "image" in bad.json()["error"]["details"]["fields"]
+
+    env(THUMBNAIL_UPLOAD_MAX_BYTES=1024)
+    noisy = Image.effect_noise((256, 256), 100).convert("RGB")
+    big = anon_client.post(
+        "/api/thumbnails/analyse/", {"image": _upload(noisy)}, format="multipart"
+    )
+    assert big.status_code == 400 and "at most 1024 bytes" in big.json()["error"]["message"]
