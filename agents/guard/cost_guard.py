@@ -120,10 +120,8 @@ class CostGuard:
     async def reserve(
         self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
     ) -> Reservation:
-        meta, profile = await self._profiled(meta)
-        routes = self._routes(
+        meta, routes = await self._routes_now(
             meta=meta,
-            profile=profile,
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
@@ -359,10 +357,8 @@ class CostGuard:
         Returns the smallest remaining budget across the limited buckets (None if none
         is limited). Racing callers can still pass together; ``reserve`` is the gate.
         """
-        meta, profile = await self._profiled(meta)
-        routes = self._routes(
+        meta, routes = await self._routes_now(
             meta=meta,
-            profile=profile,
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
@@ -392,10 +388,8 @@ class CostGuard:
         budgets (client, API key, session, IP) past its soft limit? The first such bucket as
         ``{bucket, used_usd, soft_limit_usd, limit_usd}``, or ``None``. Reserves nothing; a
         call that would not fit at all is left for ``reserve`` to refuse."""
-        meta, profile = await self._profiled(meta)
-        routes = self._routes(
+        meta, routes = await self._routes_now(
             meta=meta,
-            profile=profile,
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
@@ -464,6 +458,20 @@ class CostGuard:
         if profile.plan != meta.plan:
             meta = dataclasses.replace(meta, plan=profile.plan)
         return meta, profile
+
+    async def _routes_now(
+        self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
+    ) -> tuple[CallMeta, list[_Route | BudgetExceededError]]:
+        """The caller's meta with its current plan, and the ways its call may be paid."""
+        meta, profile = await self._profiled(meta)
+        routes = self._routes(
+            meta=meta,
+            profile=profile,
+            model=model,
+            prompt_tokens_upper_bound=prompt_tokens_upper_bound,
+            max_tokens=max_tokens,
+        )
+        return meta, routes
 
     def _routes(
         self,

@@ -32,6 +32,7 @@ from agents.thumbnails import (
     default_chain,
 )
 from backend.clients.identity import Identity
+from backend.core.db import released
 from backend.guard.instance import get_guard
 from backend.thumbnails.models import Thumbnail
 
@@ -105,6 +106,7 @@ async def thumbnails_generate(
         ip_hash=identity.ip_hash,
         api_key_id=identity.api_key_id,
     )
+    # One after another: a budget refusal stops before more images are paid for.
     made: list[tuple[GeneratedImage, Decimal]] = []
     for index in range(count):
         guarded = _GuardedImages(meta)
@@ -112,10 +114,9 @@ async def thumbnails_generate(
         spec = ThumbnailSpec(prompt=prompt, title=title, seed=index + 1)
         image = await chain.generate(spec)
         made.append((image, guarded.spent))
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(_keep)(client_id=identity.client_id, prompt=prompt, title=title,
-                                      made=made)  # fmt: skip
+    return await released(_keep)(
+        client_id=identity.client_id, prompt=prompt, title=title, made=made
+    )
 
 
 def _keep(
