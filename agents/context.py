@@ -35,6 +35,20 @@ class SavedFactoid:
     text: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class SavedThumbnail:
+    """One thumbnail concept, made and kept for the client (its image is theirs to fetch
+    by id; URLs are signed when read, so none is stored here)."""
+
+    thumbnail_id: str
+    provider: str  # "replicate" | "pollinations" | "offline"
+    model: str
+    offline: bool
+    width: int
+    height: int
+    cost_usd: float
+
+
 class AgentData(Protocol):
     """Data access the tools need; the backend implements it over its database."""
 
@@ -55,6 +69,14 @@ class AgentData(Protocol):
     ) -> SavedFactoid:
         """Persist a generated factoid, private to the client (it is built from their own
         data, so it never goes to the public feed)."""
+        ...
+
+    async def make_thumbnail(
+        self, *, meta: CallMeta, prompt: str, title: str, seed: int
+    ) -> SavedThumbnail:
+        """Make one thumbnail concept through the provider chain and keep it for the client;
+        a paid image is reserved and settled with the guard under ``meta`` (``GuardError``
+        when it does not fit the budgets)."""
         ...
 
 

@@ -324,12 +324,13 @@ class AgentGraph:
             tool = self.tools.get(name)
             if tool is None:
                 raise ToolFailure(f"There is no tool named {name!r}.", code="VALIDATION_ERROR")
+            timeout_s = tool.timeout_for(context)
             executor = context.deps.tool_executor
             output = await asyncio.wait_for(
                 executor.run_tool(tool, args=args, ctx=ctx)
                 if executor is not None
                 else run_inline(tool, args=args, ctx=ctx),
-                timeout=context.tool_timeout_s,
+                timeout=timeout_s,
             )
             result = ToolResult(
                 call_id=call_id,
@@ -345,7 +346,7 @@ class AgentGraph:
             result = _error_result(
                 call_id=call_id, name=name, args=args, step=task["step"], started=started,
                 code="TOOL_TIMEOUT",
-                message=f"{name} took longer than {context.tool_timeout_s:g} s.",
+                message=f"{name} took longer than {timeout_s:g} s.",
             )  # fmt: skip
         except asyncio.CancelledError:
             current = asyncio.current_task()

@@ -24,6 +24,11 @@ INTENT_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bseries (?:for|about|on)\b",
         r"\bcontent plan\b",
     ),
+    "thumbnail": (
+        r"\bthumbnails?\b",
+        r"\bthumbs?\b",
+        r"\bcover (?:image|art|picture)s?\b",
+    ),
     "keyword_research": (
         r"\bkeywords?\b",
         r"\bseo\b",
@@ -102,6 +107,11 @@ _TOPIC_LEAD = re.compile(r"\b(?:for|about|on|around|regarding)\s+(.+)", re.IGNOR
 # Words that describe the request or the video, not its topic.
 _TOPIC_NOISE = frozenset(
     [
+        "thumbnail",
+        "thumbnails",
+        "thumb",
+        "cover",
+        "make",
         "a",
         "an",
         "the",
@@ -181,6 +191,10 @@ def detect_intents(request: str) -> list[str]:
         for name, patterns in INTENT_PATTERNS.items()
         if any(re.search(pattern, text) for pattern in patterns)
     ]
+    # "thumbnail ideas for <a title>": pictures of that title, not new video ideas (nor a
+    # score of the title).
+    if "thumbnail" in found:
+        found = [name for name in found if name not in ("content_ideas", "viral_score")]
     # "went viral"/"blew up" is about the channel's past, not a title to score.
     if "viral_score" in found and not _QUOTED.search(request) and "channel_outliers" in found:
         found.remove("viral_score")
@@ -282,6 +296,12 @@ def plan_calls(
             calls.append(
                 PlannedCall(name=name, args={"topic": topic, "platform": platform or "youtube"})
             )
+        elif name == "thumbnail":
+            wanted: dict[str, Any] = {"title": extract_quoted_text(request) or topic}
+            count = _thumbnail_count(request)
+            if count is not None:
+                wanted["count"] = count
+            calls.append(PlannedCall(name=name, args=wanted))
         elif name == "video_search":
             calls.append(PlannedCall(name=name, args={"query": topic}))
         elif name == "list_channels":
@@ -307,6 +327,26 @@ def plan_calls(
             for t in ["mine", *competitors]
         )
     return calls
+
+
+_COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "a couple of": 2}
+_THUMBNAIL_COUNT = re.compile(
+    r"\b(\d+|one|two|three|four|five|a couple of)\s+(?:thumbnails?|thumbs?|concepts?|"
+    r"cover (?:images?|art|pictures?)|options?|versions?)\b",
+    re.IGNORECASE,
+)
+# The thumbnail tool's most concepts per call.
+MAX_THUMBNAILS = 4
+
+
+def _thumbnail_count(request: str) -> int | None:
+    """ "make 2 thumbnails": 2 (at most ``MAX_THUMBNAILS``); None when no number is given."""
+    match = _THUMBNAIL_COUNT.search(request)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    number = int(word) if word.isdigit() else _COUNT_WORDS[word]
+    return max(1, min(MAX_THUMBNAILS, number))
 
 
 def _without_names(request: str, workspace: Sequence[Mapping[str, Any]]) -> str:

@@ -21,7 +21,8 @@ CAPABILITIES = (
     "I can suggest **video ideas**, do **keyword research**, find **hashtags**, write a "
     "**factoid** for your intro, spot **outlier videos** on a channel, find **content "
     "gaps** (what your competitors' breakout videos cover and yours don't), check your "
-    "**upload streak**, and give a title or hook a **viral score**."
+    "**upload streak**, give a title or hook a **viral score**, and make **thumbnail** "
+    "concepts for a video."
 )
 
 
@@ -308,6 +309,22 @@ def _video_search(out: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _thumbnail(out: dict[str, Any]) -> list[str]:
+    concepts = out.get("thumbnails", [])
+    title = re.sub(r"[\\`*_\[\]<>|#]", "", str(out.get("title", ""))).strip()
+    providers = sorted({str(c.get("provider", "")) for c in concepts})
+    lines = [
+        f"{len(concepts)} thumbnail concept{'s' if len(concepts) != 1 else ''} for "
+        f"**{title}** (made by {', '.join(providers) or 'no provider'}; shown in the card "
+        "and kept in your Thumbnails gallery)."
+    ]
+    if out.get("note"):
+        lines.append(str(out["note"]))
+    if out.get("stopped"):
+        lines.append(str(out["stopped"]))
+    return lines
+
+
 _SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "content_ideas": ("Content ideas", _content_ideas),
     "keyword_research": ("Keyword research", _keyword_research),
@@ -318,6 +335,7 @@ _SECTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "upload_streak": ("Upload consistency", _upload_streak),
     "viral_score": ("Viral score", _viral_score),
     "video_search": ("Video search", _video_search),
+    "thumbnail": ("Thumbnails", _thumbnail),
 }
 
 

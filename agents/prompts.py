@@ -123,6 +123,12 @@ Facts measured from the video corpus:
 Videos the facts come from:
 {quoted_titles}"""
 
+# What an image provider is asked for when the creator gave no picture of their own.
+THUMBNAIL_IMAGE_PROMPT = (
+    "YouTube video thumbnail for a video titled {title}: one clear subject, bold composition, "
+    "high contrast, bright colours, readable at phone size, no small text"
+)
+
 
 _MARKER = re.compile(r"<<<\s*QUOTED\s+DATA|QUOTED\s+DATA\s*>>>", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")

@@ -9,7 +9,9 @@ import itertools
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from agents.context import SavedFactoid
+from agents.context import SavedFactoid, SavedThumbnail
+from agents.guard.interface import CallMeta
+from agents.thumbnails import ThumbnailSpec, render_title_card
 from agents.tools._sources import SAMPLE_CORPUS, ChannelSnapshot
 from agents.tools._text import content_words
 from agents.videos import Video
@@ -186,6 +188,8 @@ class InMemoryAgentData:
         default_own = [SAMPLE_CHANNEL_ID] if videos is None else [first] if first else []
         self.own_channel_ids = list(own_channel_ids or default_own)
         self.factoids: list[SavedFactoid] = []
+        # Thumbnails "kept" here: the offline title card, PNG bytes by id.
+        self.thumbnails: dict[str, bytes] = {}
         self.corpus_source = source
         self.observed_at = observed_at if videos is not None else observed_at or SAMPLE_NOW
 
@@ -233,3 +237,20 @@ class InMemoryAgentData:
         saved = SavedFactoid(factoid_id=f"factoid-{len(self.factoids) + 1}", topic=topic, text=text)
         self.factoids.append(saved)
         return saved
+
+    async def make_thumbnail(
+        self, *, meta: CallMeta, prompt: str, title: str, seed: int
+    ) -> SavedThumbnail:
+        """The offline title card (no provider is called from the sample data)."""
+        spec = ThumbnailSpec(prompt=prompt, title=title, seed=seed)
+        thumbnail_id = f"thumbnail-{len(self.thumbnails) + 1}"
+        self.thumbnails[thumbnail_id] = render_title_card(spec)
+        return SavedThumbnail(
+            thumbnail_id=thumbnail_id,
+            provider="offline",
+            model="title-card",
+            offline=True,
+            width=spec.width,
+            height=spec.height,
+            cost_usd=0.0,
+        )

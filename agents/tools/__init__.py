@@ -13,6 +13,7 @@ from agents.tools.factoid import factoid
 from agents.tools.hashtags import hashtags
 from agents.tools.keyword_research import keyword_research
 from agents.tools.list_channels import list_channels
+from agents.tools.thumbnail import thumbnail
 from agents.tools.upload_streak import upload_streak
 from agents.tools.video_search import video_search
 from agents.tools.viral_score import viral_score
@@ -28,6 +29,7 @@ ALL_TOOLS: tuple[AgentTool[Any, Any], ...] = (
     list_channels,
     video_search,
     competitor_gap,
+    thumbnail,
 )
 TOOLS_BY_NAME: Mapping[str, AgentTool[Any, Any]] = {tool.name: tool for tool in ALL_TOOLS}
 

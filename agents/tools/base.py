@@ -120,6 +120,8 @@ class ToolCost:
 
     model_calls: int = 0
     youtube_search: bool = False
+    # The argument that says how many images the call makes (each may be a paid image).
+    images_arg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,25 @@ class AgentTool(Generic[ArgsT, OutputT]):
     output_schema: type[OutputT]
     run: Callable[[ArgsT, ToolContext], Awaitable[OutputT]]
     cost: ToolCost = ToolCost()
+    # Its own bound when the run's ``tool_timeout_s`` is too short for it; None: the run's.
+    timeout_s: float | None = None
+
+    def images(self, args: dict[str, Any]) -> int:
+        """How many images a call with ``args`` makes (the argument's default when absent;
+        the largest the schema allows when the arguments are invalid)."""
+        name = self.cost.images_arg
+        if name is None:
+            return 0
+        try:
+            return int(getattr(self.args_schema.model_validate(args), name))
+        except ValidationError:
+            field_info = self.args_schema.model_fields[name]
+            bounds = [m.le for m in field_info.metadata if getattr(m, "le", None) is not None]
+            return int(bounds[0]) if bounds else 1
+
+    def timeout_for(self, context: Context) -> float:
+        """How long one call may take in ``context``: the longer of the two bounds."""
+        return max(self.timeout_s or 0.0, context.tool_timeout_s)
 
     def model_schema(self) -> dict[str, Any]:
         """The OpenAI function schema the model sees."""
@@ -180,7 +201,11 @@ async def run_inline(
 
 
 def agent_tool(
-    *, args: type[ArgsT], output: type[OutputT], cost: ToolCost | None = None
+    *,
+    args: type[ArgsT],
+    output: type[OutputT],
+    cost: ToolCost | None = None,
+    timeout_s: float | None = None,
 ) -> Callable[[Callable[[ArgsT, ToolContext], Awaitable[OutputT]]], AgentTool[ArgsT, OutputT]]:
     """Turn ``async def name(args, ctx) -> Output`` into an ``AgentTool``; its docstring is the
     description the model reads."""
@@ -198,6 +223,7 @@ def agent_tool(
             output_schema=output,
             run=function,
             cost=cost or ToolCost(),
+            timeout_s=timeout_s,
         )
 
     return wrap

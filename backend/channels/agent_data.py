@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.analytics.video import Video
-from agents.context import SavedFactoid
+from agents.context import SavedFactoid, SavedThumbnail
+from agents.guard.interface import CallMeta
 from agents.tools._search import SearchSampling
 from agents.tools._sources import IMPORTED_CSV, YOUTUBE_DATA_API, ChannelSnapshot
 from agents.tools._video_search import FoundVideo
@@ -15,6 +16,7 @@ from backend.channels import selectors, video_search
 from backend.channels.models import Channel
 from backend.core.db import released
 from backend.core.errors import NotFoundError, from_exception
+from backend.model_calls.usage import UsageSink
 
 # Search failures the tool tells apart (auto falls back to the workspace on the first two).
 SEARCH_FAILURE_CODES = frozenset({"UPSTREAM_UNAVAILABLE", "RATE_LIMITED", "VALIDATION_ERROR"})
@@ -27,10 +29,14 @@ class BackendAgentData:
     # The corpus is the client's imported and fetched channels.
     corpus_source = "your imported and fetched channels"
 
-    def __init__(self, *, client_id: str, model_id: str = "") -> None:
+    def __init__(
+        self, *, client_id: str, model_id: str = "", usage_sink: UsageSink | None = None
+    ) -> None:
         self.client_id = client_id
         # The model the factoid tool's text came from, recorded on the factoid.
         self.model_id = model_id
+        # Where paid images' usage goes, like the run's model calls (its usage events).
+        self.usage_sink = usage_sink
         self._workspace: Workspace | None = None
 
     async def workspace(self) -> Workspace:
@@ -121,3 +127,21 @@ class BackendAgentData:
             source_video_ids=source_video_ids,
         )
         return SavedFactoid(factoid_id=str(factoid.uuid), topic=factoid.subject, text=factoid.text)
+
+    async def make_thumbnail(
+        self, *, meta: CallMeta, prompt: str, title: str, seed: int
+    ) -> SavedThumbnail:
+        from backend.thumbnails.services import thumbnail_make
+
+        made = await thumbnail_make(
+            meta=meta, prompt=prompt, title=title, seed=seed, usage_sink=self.usage_sink
+        )
+        return SavedThumbnail(
+            thumbnail_id=str(made.id),
+            provider=made.provider,
+            model=made.model,
+            offline=made.offline,
+            width=made.width,
+            height=made.height,
+            cost_usd=float(made.cost_usd),
+        )

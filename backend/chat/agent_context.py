@@ -27,7 +27,9 @@ def chat_context(
     return Context(
         deps=AgentDeps(
             models=model_factory(prices=prices, usage_sink=usage_sink, warning_sink=warning_sink),
-            data=BackendAgentData(client_id=run.client_id, model_id=run.model),
+            data=BackendAgentData(
+                client_id=run.client_id, model_id=run.model, usage_sink=usage_sink
+            ),
             tool_executor=tool_executor,
             approvals=approvals,
         ),

@@ -62,7 +62,7 @@ class ApprovalPolicy:
         self.price = price
         self.youtube_units_limit = youtube_units_limit
 
-    def estimate(self, tool: AgentTool[Any, Any]) -> dict[str, Any]:
+    def estimate(self, tool: AgentTool[Any, Any], args: dict[str, Any]) -> dict[str, Any]:
         per_call = worst_case_micros(
             model=self.price,
             prompt_tokens_upper_bound=TOOL_PROMPT_TOKENS,
@@ -73,18 +73,24 @@ class ApprovalPolicy:
             searches = (
                 settings.ENV.YOUTUBE_KEYWORD_SAMPLE_SIZE if tool.name == "keyword_research" else 1
             )
-        return {
+        # Paid images at the first paid provider's price (the chain may fall back to free ones).
+        images = tool.images(args) if paid_images() else 0
+        image_usd = images * settings.ENV.REPLICATE_PRICE_PER_IMAGE_USD
+        estimate: dict[str, Any] = {
             "model": self.price.model_id,
-            "worst_case_usd": float(micros_to_usd(per_call * tool.cost.model_calls)),
+            "worst_case_usd": float(micros_to_usd(per_call * tool.cost.model_calls) + image_usd),
             "youtube_units": searches * YOUTUBE_SEARCH_UNITS,
         }
+        if images:
+            estimate["paid_images"] = images
+        return estimate
 
     async def check_tool(
         self, tool: AgentTool[Any, Any], *, args: dict[str, Any], meta: CallMeta
     ) -> dict[str, Any] | None:
         if self.mode == Client.Approvals.NEVER:
             return None
-        estimate = self.estimate(tool)
+        estimate = self.estimate(tool, args)
         if self.mode == Client.Approvals.ALWAYS:
             return {"reason": "you asked to approve every step", "estimate": estimate}
         return await self._decide(
@@ -160,7 +166,7 @@ def approval_policy_for(run: Run, *, price: ModelPrice) -> ApprovalPolicy | None
     mode, threshold = found or (Client.Approvals.COSTLY, None)
     if mode == Client.Approvals.NEVER:
         return None
-    if mode == Client.Approvals.COSTLY and price.offline:
+    if mode == Client.Approvals.COSTLY and price.offline and not paid_images():
         return None  # the offline model costs nothing and searches nothing: nothing to ask
     return ApprovalPolicy(
         mode=mode,
@@ -170,6 +176,11 @@ def approval_policy_for(run: Run, *, price: ModelPrice) -> ApprovalPolicy | None
         price=price,
         youtube_units_limit=settings.ENV.APPROVAL_YOUTUBE_UNITS,
     )
+
+
+def paid_images() -> bool:
+    """Whether the thumbnail chain has a paid provider (its images have a price)."""
+    return bool(settings.ENV.REPLICATE_API_TOKEN)
 
 
 def approval_id(run_id: str, call_id: str) -> str:

@@ -36,6 +36,7 @@ from backend.model_calls.usage import emit_usage
 from backend.runs.drivers import RunContext
 from backend.runs.emitter import RunEmitter
 from backend.runs.models import Run
+from backend.thumbnails.services import uses_network_provider
 
 logger = structlog.get_logger(__name__)
 
@@ -59,7 +60,13 @@ def tool_task_id(*, run_id: str, call_id: str) -> str:
 def offloads(*, tool_name: str, price: ModelPrice | None) -> bool:
     """Whether this call goes to its own task (see ``TOOL_OFFLOAD`` in sample.env)."""
     mode = settings.ENV.TOOL_OFFLOAD
-    if mode == "never" or not uses_celery() or tool_name not in OFFLOADED_TOOLS:
+    if mode == "never" or not uses_celery():
+        return False
+    if tool_name == "thumbnail":
+        # Its model is the image chain's, not the run's: off the run's worker when an image
+        # may come over the network; the offline card is drawn inline.
+        return mode == "always" or uses_network_provider()
+    if tool_name not in OFFLOADED_TOOLS:
         return False
     return mode == "always" or (price is not None and not price.offline)
 
@@ -354,8 +361,9 @@ async def _run_claimed(
         relay.report({"call_id": call_id, "done": done, "total": total, "message": message})
 
     ctx = ToolContext(call_id=call_id, context=context, report_progress=report, usage=meter)
+    timeout_s = tool.timeout_for(context)
     work = asyncio.create_task(
-        asyncio.wait_for(run_inline(tool, args=args, ctx=ctx), timeout=context.tool_timeout_s)
+        asyncio.wait_for(run_inline(tool, args=args, ctx=ctx), timeout=timeout_s)
     )
     stopped: dict[str, str] = {}
 
@@ -377,7 +385,7 @@ async def _run_claimed(
         output = await work
         record = {"ok": True, "output": output, "error": None}
     except TimeoutError:
-        record = _error("TOOL_TIMEOUT", f"{name} took longer than {context.tool_timeout_s:g} s.")
+        record = _error("TOOL_TIMEOUT", f"{name} took longer than {timeout_s:g} s.")
     except asyncio.CancelledError:
         if "reason" not in stopped:
             raise  # the worker is shutting down: the message is redelivered (acks_late)

@@ -10,6 +10,7 @@ out (it may still have made and billed it), released when it answered with an er
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from agents.guard import CallUsage, ModelPrice
 from agents.guard.interface import CallMeta, Reservation
+from agents.models import ModelCallEvent
 from agents.thumbnails import (
     GeneratedImage,
     ProviderChain,
@@ -34,6 +36,7 @@ from agents.thumbnails import (
 from backend.clients.identity import Identity
 from backend.core.db import released
 from backend.guard.instance import get_guard
+from backend.model_calls.usage import BackendAnalytics, UsageSink
 from backend.thumbnails.models import Thumbnail
 
 logger = structlog.get_logger(__name__)
@@ -59,22 +62,50 @@ def image_price(provider: ThumbnailProvider) -> ModelPrice:
 
 
 class _GuardedImages:
-    """The chain's reserve/settle hooks for one request: what it spent, on the guard."""
+    """The chain's reserve/settle hooks for one image: what it spent, on the guard, and
+    each paid attempt recorded like a model call (ledger row, the run's totals, PostHog's
+    ``$ai_generation``, the caller's usage sink)."""
 
-    def __init__(self, meta: CallMeta) -> None:
+    def __init__(self, meta: CallMeta, *, usage_sink: UsageSink | None = None) -> None:
         self.meta = meta
+        self.usage_sink = usage_sink
         self.spent = Decimal(0)
+        self._started: dict[str, float] = {}
 
     async def reserve(self, provider: ThumbnailProvider) -> Reservation:
-        return await get_guard().reserve(
+        reservation: Reservation = await get_guard().reserve(
             meta=self.meta, model=image_price(provider), prompt_tokens_upper_bound=1, max_tokens=0
         )
+        self._started[reservation.reservation_id] = time.monotonic()
+        return reservation
 
     async def settle(self, reservation: Reservation, *, billed: bool) -> None:
         cost = await get_guard().settle(
             reservation, CallUsage(input_tokens=1 if billed else 0, is_error=not billed)
         )
         self.spent += cost
+        started = self._started.pop(reservation.reservation_id, time.monotonic())
+        price = reservation.model
+        event = ModelCallEvent(
+            model=price.model_id,
+            provider=price.provider,
+            # An image has no tokens: the ledger and PostHog carry its cost (as output).
+            input_tokens=0,
+            output_tokens=0,
+            latency_s=time.monotonic() - started,
+            cost_usd=cost,
+            is_error=not billed,
+            trace_id=self.meta.run_id,
+            feature=self.meta.feature,
+            session_id=self.meta.session_id,
+            client_id=self.meta.client_id,
+            attempt=1,
+            error_type=None if billed else "ProviderError",
+            reservation_id=reservation.reservation_id,
+            reserved_usd=reservation.amount_usd,
+        )
+        analytics = BackendAnalytics(prices={price.model_id: price}, usage_sink=self.usage_sink)
+        await analytics.model_call(event)
 
 
 def chain_for(guarded: _GuardedImages) -> ProviderChain:
@@ -107,16 +138,37 @@ async def thumbnails_generate(
         api_key_id=identity.api_key_id,
     )
     # One after another: a budget refusal stops before more images are paid for.
-    made: list[tuple[GeneratedImage, Decimal]] = []
-    for index in range(count):
-        guarded = _GuardedImages(meta)
-        chain = chain_for(guarded)
-        spec = ThumbnailSpec(prompt=prompt, title=title, seed=index + 1)
-        image = await chain.generate(spec)
-        made.append((image, guarded.spent))
+    made = [
+        await _generate(meta, prompt=prompt, title=title, seed=index + 1) for index in range(count)
+    ]
     return await released(_keep)(
         client_id=identity.client_id, prompt=prompt, title=title, made=made
     )
+
+
+async def thumbnail_make(
+    *, meta: CallMeta, prompt: str, title: str, seed: int, usage_sink: UsageSink | None = None
+) -> Thumbnail:
+    """One concept, kept as soon as it is made (the agent's ``thumbnail`` tool: a paid
+    image is never thrown away because a later one did not fit the budget)."""
+    made = await _generate(meta, prompt=prompt, title=title, seed=seed, usage_sink=usage_sink)
+    rows = await released(_keep)(client_id=meta.client_id, prompt=prompt, title=title, made=[made])
+    return rows[0]
+
+
+def uses_network_provider() -> bool:
+    """Whether the chain starts with a provider over the network (Replicate, Pollinations):
+    such a call may take many seconds, so a chat run sends it to the ``long`` queue."""
+    env = settings.ENV
+    return bool(env.REPLICATE_API_TOKEN) or env.POLLINATIONS_ENABLED
+
+
+async def _generate(
+    meta: CallMeta, *, prompt: str, title: str, seed: int, usage_sink: UsageSink | None = None
+) -> tuple[GeneratedImage, Decimal]:
+    guarded = _GuardedImages(meta, usage_sink=usage_sink)
+    image = await chain_for(guarded).generate(ThumbnailSpec(prompt=prompt, title=title, seed=seed))
+    return image, guarded.spent
 
 
 def _keep(

@@ -14,6 +14,7 @@ import { track } from "@/lib/analytics";
 import { createChatTransport } from "@/lib/chat-transport";
 import type { ChatUIMessage } from "@/lib/chat-types";
 import { describeError } from "@/lib/errors";
+import { ChatActionsContext } from "@/lib/chat-actions";
 import { activeRunId } from "@/lib/run-steps";
 import { transcriptToMessages } from "@/lib/transcript";
 import { Composer } from "@/components/composer";
@@ -121,6 +122,9 @@ export function Conversation({
     },
     [sendMessage, sessionId],
   );
+
+  // What a result card may do here ("Make thumbnails" on an idea).
+  const chatActions = useMemo(() => ({ ask: send, busy }), [send, busy]);
 
   // Double-texting: the new message replaces the question being answered (the server
   // cancels the run and forks before its question; the transcript then shows the branch).
@@ -248,108 +252,110 @@ export function Conversation({
   }, [messages, status]);
 
   return (
-    <div className="conversation">
-      <div
-        className="scroll-area"
-        ref={scrollRef}
-        onScroll={(event) => {
-          const box = event.currentTarget;
-          stick.current = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
-        }}
-      >
-        <div className="scroll-inner">
-          {messages.length === 0 && !busy && <EmptyChat onPick={send} />}
-          <ol className="messages">
-            {messages.map((message, index) =>
-              message.role === "user" ? (
-                <li key={message.id} className="message user">
-                  {editing?.id === message.id ? (
-                    <form
-                      className="edit-message"
-                      onSubmit={(event) => {
-                        event.preventDefault();
-                        void saveEdit();
-                      }}
-                    >
-                      <textarea
-                        aria-label="Edit message"
-                        value={editing.text}
-                        onChange={(event) => setEditing({ id: message.id, text: event.target.value })}
-                      />
-                      <div className="message-actions">
-                        <button type="submit" disabled={!editing.text.trim()}>
-                          Send edit
-                        </button>
-                        <button type="button" className="ghost" onClick={() => setEditing(null)}>
-                          Cancel
-                        </button>
-                      </div>
-                    </form>
-                  ) : (
-                    <div className="bubble" data-testid="user-message">
-                      {messageText(message)}
-                    </div>
-                  )}
-                  <div className="message-actions small">
-                    <VersionSwitcher siblings={message.metadata?.siblings} onSwitch={switchTo} disabled={busy} />
-                    {!busy && editing?.id !== message.id && (
-                      <button
-                        type="button"
-                        className="ghost"
-                        onClick={() => setEditing({ id: message.id, text: messageText(message) })}
+    <ChatActionsContext.Provider value={chatActions}>
+      <div className="conversation">
+        <div
+          className="scroll-area"
+          ref={scrollRef}
+          onScroll={(event) => {
+            const box = event.currentTarget;
+            stick.current = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+          }}
+        >
+          <div className="scroll-inner">
+            {messages.length === 0 && !busy && <EmptyChat onPick={send} />}
+            <ol className="messages">
+              {messages.map((message, index) =>
+                message.role === "user" ? (
+                  <li key={message.id} className="message user">
+                    {editing?.id === message.id ? (
+                      <form
+                        className="edit-message"
+                        onSubmit={(event) => {
+                          event.preventDefault();
+                          void saveEdit();
+                        }}
                       >
-                        Edit
-                      </button>
+                        <textarea
+                          aria-label="Edit message"
+                          value={editing.text}
+                          onChange={(event) => setEditing({ id: message.id, text: event.target.value })}
+                        />
+                        <div className="message-actions">
+                          <button type="submit" disabled={!editing.text.trim()}>
+                            Send edit
+                          </button>
+                          <button type="button" className="ghost" onClick={() => setEditing(null)}>
+                            Cancel
+                          </button>
+                        </div>
+                      </form>
+                    ) : (
+                      <div className="bubble" data-testid="user-message">
+                        {messageText(message)}
+                      </div>
                     )}
-                  </div>
+                    <div className="message-actions small">
+                      <VersionSwitcher siblings={message.metadata?.siblings} onSwitch={switchTo} disabled={busy} />
+                      {!busy && editing?.id !== message.id && (
+                        <button
+                          type="button"
+                          className="ghost"
+                          onClick={() => setEditing({ id: message.id, text: messageText(message) })}
+                        >
+                          Edit
+                        </button>
+                      )}
+                    </div>
+                  </li>
+                ) : (
+                  <li key={message.id} className="message assistant">
+                    <RunView
+                      message={message}
+                      active={busy && index === messages.length - 1}
+                      onApproval={(answer) => void addToolApprovalResponse(answer)}
+                      onApprovalEdit={(answer) => editApproval(message.metadata?.run_id, answer)}
+                      stopped={Boolean(
+                        message.metadata?.stopped ||
+                          (message.metadata?.run_id && stopped.has(message.metadata.run_id)),
+                      )}
+                    />
+                    <div className="message-actions small">
+                      <VersionSwitcher siblings={message.metadata?.siblings} onSwitch={switchTo} disabled={busy} />
+                      {!busy && !message.id.startsWith("run-") && !awaitsApproval(message) && (
+                        <button type="button" className="ghost" onClick={() => regenerateAnswer(message.id)}>
+                          Regenerate
+                        </button>
+                      )}
+                    </div>
+                  </li>
+                ),
+              )}
+              {status === "submitted" && messages[messages.length - 1]?.role === "user" && (
+                <li className="message assistant">
+                  <p className="muted small working">Starting…</p>
                 </li>
-              ) : (
-                <li key={message.id} className="message assistant">
-                  <RunView
-                    message={message}
-                    active={busy && index === messages.length - 1}
-                    onApproval={(answer) => void addToolApprovalResponse(answer)}
-                    onApprovalEdit={(answer) => editApproval(message.metadata?.run_id, answer)}
-                    stopped={Boolean(
-                      message.metadata?.stopped ||
-                        (message.metadata?.run_id && stopped.has(message.metadata.run_id)),
-                    )}
-                  />
-                  <div className="message-actions small">
-                    <VersionSwitcher siblings={message.metadata?.siblings} onSwitch={switchTo} disabled={busy} />
-                    {!busy && !message.id.startsWith("run-") && !awaitsApproval(message) && (
-                      <button type="button" className="ghost" onClick={() => regenerateAnswer(message.id)}>
-                        Regenerate
-                      </button>
-                    )}
-                  </div>
-                </li>
-              ),
-            )}
-            {status === "submitted" && messages[messages.length - 1]?.role === "user" && (
-              <li className="message assistant">
-                <p className="muted small working">Starting…</p>
-              </li>
-            )}
-          </ol>
-          <p className="sr-only" role="status">
-            {busy ? "The assistant is working." : messages.length ? "Ready." : ""}
-          </p>
-          {error && <ErrorBanner error={error} onDismiss={clearError} />}
-          {stopError ? <ErrorBanner error={stopError} onDismiss={() => setStopError(null)} /> : null}
+              )}
+            </ol>
+            <p className="sr-only" role="status">
+              {busy ? "The assistant is working." : messages.length ? "Ready." : ""}
+            </p>
+            {error && <ErrorBanner error={error} onDismiss={clearError} />}
+            {stopError ? <ErrorBanner error={stopError} onDismiss={() => setStopError(null)} /> : null}
+          </div>
         </div>
+        <Composer
+          onSend={send}
+          onStop={() => setStopRequested(true)}
+          onSendInstead={sendInstead}
+          busy={busy}
+          stopping={stopRequested}
+          models={models}
+          model={model}
+          onModelChange={onModelChange}
+          autoFocus
+        />
       </div>
-      <Composer
-        onSend={send}
-        onStop={() => setStopRequested(true)}
-        onSendInstead={sendInstead}
-        busy={busy}
-        stopping={stopRequested}
-        models={models}
-        model={model}
-        onModelChange={onModelChange}
-        autoFocus
-      />
-    </div>
+    </ChatActionsContext.Provider>
   );
 }

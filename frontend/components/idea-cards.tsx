@@ -1,4 +1,7 @@
-/** content_ideas' result: one card per concept with its SEO score, hook, main part and CTA. */
+"use client";
+/** content_ideas' result: one card per concept with its SEO score, hook, main part and CTA;
+ * in a conversation, a button asks the agent for thumbnails of that idea. */
+import { thumbnailRequest, useChatActions } from "@/lib/chat-actions";
 import "@/styles/tool-results.css";
 
 type Concept = {
@@ -17,6 +20,7 @@ export type IdeasOutput = {
 };
 
 export function IdeaCards({ output }: { output: IdeasOutput }) {
+  const chat = useChatActions();
   return (
     <div className="tool-result">
       {output.fallback && (
@@ -61,6 +65,16 @@ export function IdeaCards({ output }: { output: IdeasOutput }) {
                   <li key={tag}>{tag}</li>
                 ))}
               </ul>
+            )}
+            {chat && (
+              <button
+                type="button"
+                className="ghost small"
+                disabled={chat.busy}
+                onClick={() => chat.ask(thumbnailRequest(concept.title))}
+              >
+                Make thumbnails
+              </button>
             )}
           </li>
         ))}

@@ -5,6 +5,7 @@ import { GenericResult } from "@/components/generic-result";
 import { HashtagTable, type HashtagOutput } from "@/components/hashtag-table";
 import { IdeaCards, type IdeasOutput } from "@/components/idea-cards";
 import { KeywordTable, type KeywordOutput } from "@/components/keyword-table";
+import { ThumbnailConceptsCard, type ThumbnailToolOutput } from "@/components/thumbnail-concepts-card";
 import { VideoSearchCard } from "@/components/video-search-card";
 import { outliersSchema, uploadStreakSchema, videoSearchOutputSchema } from "@/lib/api/schemas";
 import "@/styles/tool-results.css";
@@ -20,6 +21,9 @@ export function ToolResult({ name, output }: { name: string; output: unknown }) 
     }
     if (name === "hashtags" && Array.isArray(output.hashtags)) {
       return <HashtagTable output={output as HashtagOutput} />;
+    }
+    if (name === "thumbnail" && Array.isArray(output.thumbnails)) {
+      return <ThumbnailConceptsCard output={output as ThumbnailToolOutput} />;
     }
     if (name === "content_ideas" && Array.isArray(output.concepts)) {
       return <IdeaCards output={output as IdeasOutput} />;

@@ -9,6 +9,7 @@ const LABELS: Record<string, string> = {
   upload_streak: "Upload streak",
   viral_score: "Viral score",
   video_search: "Video search",
+  thumbnail: "Thumbnails",
   model_call: "Model call",
 };
 

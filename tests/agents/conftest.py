@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agents.context import AgentDeps, Context, SavedFactoid
+from agents.context import AgentDeps, Context, SavedFactoid, SavedThumbnail
 from agents.guard.interface import (
     BudgetExceededError,
     CallMeta,
@@ -113,6 +113,12 @@ class CountingData(InMemoryAgentData):
     ) -> SavedFactoid:
         await self._enter("save_factoid")
         return await super().save_factoid(topic=topic, text=text, source_video_ids=source_video_ids)
+
+    async def make_thumbnail(
+        self, *, meta: CallMeta, prompt: str, title: str, seed: int
+    ) -> SavedThumbnail:
+        await self._enter("make_thumbnail")
+        return await super().make_thumbnail(meta=meta, prompt=prompt, title=title, seed=seed)
 
 
 def catalogue(model_id: str) -> ModelPrice | None:

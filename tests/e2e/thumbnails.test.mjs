@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { eventually, screenshot, withPage } from "./lib.mjs";
+import { eventually, screenshot, sendChat, withPage } from "./lib.mjs";
 
 test("make thumbnails, see them in the gallery, delete one", async () => {
   await withPage(async (page) => {
@@ -49,5 +49,44 @@ test("make thumbnails, see them in the gallery, delete one", async () => {
     assert.match(shown, /1280×720 \(16:9\)/);
     assert.match(shown, /No model looked at this image/);
     await screenshot(page, "thumbnails-analysed");
+  });
+});
+
+// From an idea in chat: "Make thumbnails" on a content idea asks the agent, whose thumbnail
+// card shows the concepts (images fetched by id, so their signed URLs are fresh); the
+// gallery holds them too.
+test("make thumbnails from a content idea in chat, then find them in the gallery", async () => {
+  await withPage(async (page) => {
+    await page.goto("/chat");
+    await sendChat(page, "Give me video ideas about latte art");
+    const ideas = page.locator('[data-testid="tool-card"][data-tool-name="content_ideas"]');
+    await eventually(async () => (await ideas.getAttribute("data-state")) === "done", "ideas", 60_000);
+    await eventually(async () => (await page.getByRole("button", { name: "Stop" }).count()) === 0, "the answer");
+    const idea = ideas.locator(".idea-card").first();
+    const title = (await idea.locator("h4").innerText()).trim();
+    await idea.getByRole("button", { name: "Make thumbnails" }).click();
+
+    const card = page.locator('[data-testid="tool-card"][data-tool-name="thumbnail"]');
+    await eventually(async () => (await card.getAttribute("data-state")) === "done", "thumbnails", 60_000);
+    assert.match(await page.getByTestId("user-message").last().innerText(), new RegExp(`Make thumbnails for “`));
+    const concepts = card.getByTestId("thumbnail-concept");
+    assert.equal(await concepts.count(), 3);
+    assert.match(await card.innerText(), /offline/);
+    assert.match(await card.innerText(), /not AI/);
+    await eventually(
+      async () =>
+        card.evaluate((element) =>
+          [...element.querySelectorAll("img")].length === 3 &&
+          [...element.querySelectorAll("img")].every((img) => img.complete && img.naturalWidth === 1280),
+        ),
+      "the concept images to load",
+    );
+    await screenshot(page, "thumbnails-chat");
+
+    await card.getByRole("link", { name: /thumbnail gallery/ }).click();
+    await page.waitForURL(/\/thumbnails/);
+    const gallery = page.getByTestId("thumbnail");
+    await eventually(async () => (await gallery.count()) >= 3, "the chat's concepts in the gallery", 30_000);
+    assert.match(await gallery.first().innerText(), new RegExp(title.slice(0, 12).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
   });
 });

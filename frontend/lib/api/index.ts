@@ -31,6 +31,7 @@ import {
   sessionPageSchema,
   thumbnailAnalysisSchema,
   thumbnailPageSchema,
+  thumbnailSchema,
   thumbnailsMadeSchema,
   sessionSchema,
   transcriptSchema,
@@ -88,6 +89,8 @@ export const api = {
     apiJson(anySchema, `/api/runs/${id(runId)}/cancel/`, { method: "POST", json: {} }),
 
   thumbnails: (page = 1) => apiJson(thumbnailPageSchema, `/api/thumbnails/?page=${page}`),
+  /** One kept thumbnail with a fresh signed URL (a chat card keeps ids, never URLs). */
+  thumbnail: (thumbnailId: string) => apiJson(thumbnailSchema, `/api/thumbnails/${id(thumbnailId)}/`),
   makeThumbnails: (body: { prompt: string; title?: string; count?: number }) =>
     apiJson(thumbnailsMadeSchema, "/api/thumbnails/", { method: "POST", json: body }),
   analyseThumbnail: (file: File) => {
