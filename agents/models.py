@@ -70,6 +70,19 @@ OFFLINE_MODEL_PRICE = ModelPrice(
 PER_MESSAGE_TOKEN_OVERHEAD = 8
 PER_REQUEST_TOKEN_OVERHEAD = 16
 
+# What one image in a prompt counts as, in prompt tokens, whatever the size of its bytes
+# (a base64 data URI is not tokenised as text). For an image whose longer side is at most
+# 1280 px, as the callers send them (``agents.thumbnails.vision`` downscales first):
+# OpenAI's high-detail tiling scales 1280×720 so its shorter side is 768 px (1365×768),
+# i.e. 3×2 tiles of 512 px at 170 tokens plus 85 = 1,105 tokens, and no image within
+# 1280 px makes more than 6 tiles; Anthropic counts width×height/750 and resizes anything
+# above ~1.15 megapixels, at most ~1,600 tokens. 1,600 bounds both. A model that bills
+# an image at its own price on top (OpenRouter's ``pricing.image``) is reserved that too.
+IMAGE_INPUT_TOKENS = 1_600
+# Content parts that carry an image: OpenAI's ``image_url`` (and the Responses API's
+# ``input_image``) and LangChain's standard ``image`` block.
+IMAGE_PART_TYPES = frozenset({"image_url", "input_image", "image"})
+
 # Key under which the guarded model reports the settled cost of a call (USD, float).
 COST_METADATA_KEY = "guard_cost_usd"
 # Where CostReportingChatOpenAI puts a stream chunk's generation id (taken off again by
@@ -140,6 +153,32 @@ class ModelCallAnalytics(Protocol):
     def model_call(self, event: ModelCallEvent) -> Awaitable[None] | None: ...
 
 
+def _is_image_part(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") in IMAGE_PART_TYPES
+
+
+def image_inputs(messages: Sequence[BaseMessage]) -> int:
+    """How many images the messages carry (content parts of an image type)."""
+    return sum(
+        1
+        for message in messages
+        if isinstance(message.content, list)
+        for part in message.content
+        if _is_image_part(part)
+    )
+
+
+def _without_images(message: BaseMessage) -> BaseMessage:
+    """The message with each image part reduced to its type (its bytes are not text)."""
+    if not isinstance(message.content, list) or not any(map(_is_image_part, message.content)):
+        return message
+    content = [
+        {"type": part["type"]} if isinstance(part, dict) and _is_image_part(part) else part
+        for part in message.content
+    ]
+    return message.model_copy(update={"content": content})
+
+
 def prompt_tokens_upper_bound(
     *, messages: Sequence[BaseMessage], tools: Sequence[Any] | None = None
 ) -> int:
@@ -147,15 +186,17 @@ def prompt_tokens_upper_bound(
 
     A BPE token always covers at least one byte of text, so the UTF-8 size of the
     serialized messages and tool schemas (which contain the text, plus JSON syntax)
-    bounds the text tokens; the constants cover template tokens around messages.
+    bounds the text tokens; the constants cover template tokens around messages. An image
+    counts ``IMAGE_INPUT_TOKENS``, however many bytes its data URI has.
     """
     payload = json.dumps(
-        [message_to_dict(m) for m in messages], ensure_ascii=False, default=str
+        [message_to_dict(_without_images(m)) for m in messages], ensure_ascii=False, default=str
     ).encode()
     tool_payload = json.dumps(list(tools or []), ensure_ascii=False, default=str).encode()
     return (
         len(payload)
         + len(tool_payload)
+        + IMAGE_INPUT_TOKENS * image_inputs(messages)
         + PER_MESSAGE_TOKEN_OVERHEAD * len(messages)
         + PER_REQUEST_TOKEN_OVERHEAD
     )
@@ -232,8 +273,11 @@ class _AttemptRecord:
     attempt first learns it (a response header or the first chunk).
     """
 
-    def __init__(self, *, on_generation_id: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, *, on_generation_id: Callable[[str], None] | None = None, images: int = 0
+    ) -> None:
         self._on_generation_id = on_generation_id
+        self.images = images
         self.started = time.monotonic()
         self.input_tokens = 0
         self.output_tokens = 0
@@ -282,17 +326,16 @@ class _AttemptRecord:
                 self._on_generation_id(self.generation_id)
 
     def usage(self) -> CallUsage:
-        unreported = not self.usage_reported and not (
-            self.error is not None and billed_nothing(self.error)
-        )
+        unbilled = self.error is not None and billed_nothing(self.error)
         return CallUsage(
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             reported_cost_usd=self.reported_cost_usd,
             is_error=self.error is not None,
             latency_s=time.monotonic() - self.started,
-            unreported=unreported,
+            unreported=not self.usage_reported and not unbilled,
             generation_id=self.generation_id,
+            images=0 if unbilled else self.images,
         )
 
 
@@ -397,6 +440,7 @@ class GuardedChatModel(BaseChatModel):
 
     async def _reserve(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> Reservation:
         bound = prompt_tokens_upper_bound(messages=messages, tools=kwargs.get("tools"))
+        images = image_inputs(messages)
         waited_until = time.monotonic() + self._slot_wait_s()
         poll = SLOT_POLL_FIRST_S
         while True:
@@ -406,6 +450,7 @@ class GuardedChatModel(BaseChatModel):
                     model=self.price,
                     prompt_tokens_upper_bound=bound,
                     max_tokens=self.max_tokens,
+                    images=images,
                 )
                 return reservation
             except RateLimitedError as exc:
@@ -426,11 +471,18 @@ class GuardedChatModel(BaseChatModel):
     def _slot_wait_s(self) -> float:
         return self.slot_wait_s if self.meta.run_id else 0.0
 
-    def _attempt_record(self, reservation: Reservation) -> _AttemptRecord:
+    def _attempt_record(
+        self, reservation: Reservation, messages: list[BaseMessage]
+    ) -> _AttemptRecord:
+        images = image_inputs(messages)
         if reservation.amount_usd <= 0:
-            return _AttemptRecord()  # nothing is charged if a free call's holder dies
+            # Nothing is charged if a free call's holder dies.
+            return _AttemptRecord(images=images)
         return _AttemptRecord(
-            on_generation_id=lambda generation_id: self._note_generation(reservation, generation_id)
+            on_generation_id=lambda generation_id: self._note_generation(
+                reservation, generation_id
+            ),
+            images=images,
         )
 
     def _note_generation(self, reservation: Reservation, generation_id: str) -> None:
@@ -601,7 +653,7 @@ class GuardedChatModel(BaseChatModel):
         while True:
             attempt += 1
             reservation = await self._reserve(messages, kwargs)
-            record = self._attempt_record(reservation)
+            record = self._attempt_record(reservation, messages)
             token = _CURRENT_ATTEMPT.set(record)
             try:
                 result = await self.inner._agenerate(messages, stop=stop, **kwargs)
@@ -630,7 +682,7 @@ class GuardedChatModel(BaseChatModel):
         while True:
             attempt += 1
             reservation = await self._reserve(messages, kwargs)
-            record = self._attempt_record(reservation)
+            record = self._attempt_record(reservation, messages)
             yielded = False
             # Held one chunk behind so the settled cost can ride on the final chunk.
             pending: ChatGenerationChunk | None = None

@@ -118,13 +118,20 @@ class CostGuard:
     # -- the Guard protocol ------------------------------------------------------------
 
     async def reserve(
-        self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
+        self,
+        *,
+        meta: CallMeta,
+        model: ModelPrice,
+        prompt_tokens_upper_bound: int,
+        max_tokens: int,
+        images: int = 0,
     ) -> Reservation:
         meta, routes = await self._routes_now(
             meta=meta,
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
+            images=images,
         )
         reservation_id = self._new_reservation_id()
         route: _Route | None = None
@@ -190,12 +197,12 @@ class CostGuard:
 
         The cost is the provider-reported ``usage.reported_cost_usd`` when present
         (OpenRouter's ``usage.cost``, what is actually billed), else the tokens priced
-        at the catalogue price; an unreported call (``usage.unreported``) costs the
-        reservation's worst case (see ``pricing.settled_micros``). A cost above the
-        reservation is recorded in full: the bucket goes over its limit and refuses
-        further calls until its window rolls over. If the store cannot be reached after
-        a few tries, raises ``SettleDeferredError`` (the caller keeps the settle for
-        ``resettle``).
+        at the catalogue price plus each of ``usage.images`` at its per-image price; an
+        unreported call (``usage.unreported``) costs the reservation's worst case (see
+        ``pricing.settled_micros``). A cost above the reservation is recorded in full:
+        the bucket goes over its limit and refuses further calls until its window rolls
+        over. If the store cannot be reached after a few tries, raises
+        ``SettleDeferredError`` (the caller keeps the settle for ``resettle``).
         """
         amount = int(reservation.extra.get("amount_micros", 0))
         actual = settled_micros(model=reservation.model, usage=usage, reserved_micros=amount)
@@ -349,7 +356,13 @@ class CostGuard:
     # -- pre-flight and HTTP rate limits -------------------------------------------
 
     async def check(
-        self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
+        self,
+        *,
+        meta: CallMeta,
+        model: ModelPrice,
+        prompt_tokens_upper_bound: int,
+        max_tokens: int,
+        images: int = 0,
     ) -> Decimal | None:
         """Refuse (402) now if one call's worst case no longer fits; reserves nothing.
 
@@ -362,6 +375,7 @@ class CostGuard:
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
+            images=images,
         )
         first_refusal: BudgetExceededError | None = None
         for route in routes:
@@ -383,6 +397,7 @@ class CostGuard:
         prompt_tokens_upper_bound: int,
         max_tokens: int,
         calls: int = 1,
+        images: int = 0,
     ) -> dict[str, Any] | None:
         """Would ``calls`` such calls at their worst case take one of the caller's own
         budgets (client, API key, session, IP) past its soft limit? The first such bucket as
@@ -393,6 +408,7 @@ class CostGuard:
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
+            images=images,
         )
         route = next((r for r in routes if isinstance(r, _Route)), None)
         if route is None or route.amount <= 0:
@@ -460,7 +476,13 @@ class CostGuard:
         return meta, profile
 
     async def _routes_now(
-        self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
+        self,
+        *,
+        meta: CallMeta,
+        model: ModelPrice,
+        prompt_tokens_upper_bound: int,
+        max_tokens: int,
+        images: int = 0,
     ) -> tuple[CallMeta, list[_Route | BudgetExceededError]]:
         """The caller's meta with its current plan, and the ways its call may be paid."""
         meta, profile = await self._profiled(meta)
@@ -470,6 +492,7 @@ class CostGuard:
             model=model,
             prompt_tokens_upper_bound=prompt_tokens_upper_bound,
             max_tokens=max_tokens,
+            images=images,
         )
         return meta, routes
 
@@ -481,6 +504,7 @@ class CostGuard:
         model: ModelPrice,
         prompt_tokens_upper_bound: int,
         max_tokens: int,
+        images: int = 0,
     ) -> list[_Route | BudgetExceededError]:
         """The ways this call may be paid, in order: the plan's own budget, then credits.
 
@@ -498,6 +522,7 @@ class CostGuard:
                 model=model,
                 prompt_tokens_upper_bound=prompt_tokens_upper_bound,
                 max_tokens=max_tokens,
+                images=images,
             )
             planned = plan_buckets(meta=meta, plan=plan, limits=self._limits, now=now)
             routes.append(_Route(meta=meta, amount=amount, planned=planned, limits=plan))
@@ -518,6 +543,7 @@ class CostGuard:
                     model=model,
                     prompt_tokens_upper_bound=prompt_tokens_upper_bound,
                     max_tokens=max_tokens,
+                    images=images,
                 )
             except BudgetExceededError as exc:
                 routes.append(exc)
@@ -567,6 +593,7 @@ class CostGuard:
         model: ModelPrice,
         prompt_tokens_upper_bound: int,
         max_tokens: int,
+        images: int = 0,
     ) -> int:
         """The call's worst case in micro-dollars, after the plan's per-call checks."""
         if (
@@ -576,7 +603,10 @@ class CostGuard:
         ):
             raise model_refusal(model_id=model.model_id, plan=meta.plan)
         amount = worst_case_micros(
-            model=model, prompt_tokens_upper_bound=prompt_tokens_upper_bound, max_tokens=max_tokens
+            model=model,
+            prompt_tokens_upper_bound=prompt_tokens_upper_bound,
+            max_tokens=max_tokens,
+            images=images,
         )
         if plan.max_call_usd is not None and amount > usd_to_micros(plan.max_call_usd):
             raise call_cap_refusal(

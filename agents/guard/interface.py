@@ -43,7 +43,7 @@ class CallerProfile:
 
 @dataclass(frozen=True, kw_only=True)
 class ModelPrice:
-    """A model the catalogue knows, with its price in USD per token."""
+    """A model the catalogue knows, with its price in USD per token (and per input image)."""
 
     model_id: str
     input_per_token: Decimal
@@ -51,6 +51,9 @@ class ModelPrice:
     context_length: int | None = None
     offline: bool = False
     provider: str = "openrouter"
+    # USD per image in the prompt, on top of its tokens (OpenRouter's ``pricing.image``);
+    # 0 for a model that bills images as prompt tokens only, or takes none.
+    input_per_image: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +87,9 @@ class CallUsage:
     # The provider's id for the generation (the ``id`` of the response or its stream
     # chunks), by which OpenRouter reports the billed cost afterwards.
     generation_id: str | None = None
+    # Images the call sent (and the provider may bill): with no reported cost, each is
+    # priced at the model's ``input_per_image`` on top of the tokens.
+    images: int = 0
 
 
 class GuardError(Exception):
@@ -143,9 +149,16 @@ class UnknownModelPriceError(GuardError):
 
 class Guard(Protocol):
     async def reserve(
-        self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
+        self,
+        *,
+        meta: CallMeta,
+        model: ModelPrice,
+        prompt_tokens_upper_bound: int,
+        max_tokens: int,
+        images: int = 0,
     ) -> Reservation:
-        """Hold the worst-case cost in every bucket that applies, all or nothing.
+        """Hold the worst-case cost in every bucket that applies, all or nothing: the
+        tokens, plus ``images`` × the model's ``input_per_image``.
 
         Raises BudgetExceededError, RateLimitedError or GuardUnavailableError.
         """

@@ -22,10 +22,16 @@ def micros_to_usd(micros: int) -> Decimal:
     return Decimal(micros) / MICROS_PER_USD
 
 
-def worst_case_micros(*, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int) -> int:
+def worst_case_micros(
+    *, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int, images: int = 0
+) -> int:
+    """The most a call can cost: its prompt's upper bound and ``max_tokens`` at the token
+    prices, and each image at the model's per-image price (OpenRouter's ``pricing.image``,
+    billed on top of the image's prompt tokens, which the bound already counts)."""
     cost = (
         max(0, prompt_tokens_upper_bound) * model.input_per_token
         + max(0, max_tokens) * model.output_per_token
+        + max(0, images) * model.input_per_image
     )
     return usd_to_micros(cost)
 
@@ -33,12 +39,13 @@ def worst_case_micros(*, model: ModelPrice, prompt_tokens_upper_bound: int, max_
 def actual_micros(*, model: ModelPrice, usage: CallUsage) -> int:
     """The provider's own figure when it reports one (OpenRouter's ``usage.cost`` is what
     is billed, including provider-specific pricing we cannot reproduce); otherwise the
-    tokens priced with the catalogue price."""
+    tokens priced with the catalogue price, plus each image sent at its per-image price."""
     if usage.reported_cost_usd is not None:
         return usd_to_micros(usage.reported_cost_usd)
     cost = (
         max(0, usage.input_tokens) * model.input_per_token
         + max(0, usage.output_tokens) * model.output_per_token
+        + max(0, usage.images) * model.input_per_image
     )
     return usd_to_micros(cost)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -11,9 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.thumbnails import analysis
+from agents.thumbnails.compare import compare_features
 from agents.tools import TOOLS_BY_NAME
 from backend.channels import selectors, services
 from backend.channels.models import Channel, Video
+from backend.channels.thumbnail_references import MAX_REFERENCES, outlier_references
 from backend.core.errors import NotFoundError, ValidationError
 from backend.tools.apis import identity_of
 from backend.tools.services import tool_run
@@ -249,6 +253,53 @@ class ChannelOutliersApi(ChannelAnalyticsApi):
 
 class ChannelUploadStreakApi(ChannelAnalyticsApi):
     tool_name = "upload_streak"
+
+
+class ChannelThumbnailComparisonApi(APIView):
+    """``POST`` a thumbnail (multipart ``image``): its measured features beside those of
+    the channel's outlier videos' thumbnails (``channels.thumbnail_references``). The
+    upload is read here and not kept."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ChannelThumbnailComparisonInput"
+
+        image = serializers.FileField()
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={200: dict})
+    def post(self, request: Request, channel_id: str) -> Response:
+        client_id = identity_of(request).client_id
+        selectors.channel_get_for_client(channel_id=channel_id, client_id=client_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["image"]
+        limit = settings.ENV.THUMBNAIL_UPLOAD_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError.for_field("image", f"must be at most {limit} bytes")
+        try:
+            measured = analysis.measure(analysis.decode(upload.read()))
+        except analysis.ImageRejected as exc:
+            raise ValidationError.for_field("image", str(exc)) from None
+        references = async_to_sync(outlier_references)(client_id=client_id, channel_id=channel_id)
+        return Response(
+            {
+                "channel_id": references.channel_id,
+                "channel_title": references.channel_title,
+                "measured": measured,
+                "outliers": references.measured,
+                "skipped": references.skipped,
+                "comparison": compare_features(
+                    measured, [ref["measured"] for ref in references.measured]
+                ),
+                "note": (
+                    "Measured from the pixels, yours and the thumbnails of the channel's "
+                    "high outliers by SmartScore (strongest first, at most "
+                    f"{MAX_REFERENCES}). It says how they differ, not which is better."
+                ),
+            }
+        )
 
 
 class VideoSearchApi(APIView):

@@ -21,6 +21,11 @@ urlpatterns = [
         name="channel-upload-streak",
     ),
     path(
+        "channels/<str:channel_id>/thumbnail-comparison/",
+        apis.ChannelThumbnailComparisonApi.as_view(),
+        name="channel-thumbnail-comparison",
+    ),
+    path(
         "channels/<str:channel_id>/competitor-gap/",
         apis.ChannelCompetitorGapApi.as_view(),
         name="channel-competitor-gap",

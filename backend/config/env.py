@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -161,6 +161,10 @@ class AppSettings(BaseSettings):
     OPENROUTER_APP_URL: str = "https://github.com/insightstream"
     OPENROUTER_APP_TITLE: str = "InsightStream"
     DEFAULT_MODEL: str | None = None
+    # The vision model that tags and critiques an uploaded thumbnail (POST
+    # /api/thumbnails/analyse/); unset: DEFAULT_MODEL. The offline model cannot see images,
+    # so with it the analysis is the measured features only.
+    THUMBNAIL_VISION_MODEL: str | None = None
     DECLARED_MODELS: Annotated[list[dict[str, Any]], NoDecode] = Field(default_factory=list)
     OFFLINE_TOKEN_DELAY_MS: int = Field(default=0, ge=0, le=5000)
 
@@ -201,6 +205,35 @@ class AppSettings(BaseSettings):
     THUMBNAIL_URL_TTL_S: int = Field(default=3600, ge=60)
     # An uploaded thumbnail to analyse (YouTube's own limit for a custom thumbnail: 2 MB).
     THUMBNAIL_UPLOAD_MAX_BYTES: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # An upload is compared with the thumbnails of the channel's outlier videos, fetched
+    # from the URLs the channel's source gave, only from these hosts (host[:port]).
+    THUMBNAIL_REFERENCE_HOSTS: Annotated[list[str], NoDecode] = [
+        "i.ytimg.com", "i1.ytimg.com", "i2.ytimg.com", "i3.ytimg.com", "i4.ytimg.com",
+        "i9.ytimg.com", "img.youtube.com", "yt3.ggpht.com",
+    ]  # fmt: skip
+    # Plain http for those hosts (the tests' local image server); https only otherwise.
+    THUMBNAIL_REFERENCE_ALLOW_HTTP: bool = False
+    THUMBNAIL_REFERENCE_TIMEOUT_S: float = Field(default=5.0, gt=0, le=60)
+    # Where the images are kept: files under DATA_DIR/thumbnails unless THUMBNAIL_S3_BUCKET
+    # names a bucket on S3 or an S3-compatible service (R2, MinIO: THUMBNAIL_S3_ENDPOINT_URL).
+    # Objects stay private; their URLs are presigned for THUMBNAIL_URL_TTL_S, so the
+    # endpoint must be one the browser can reach.
+    THUMBNAIL_S3_BUCKET: str | None = None
+    THUMBNAIL_S3_ENDPOINT_URL: str | None = None  # unset: AWS's own endpoint for the region
+    THUMBNAIL_S3_REGION: str | None = None  # R2: "auto"; unset: boto's (AWS_REGION, us-east-1)
+    # Both or neither; neither: boto's own credential chain (AWS_* variables, a role).
+    THUMBNAIL_S3_ACCESS_KEY_ID: str | None = None
+    THUMBNAIL_S3_SECRET_ACCESS_KEY: str | None = None
+    # Keys are <prefix>/<client id>/<thumbnail id>.png.
+    THUMBNAIL_S3_PREFIX: str = "thumbnails"
+    # "path" (bucket in the path) for services without per-bucket host names; "auto":
+    # botocore's choice (virtual-hosted on AWS).
+    THUMBNAIL_S3_ADDRESSING_STYLE: Literal["auto", "path", "virtual"] = "auto"
+    # Each S3 call: connecting and each read wait, and the attempts in all (retries back
+    # off), so a hung S3 fails the request instead of holding it.
+    THUMBNAIL_S3_CONNECT_TIMEOUT_S: float = Field(default=3.0, gt=0, le=60)
+    THUMBNAIL_S3_READ_TIMEOUT_S: float = Field(default=10.0, gt=0, le=120)
+    THUMBNAIL_S3_MAX_ATTEMPTS: int = Field(default=3, ge=1, le=10)
 
     # --- Analytics, evaluation, billing
     POSTHOG_API_KEY: str | None = None
@@ -226,6 +259,7 @@ class AppSettings(BaseSettings):
         "TRUSTED_PROXIES",
         "GUARD_ANON_ALLOWED_MODELS",
         "YOUTUBE_API_KEYS",
+        "THUMBNAIL_REFERENCE_HOSTS",
         mode="before",
     )
     @classmethod
@@ -259,7 +293,8 @@ class AppSettings(BaseSettings):
     @field_validator("DECLARED_MODELS", mode="before")
     @classmethod
     def _declared_models(cls, value: Any) -> Any:
-        """JSON list: [{"id": "...", "input_per_million": "0.5", "output_per_million": "1.5"}]."""
+        """JSON list: [{"id": "...", "input_per_million": "0.5", "output_per_million": "1.5"}],
+        optionally with "input_per_image" (USD per input image, on top of its tokens)."""
         if isinstance(value, str):
             value = json.loads(value) if value.strip() else []
         if not isinstance(value, list):
@@ -272,6 +307,8 @@ class AppSettings(BaseSettings):
                     raise ValueError(f"declared model {entry['id']!r} has no {price!r}")
                 if Decimal(str(entry[price])) < 0:
                     raise ValueError(f"declared model {entry['id']!r}: {price} is negative")
+            if Decimal(str(entry.get("input_per_image", 0))) < 0:
+                raise ValueError(f"declared model {entry['id']!r}: input_per_image is negative")
         return value
 
     @field_validator("STRIPE_PRICES", mode="before")
@@ -296,6 +333,42 @@ class AppSettings(BaseSettings):
                 raise ValueError(f"price {key!r}: credits_usd must be positive")
             prices[str(key)] = {name: str(item) for name, item in entry.items()}
         return prices
+
+    @field_validator(
+        "THUMBNAIL_S3_BUCKET",
+        "THUMBNAIL_S3_ENDPOINT_URL",
+        "THUMBNAIL_S3_REGION",
+        "THUMBNAIL_S3_ACCESS_KEY_ID",
+        "THUMBNAIL_S3_SECRET_ACCESS_KEY",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("THUMBNAIL_S3_ENDPOINT_URL")
+    @classmethod
+    def _endpoint_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value
+
+    @field_validator("THUMBNAIL_S3_PREFIX")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        # django-storages refuses a location starting with "/"; a trailing one doubles.
+        return value.strip().strip("/")
+
+    @model_validator(mode="after")
+    def _s3_key_pair(self) -> AppSettings:
+        if bool(self.THUMBNAIL_S3_ACCESS_KEY_ID) != bool(self.THUMBNAIL_S3_SECRET_ACCESS_KEY):
+            raise ValueError(
+                "THUMBNAIL_S3_ACCESS_KEY_ID and THUMBNAIL_S3_SECRET_ACCESS_KEY go together "
+                "(set both, or neither for boto's own credential chain)"
+            )
+        return self
 
     @field_validator("DATABASE_URL")
     @classmethod

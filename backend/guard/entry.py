@@ -8,6 +8,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from agents.guard import BudgetExceededError, CallMeta, RateLimitedError
+from agents.models import IMAGE_INPUT_TOKENS
 from backend.clients.identity import Identity
 from backend.core.errors import ValidationError
 from backend.guard.instance import get_guard
@@ -54,8 +55,14 @@ def check_call_allowed(
     session_id: str | None = None,
     prompt_text: str = "",
     max_tokens: int,
+    images: int = 0,
+    prompt_tokens_upper_bound: int | None = None,
 ) -> dict[str, Any]:
-    """Rate limits per client and IP hash, model price and plan, and the budget pre-flight."""
+    """Rate limits per client and IP hash, model price and plan, and the budget pre-flight.
+
+    The prompt is bounded by ``prompt_tokens_upper_bound`` when the caller has built it,
+    else by ``prompt_text`` plus an allowance for what is added to it (and the guard's
+    fixed count for each of its ``images``, which are also priced per image)."""
     from backend.llm.selectors import model_price
 
     price = model_price(model_id=model_id)
@@ -76,14 +83,22 @@ def check_call_allowed(
         guard_limits().plan_limits(identity.plan).requests_per_minute
         or settings.ENV.GUARD_REQUESTS_PER_MINUTE
     )
-    prompt_bound = len(prompt_text.encode()) + ENTRY_PROMPT_ALLOWANCE_TOKENS
+    prompt_bound = prompt_tokens_upper_bound
+    if prompt_bound is None:
+        prompt_bound = (
+            len(prompt_text.encode()) + ENTRY_PROMPT_ALLOWANCE_TOKENS + IMAGE_INPUT_TOKENS * images
+        )
 
     async def check() -> Any:
         guard = get_guard()
         await guard.hit_rate_limit(key=f"client:{identity.client_id}", limit_per_minute=limit)
         await guard.hit_rate_limit(key=f"ip:{identity.ip_hash}", limit_per_minute=limit)
         return await guard.check(
-            meta=meta, model=price, prompt_tokens_upper_bound=prompt_bound, max_tokens=max_tokens
+            meta=meta,
+            model=price,
+            prompt_tokens_upper_bound=prompt_bound,
+            max_tokens=max_tokens,
+            images=images,
         )
 
     try:

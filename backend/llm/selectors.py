@@ -36,6 +36,7 @@ def declared_models() -> list[ModelPrice]:
             output_per_token=Decimal(str(entry["output_per_million"])) / PER_MILLION,
             context_length=entry.get("context_length"),
             provider=entry.get("provider", "declared"),
+            input_per_image=Decimal(str(entry.get("input_per_image", 0))),
         )
         for entry in settings.ENV.DECLARED_MODELS
     ]
@@ -84,4 +85,5 @@ def _from_row(row: CatalogueModel) -> ModelPrice:
         output_per_token=row.output_per_token,
         context_length=row.context_length,
         provider="openrouter",
+        input_per_image=row.input_per_image,
     )

@@ -14,9 +14,11 @@ logger = structlog.get_logger(__name__)
 
 
 def catalogue_refresh(*, timeout_s: float = 20.0) -> int:
-    """Fetch OpenRouter's models list (string prices per token) and cache it; returns count.
+    """Fetch OpenRouter's models list (string prices per token, and per input image in
+    ``pricing.image``) and cache it; returns count.
 
-    Models whose prices are missing or not numbers are skipped, so they stay unusable.
+    Models whose prices are missing or not numbers are skipped, so they stay unusable; a
+    model that lists no image price bills images as prompt tokens only.
     """
     env = settings.ENV
     if not env.OPENROUTER_API_KEY:
@@ -34,10 +36,11 @@ def catalogue_refresh(*, timeout_s: float = 20.0) -> int:
         try:
             prompt = Decimal(str(pricing["prompt"]))
             completion = Decimal(str(pricing["completion"]))
+            image = Decimal(str(pricing.get("image") or 0))
         except (KeyError, InvalidOperation):
             logger.info("catalogue_model_skipped_no_price", model=entry.get("id"))
             continue
-        if prompt < 0 or completion < 0:  # OpenRouter uses -1 for "variable" pricing
+        if prompt < 0 or completion < 0 or image < 0:  # -1: OpenRouter's "variable" pricing
             continue
         rows.append(
             CatalogueModel(
@@ -46,6 +49,7 @@ def catalogue_refresh(*, timeout_s: float = 20.0) -> int:
                 context_length=entry.get("context_length"),
                 input_per_token=prompt,
                 output_per_token=completion,
+                input_per_image=image,
                 fetched_at=now,
             )
         )
@@ -59,6 +63,7 @@ def catalogue_refresh(*, timeout_s: float = 20.0) -> int:
                 "context_length",
                 "input_per_token",
                 "output_per_token",
+                "input_per_image",
                 "fetched_at",
             ],
         )

@@ -4,7 +4,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -14,9 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.thumbnails import analysis
+from agents.thumbnails.vision import prepare_image
 from backend.clients.identity import Identity
 from backend.core.errors import NotFoundError, ValidationError, error_response
 from backend.thumbnails import selectors, services
+from backend.thumbnails import vision as thumbnail_vision
 from backend.thumbnails.models import PUBLIC_FIELDS, Thumbnail
 
 
@@ -54,6 +56,9 @@ class ThumbnailListApi(APIView):
             required=False,
             default=services.DEFAULT_COUNT,
         )
+        # Multipart only: an image the concepts should follow (Replicate takes it; the free
+        # providers and the offline card ignore it). Checked and re-encoded like an upload.
+        reference_image = serializers.FileField(required=False)
 
     @extend_schema(responses={200: ThumbnailOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -66,14 +71,31 @@ class ThumbnailListApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        reference = data.validated_data.get("reference_image")
         made = async_to_sync(services.thumbnails_generate)(
             identity=_identity(request),
             prompt=data.validated_data["prompt"],
             title=data.validated_data["title"],
             count=data.validated_data["count"],
+            reference_image=_image_upload(reference, field="reference_image")
+            if reference
+            else None,
         )
         body: dict[str, Any] = {"results": ThumbnailOutputSerializer(made, many=True).data}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _image_upload(upload: Any, *, field: str) -> bytes:
+    """An uploaded image, size and type checked and decoded safely, as fresh JPEG bytes
+    (nothing but the pixels: no EXIF); a 400 naming ``field`` otherwise."""
+    limit = settings.ENV.THUMBNAIL_UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError.for_field(field, f"must be at most {limit} bytes")
+    try:
+        decoded = analysis.decode(upload.read())
+    except analysis.ImageRejected as exc:
+        raise ValidationError.for_field(field, str(exc)) from None
+    return prepare_image(decoded).jpeg
 
 
 class ThumbnailDetailApi(APIView):
@@ -94,8 +116,10 @@ class ThumbnailDetailApi(APIView):
 
 
 class ThumbnailAnalyseApi(APIView):
-    """``POST`` an image (multipart ``image``): its measured features. The pixels are read
-    here and not kept (EXIF and other metadata are dropped with the upload)."""
+    """``POST`` an image (multipart ``image``): its measured features and, from a vision
+    model, tags and a critique (``thumbnails.vision``). The pixels are read here and not
+    kept (EXIF and other metadata are dropped with the upload); a refusal by the cost guard
+    or a failed model call still answers 200 with the measured features."""
 
     parser_classes = [MultiPartParser]
 
@@ -118,25 +142,29 @@ class ThumbnailAnalyseApi(APIView):
         except analysis.ImageRejected as exc:
             raise ValidationError.for_field("image", str(exc)) from None
         return Response(
-            {
-                "measured": analysis.measure(decoded),
-                "critique": None,
-                "note": (
-                    "Measured locally from the pixels (colours, brightness, contrast, an "
-                    "estimate of the text and detail area, shape and size). No model looked "
-                    "at this image: a vision model's tags and critique are not built yet."
-                ),
-            }
+            thumbnail_vision.thumbnail_analyse(identity=_identity(request), decoded=decoded)
         )
 
 
 def thumbnail_image(request: HttpRequest, thumbnail_id: str) -> HttpResponseBase:
     """``GET /api/thumbnails/{id}/image/?sig=…``: the PNG, to whoever holds the signed URL
-    (an ``<img>`` sends no token); 404 for a bad or expired signature."""
+    (an ``<img>`` sends no token); 404 for a bad or expired signature. With object storage
+    (S3), a redirect to a fresh presigned URL instead."""
     try:
         thumbnail = selectors.thumbnail_for_signature(
             thumbnail_id=thumbnail_id, signature=request.GET.get("sig", "")
         )
+        # Redirect rather than stream: the bytes then go from the object store to the
+        # browser, not through a web worker's thread (reading an S3 object here would
+        # download it whole first), and the link still expires with THUMBNAIL_URL_TTL_S.
+        # The API hands out presigned URLs itself; this path serves links made without
+        # the file's name (the account export) and ones made before S3 was configured.
+        presigned = selectors.presigned_image_url(thumbnail)
+        if presigned is not None:
+            redirect = HttpResponseRedirect(presigned)
+            # Each redirect names a URL minted now; a cached one could outlive it.
+            redirect["Cache-Control"] = "private, no-store"
+            return redirect
         handle = services.storage().open(thumbnail.file_name, "rb")
     except FileNotFoundError:
         return error_response(NotFoundError("The image file is gone."))

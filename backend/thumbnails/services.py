@@ -35,6 +35,7 @@ from agents.thumbnails import (
 )
 from backend.clients.identity import Identity
 from backend.core.db import released
+from backend.core.errors import UpstreamUnavailableError
 from backend.guard.instance import get_guard
 from backend.model_calls.usage import BackendAnalytics, UsageSink
 from backend.thumbnails.models import Thumbnail
@@ -126,7 +127,12 @@ def chain_for(guarded: _GuardedImages) -> ProviderChain:
 
 
 async def thumbnails_generate(
-    *, identity: Identity, prompt: str, title: str = "", count: int = DEFAULT_COUNT
+    *,
+    identity: Identity,
+    prompt: str,
+    title: str = "",
+    count: int = DEFAULT_COUNT,
+    reference_image: bytes | None = None,
 ) -> list[Thumbnail]:
     """``count`` concepts for ``prompt`` (the video's ``title`` on the offline card), each
     kept with how it was made; a budget refusal (402) stops before anything is kept."""
@@ -139,7 +145,8 @@ async def thumbnails_generate(
     )
     # One after another: a budget refusal stops before more images are paid for.
     made = [
-        await _generate(meta, prompt=prompt, title=title, seed=index + 1) for index in range(count)
+        await _generate(meta, prompt=prompt, title=title, seed=index + 1, reference=reference_image)
+        for index in range(count)
     ]
     return await released(_keep)(
         client_id=identity.client_id, prompt=prompt, title=title, made=made
@@ -164,10 +171,17 @@ def uses_network_provider() -> bool:
 
 
 async def _generate(
-    meta: CallMeta, *, prompt: str, title: str, seed: int, usage_sink: UsageSink | None = None
+    meta: CallMeta,
+    *,
+    prompt: str,
+    title: str,
+    seed: int,
+    usage_sink: UsageSink | None = None,
+    reference: bytes | None = None,
 ) -> tuple[GeneratedImage, Decimal]:
     guarded = _GuardedImages(meta, usage_sink=usage_sink)
-    image = await chain_for(guarded).generate(ThumbnailSpec(prompt=prompt, title=title, seed=seed))
+    spec = ThumbnailSpec(prompt=prompt, title=title, seed=seed, reference_image=reference)
+    image = await chain_for(guarded).generate(spec)
     return image, guarded.spent
 
 
@@ -176,11 +190,20 @@ def _keep(
 ) -> list[Thumbnail]:
     rows = []
     files = storage()
+    saved: list[str] = []
     # One request's concepts in the order made (the list shows the newest first).
     now = timezone.now()
     for index, (image, cost) in enumerate(made):
         thumbnail_id = uuid.uuid4()
-        name = files.save(f"{client_id}/{thumbnail_id}.png", ContentFile(image.png))
+        try:
+            name = files.save(f"{client_id}/{thumbnail_id}.png", ContentFile(image.png))
+        except Exception as exc:  # the object store is down or refuses: nothing half-kept
+            logger.warning("thumbnail_store_failed", error=f"{type(exc).__name__}: {exc}")
+            _delete_files(saved)
+            raise UpstreamUnavailableError(
+                "The image store is unavailable; try again later.", retry_after_s=10
+            ) from exc
+        saved.append(name)
         rows.append(
             Thumbnail(
                 id=thumbnail_id,
@@ -207,9 +230,23 @@ def _keep(
                 created_at=now + timedelta(microseconds=index),
             )
         )
-    Thumbnail.objects.bulk_create(rows)
+    try:
+        Thumbnail.objects.bulk_create(rows)
+    except Exception:
+        _delete_files(saved)
+        raise
     logger.info("thumbnails_made", client_id=client_id, count=len(rows))
     return rows
+
+
+def _delete_files(names: list[str]) -> None:
+    """Remove stored files; a failure is logged (an orphaned file, never a lost row)."""
+    files = storage()
+    for name in names:
+        try:
+            files.delete(name)
+        except Exception as exc:
+            logger.warning("thumbnail_file_delete_failed", file=name, error=type(exc).__name__)
 
 
 def thumbnail_delete(*, thumbnail: Thumbnail) -> None:
@@ -217,13 +254,12 @@ def thumbnail_delete(*, thumbnail: Thumbnail) -> None:
     name = thumbnail.file_name
     with transaction.atomic():
         thumbnail.delete()
-        transaction.on_commit(lambda: storage().delete(name))
+        transaction.on_commit(lambda: _delete_files([name]))
 
 
 def thumbnails_delete_for_client(*, client_id: str) -> int:
     """Every thumbnail of a client (account deletion), files included."""
     names = list(Thumbnail.objects.filter(client_id=client_id).values_list("file_name", flat=True))
     deleted, _ = Thumbnail.objects.filter(client_id=client_id).delete()
-    files = storage()
-    transaction.on_commit(lambda: [files.delete(name) for name in names])
+    transaction.on_commit(lambda: _delete_files(names))
     return deleted

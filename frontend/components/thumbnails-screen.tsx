@@ -4,7 +4,13 @@ import { type FormEvent, useCallback, useEffect, useState } from "react";
 import { ErrorBanner } from "@/components/error-banner";
 import { formatWhen } from "@/components/history-screen";
 import { api } from "@/lib/api";
-import type { Thumbnail, ThumbnailAnalysis } from "@/lib/api/schemas";
+import type {
+  Channel,
+  Thumbnail,
+  ThumbnailAnalysis,
+  ThumbnailComparison,
+  ThumbnailCritique,
+} from "@/lib/api/schemas";
 import "@/styles/thumbnails.css";
 
 const PROVIDER_LABELS: Record<string, string> = {
@@ -47,20 +53,96 @@ function ThumbnailCard({ thumbnail, onDelete }: { thumbnail: Thumbnail; onDelete
 
 const percent = (share: number) => `${Math.round(share * 100)} %`;
 
-/** Upload a thumbnail: what its pixels measure (said plainly: no model looked at it). */
-function AnalysePanel() {
+const CRITIQUE_ASPECTS: [keyof Omit<ThumbnailCritique, "tags" | "summary">, string][] = [
+  ["text_legibility", "Text at phone size"],
+  ["faces", "Faces"],
+  ["contrast", "Contrast"],
+  ["clutter", "Clutter"],
+];
+
+/** A vision model's tags and critique: labelled as the model's opinion, apart from the measurements. */
+export function ThumbnailCritiqueView({ critique, model }: { critique: ThumbnailCritique; model: string | null }) {
+  return (
+    <section className="thumbnail-critique" data-testid="thumbnail-critique" aria-label="Vision model critique">
+      <h3>Critique{model ? ` by ${model}` : ""} (a model's opinion)</h3>
+      {critique.tags.length > 0 && (
+        <ul className="tags" aria-label="Tags">
+          {critique.tags.map((tag) => (
+            <li key={tag}>{tag}</li>
+          ))}
+        </ul>
+      )}
+      <dl>
+        {CRITIQUE_ASPECTS.map(([key, label]) => (
+          <div key={key}>
+            <dt>{label}</dt>
+            <dd>{critique[key]}</dd>
+          </div>
+        ))}
+      </dl>
+      <p>{critique.summary}</p>
+    </section>
+  );
+}
+
+/** Upload a thumbnail: what its pixels measure and, when a vision model looked, its critique. */
+/** The upload beside the chosen channel's outlier thumbnails: what differs, in words. */
+function ComparisonView({ comparison }: { comparison: ThumbnailComparison }) {
+  const { compared_with: count, summary } = comparison.comparison;
+  return (
+    <div className="thumbnail-comparison" data-testid="thumbnail-comparison">
+      <h3>Beside the outliers of {comparison.channel_title}</h3>
+      {count === 0 ? (
+        <p className="muted small">
+          No outlier thumbnail could be compared
+          {comparison.skipped.length ? ` (${comparison.skipped.map((s) => s.reason).join("; ")})` : ""}.
+        </p>
+      ) : (
+        <>
+          <ul className="small">
+            {summary.map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+          <p className="muted small">
+            Compared with: {comparison.outliers.map((o) => `${o.title} (${o.views.toLocaleString()} views)`).join(" · ")}
+          </p>
+        </>
+      )}
+      <p className="muted small">{comparison.note}</p>
+    </div>
+  );
+}
+
+export function AnalysePanel() {
   const [result, setResult] = useState<ThumbnailAnalysis | null>(null);
+  const [comparison, setComparison] = useState<ThumbnailComparison | null>(null);
+  const [channels, setChannels] = useState<Channel[]>([]);
+  const [channelId, setChannelId] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .channels()
+      .then((page) => setChannels(page.results))
+      .catch(() => setChannels([]));
+  }, []);
 
   async function analyse(file: File | undefined) {
     if (!file) return;
     setBusy(true);
     setError(null);
     try {
-      setResult(await api.analyseThumbnail(file));
+      const [analysed, compared] = await Promise.all([
+        api.analyseThumbnail(file),
+        channelId ? api.compareThumbnail(channelId, file) : Promise.resolve(null),
+      ]);
+      setResult(analysed);
+      setComparison(compared);
     } catch (err) {
       setResult(null);
+      setComparison(null);
       setError(err);
     } finally {
       setBusy(false);
@@ -71,6 +153,19 @@ function AnalysePanel() {
   return (
     <section className="card thumbnail-analyse" aria-label="Analyse a thumbnail">
       <h2>Analyse a thumbnail</h2>
+      {channels.length > 0 && (
+        <label>
+          Compare with the outliers of
+          <select value={channelId} disabled={busy} onChange={(event) => setChannelId(event.target.value)}>
+            <option value="">(no comparison)</option>
+            {channels.map((channel) => (
+              <option key={channel.id} value={channel.id}>
+                {channel.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label>
         Image (PNG, JPEG or WebP, up to 2 MB)
         <input
@@ -117,7 +212,9 @@ function AnalysePanel() {
               </tr>
             </tbody>
           </table>
+          {result?.critique && <ThumbnailCritiqueView critique={result.critique} model={result.model ?? null} />}
           <p className="muted small">{result?.note}</p>
+          {comparison && <ComparisonView comparison={comparison} />}
         </div>
       )}
     </section>
@@ -128,6 +225,7 @@ export function ThumbnailsScreen() {
   const [prompt, setPrompt] = useState("");
   const [title, setTitle] = useState("");
   const [count, setCount] = useState(3);
+  const [reference, setReference] = useState<File | null>(null);
   const [items, setItems] = useState<Thumbnail[]>([]);
   const [total, setTotal] = useState(0);
   const [page, setPage] = useState(1);
@@ -156,7 +254,7 @@ export function ThumbnailsScreen() {
     setBusy(true);
     setError(null);
     try {
-      await api.makeThumbnails({ prompt: prompt.trim(), title: title.trim(), count });
+      await api.makeThumbnails({ prompt: prompt.trim(), title: title.trim(), count, reference });
       await load(1);
     } catch (err) {
       setError(err);
@@ -202,6 +300,14 @@ export function ThumbnailsScreen() {
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          Reference image (optional; Replicate follows it, the other providers ignore it)
+          <input
+            type="file"
+            accept="image/png,image/jpeg,image/webp"
+            onChange={(event) => setReference(event.target.files?.[0] ?? null)}
+          />
         </label>
         <button type="submit" disabled={busy || !prompt.trim()}>
           {busy ? "Making…" : "Make thumbnails"}

@@ -40,7 +40,13 @@ class RecordingGuard:
     noted: list[tuple[str, str]] = field(default_factory=list)
 
     async def reserve(
-        self, *, meta: CallMeta, model: ModelPrice, prompt_tokens_upper_bound: int, max_tokens: int
+        self,
+        *,
+        meta: CallMeta,
+        model: ModelPrice,
+        prompt_tokens_upper_bound: int,
+        max_tokens: int,
+        images: int = 0,
     ) -> Reservation:
         if self.refuse:
             raise BudgetExceededError("budget exhausted in test")
@@ -50,6 +56,7 @@ class RecordingGuard:
                 "model": model,
                 "prompt_tokens_upper_bound": prompt_tokens_upper_bound,
                 "max_tokens": max_tokens,
+                "images": images,
             }
         )
         return Reservation(
@@ -67,6 +74,7 @@ class RecordingGuard:
         return (
             usage.input_tokens * reservation.model.input_per_token
             + usage.output_tokens * reservation.model.output_per_token
+            + usage.images * reservation.model.input_per_image
         )
 
     async def note_generation(self, reservation: Reservation, generation_id: str) -> None:

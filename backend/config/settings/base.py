@@ -185,15 +185,51 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 
-# Generated thumbnails: files under DATA_DIR (served to their owner by signed URLs, never
-# as public media).
+
+def thumbnail_storage(env: AppSettings) -> dict[str, Any]:
+    """Generated thumbnails, never public media: files under DATA_DIR (served to their owner
+    by our signed URLs), or private objects in THUMBNAIL_S3_BUCKET (served by presigned
+    URLs that expire with THUMBNAIL_URL_TTL_S; backend.thumbnails.selectors.image_url)."""
+    if not env.THUMBNAIL_S3_BUCKET:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(env.DATA_DIR / "thumbnails")},
+        }
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+
+    options: dict[str, Any] = {
+        "bucket_name": env.THUMBNAIL_S3_BUCKET,
+        "location": env.THUMBNAIL_S3_PREFIX,
+        "endpoint_url": env.THUMBNAIL_S3_ENDPOINT_URL,
+        "region_name": env.THUMBNAIL_S3_REGION,
+        # No ACL on the objects: they stay private (and buckets that enforce the owner's
+        # ACL refuse uploads that name one).
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": env.THUMBNAIL_URL_TTL_S,
+        "file_overwrite": False,
+        # Replaces django-storages' own Config, so the signature and addressing style go here.
+        "client_config": Config(
+            signature_version="s3v4",
+            s3={"addressing_style": env.THUMBNAIL_S3_ADDRESSING_STYLE},
+            connect_timeout=env.THUMBNAIL_S3_CONNECT_TIMEOUT_S,
+            read_timeout=env.THUMBNAIL_S3_READ_TIMEOUT_S,
+            retries={"mode": "standard", "total_max_attempts": env.THUMBNAIL_S3_MAX_ATTEMPTS},
+        ),
+        # An image is one small PUT: no transfer thread pool per upload.
+        "transfer_config": TransferConfig(use_threads=False),
+    }
+    if env.THUMBNAIL_S3_ACCESS_KEY_ID:
+        options["access_key"] = env.THUMBNAIL_S3_ACCESS_KEY_ID
+        options["secret_key"] = env.THUMBNAIL_S3_SECRET_ACCESS_KEY
+    return {"BACKEND": "backend.thumbnails.storage.ThumbnailS3Storage", "OPTIONS": options}
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "thumbnails": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(DATA_DIR / "thumbnails")},
-    },
+    "thumbnails": thumbnail_storage(ENV),
 }
 
 # The chat UI: a Next.js static export. WhiteNoise serves its files from the site root

@@ -30,6 +30,7 @@ import {
   runStatusSchema,
   sessionPageSchema,
   thumbnailAnalysisSchema,
+  thumbnailComparisonSchema,
   thumbnailPageSchema,
   thumbnailSchema,
   thumbnailsMadeSchema,
@@ -91,8 +92,24 @@ export const api = {
   thumbnails: (page = 1) => apiJson(thumbnailPageSchema, `/api/thumbnails/?page=${page}`),
   /** One kept thumbnail with a fresh signed URL (a chat card keeps ids, never URLs). */
   thumbnail: (thumbnailId: string) => apiJson(thumbnailSchema, `/api/thumbnails/${id(thumbnailId)}/`),
-  makeThumbnails: (body: { prompt: string; title?: string; count?: number }) =>
-    apiJson(thumbnailsMadeSchema, "/api/thumbnails/", { method: "POST", json: body }),
+  makeThumbnails: (body: { prompt: string; title?: string; count?: number; reference?: File | null }) => {
+    const { reference, ...fields } = body;
+    if (!reference) return apiJson(thumbnailsMadeSchema, "/api/thumbnails/", { method: "POST", json: fields });
+    // With a reference image: multipart (the image is checked and re-encoded by the server).
+    const form = new FormData();
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) form.append(key, String(value));
+    form.append("reference_image", reference);
+    return apiJson(thumbnailsMadeSchema, "/api/thumbnails/", { method: "POST", body: form });
+  },
+  /** An upload's measured features beside the channel's outlier videos' thumbnails. */
+  compareThumbnail: (channelId: string, file: File) => {
+    const form = new FormData();
+    form.append("image", file);
+    return apiJson(thumbnailComparisonSchema, `/api/channels/${id(channelId)}/thumbnail-comparison/`, {
+      method: "POST",
+      body: form,
+    });
+  },
   analyseThumbnail: (file: File) => {
     const form = new FormData();
     form.append("image", file);

@@ -657,7 +657,22 @@ export type Thumbnail = z.infer<typeof thumbnailSchema>;
 export const thumbnailPageSchema = page(thumbnailSchema);
 export const thumbnailsMadeSchema = z.object({ results: z.array(thumbnailSchema) });
 
-/** POST /api/thumbnails/analyse/: what was measured from the pixels (no model). */
+/** A vision model's tags and critique of an uploaded thumbnail (its opinion, not a measurement). */
+export const thumbnailCritiqueSchema = z.object({
+  tags: z.array(z.string()),
+  text_legibility: z.string(),
+  faces: z.string(),
+  contrast: z.string(),
+  clutter: z.string(),
+  summary: z.string(),
+});
+export type ThumbnailCritique = z.infer<typeof thumbnailCritiqueSchema>;
+
+/**
+ * POST /api/thumbnails/analyse/: what was measured from the pixels, and a vision model's
+ * critique when one looked (`model`; null with the offline model). A refusal or a failed
+ * model call leaves `critique` null and says why in `note` and `model_error`.
+ */
 export const thumbnailAnalysisSchema = z.object({
   measured: z.object({
     width: z.number(),
@@ -671,7 +686,39 @@ export const thumbnailAnalysisSchema = z.object({
     detail_area_share: z.number(),
     dominant_colours: z.array(z.object({ hex: z.string(), share: z.number() })),
   }),
-  critique: z.unknown().nullable(),
+  critique: thumbnailCritiqueSchema.nullable(),
+  model: z.string().nullable().optional(),
   note: z.string(),
+  model_error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type ThumbnailAnalysis = z.infer<typeof thumbnailAnalysisSchema>;
+
+/** POST /api/channels/{id}/thumbnail-comparison/: an upload beside the channel's outliers. */
+const comparedFeatureSchema = z.object({
+  yours: z.number(),
+  median: z.number(),
+  low: z.number(),
+  high: z.number(),
+  higher_than: z.number(),
+});
+export const thumbnailComparisonSchema = z.object({
+  channel_id: z.string(),
+  channel_title: z.string(),
+  outliers: z.array(
+    z.object({
+      video_id: z.string(),
+      title: z.string(),
+      views: z.number(),
+      smart_score: z.number(),
+      thumbnail_url: z.string(),
+    }),
+  ),
+  skipped: z.array(z.object({ video_id: z.string(), reason: z.string() })),
+  comparison: z.object({
+    compared_with: z.number(),
+    features: z.record(z.string(), comparedFeatureSchema),
+    summary: z.array(z.string()),
+  }),
+  note: z.string(),
+});
+export type ThumbnailComparison = z.infer<typeof thumbnailComparisonSchema>;

@@ -5,9 +5,12 @@ budget that cannot hold one is a 402 with nothing kept."""
 
 from __future__ import annotations
 
+import base64
+import io
 from decimal import Decimal
 
 import pytest
+from PIL import Image
 
 from backend.guard.instance import reset_for_tests as reset_guard
 from backend.thumbnails.models import Thumbnail
@@ -119,4 +122,41 @@ def test_a_budget_that_cannot_hold_an_image_is_402_and_nothing_is_kept(
     assert response.status_code == 402, response.content
     assert response.json()["error"]["code"] == "BUDGET_EXCEEDED"
     assert replicate.requests_to("/v1/models/") == []  # refused before the call
+    assert not Thumbnail.objects.exists()
+
+
+def test_a_reference_image_reaches_replicate_without_its_metadata(anon_client, providers) -> None:
+    replicate, _ = providers
+    replicate.script([PredictionScript.succeed()])
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    source = io.BytesIO()
+    Image.new("RGB", (640, 360), (200, 30, 30)).save(source, format="JPEG", exif=exif)
+    source.seek(0)
+    source.name = "reference.jpg"
+
+    response = anon_client.post(
+        "/api/thumbnails/",
+        {"prompt": "latte art", "count": 1, "reference_image": source},
+        format="multipart",
+    )
+
+    assert response.status_code == 201, response.content
+    [create] = replicate.requests_to("/v1/models/")
+    uri = create.json["input"]["image"]
+    assert uri.startswith("data:image/jpeg;base64,")
+    sent = base64.b64decode(uri.split(",", 1)[1])
+    assert b"SecretCam" not in sent
+    with Image.open(io.BytesIO(sent)) as image:
+        assert image.size == (640, 360) and not image.getexif()
+
+
+def test_a_reference_that_is_not_an_image_names_the_field(anon_client, providers) -> None:
+    bogus = io.BytesIO(b"%PDF-1.4 not an image")
+    bogus.name = "notes.pdf"
+    response = anon_client.post(
+        "/api/thumbnails/", {"prompt": "latte art", "reference_image": bogus}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "reference_image" in response.json()["error"]["details"]["fields"]
     assert not Thumbnail.objects.exists()
