@@ -103,6 +103,16 @@ async def _features(http: httpx.AsyncClient, url: str) -> dict[str, Any]:
     return features
 
 
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "the image host could not be reached"
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "it took too long"
+    if isinstance(exc, analysis.ImageRejected):
+        return f"the image {exc}"
+    return str(exc) or type(exc).__name__
+
+
 async def outlier_references(*, client_id: str, channel_id: str) -> References:
     """The channel's outliers' measured thumbnails (``NotFoundError`` for a channel the
     client does not have); failures are listed in ``skipped``, never raised."""
@@ -130,7 +140,7 @@ async def outlier_references(*, client_id: str, channel_id: str) -> References:
                     _features(http, url), settings.ENV.THUMBNAIL_REFERENCE_TIMEOUT_S
                 )
             except (httpx.HTTPError, ValueError, TimeoutError, analysis.ImageRejected) as exc:
-                reason = str(exc) or type(exc).__name__
+                reason = _reason(exc)
                 logger.info("reference_thumbnail_failed", video_id=video.video_id, reason=reason)
                 skipped.append({"video_id": video.video_id, "reason": f"fetch failed: {reason}"})
                 continue
