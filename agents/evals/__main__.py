@@ -1,81 +1,69 @@
-"""Run the agent eval: ``uv run python -m agents.evals``.
+"""Run the agent eval: ``uv run python -m agents.evals [--model ID] [--check]``.
 
-Runs every case in ``agents.evals.dataset`` through the compiled graph with the offline
-model and the built-in sample data, scores it with ``agents.evals.scorers`` through
-Braintrust's ``Eval`` and prints the averages. Logs go to Braintrust only when
-``BRAINTRUST_API_KEY`` is set (an entry point, like the CLI, may read the environment).
+Every case in ``agents.evals.dataset`` goes through the agent (``agents.evals.runner``):
+the offline model by default; ``--model`` with ``OPENROUTER_API_KEY`` (and optionally
+``--base-url``) evaluates a real model. Prints each scorer's mean, writes the run as JSON
+to ``--out`` (default ``data/evals``; ``insightstream manage eval_push`` sends one to
+Braintrust) and with ``--check`` exits 1 when a mean falls below its recorded threshold
+(``agents/evals/thresholds.json``). Braintrust gets the logs directly only with
+``--send`` and ``BRAINTRUST_API_KEY`` (an entry point, like the CLI, may read the
+environment).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from typing import Any
+from pathlib import Path
 
-import braintrust
-from langchain_core.messages import HumanMessage
-
-from agents.context import AgentDeps, Context
-from agents.evals.dataset import CASES
-from agents.evals.scorers import SCORERS
-from agents.graph import compile_graph
-from agents.models import ModelFactory, ModelSettings
-from agents.sample_data import SAMPLE_NOW, InMemoryAgentData
+from agents.evals.runner import (
+    EvalTarget,
+    below_thresholds,
+    recorded_thresholds,
+    run_eval,
+    write_artifact,
+)
 
 
-def _guard() -> Any:
-    from agents.guard import CostGuard, GuardLimits, MemoryBudgetStore, PlanLimits
-
-    return CostGuard(
-        store=MemoryBudgetStore(),
-        limits=GuardLimits(
-            plans={"anonymous": PlanLimits(client_daily_usd=None)}, global_daily_usd=None
-        ),
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agents.evals")
+    parser.add_argument("--model", help="a model id to evaluate (needs OPENROUTER_API_KEY)")
+    parser.add_argument("--base-url", default=os.environ.get("OPENROUTER_BASE_URL"))
+    data_dir = Path(os.environ.get("DATA_DIR", "data"))
+    parser.add_argument("--out", type=Path, default=data_dir / "evals")
+    parser.add_argument("--check", action="store_true", help="fail below the thresholds")
+    parser.add_argument("--send", action="store_true", help="log to Braintrust directly")
+    args = parser.parse_args(argv)
+    if args.model:
+        key = os.environ.get("OPENROUTER_API_KEY")
+        if not key:
+            parser.error("--model needs OPENROUTER_API_KEY")
+        target = EvalTarget(
+            mode="model",
+            model_id=args.model,
+            base_url=args.base_url or "https://openrouter.ai/api/v1",
+            api_key=key,
+        )
+    else:
+        target = EvalTarget()
+    artifact = run_eval(
+        target=target, send_logs=args.send and bool(os.environ.get("BRAINTRUST_API_KEY"))
     )
-
-
-async def run_case(request: str) -> dict[str, Any]:
-    """One request through the whole graph; what the scorers look at."""
-    factory = ModelFactory(settings=ModelSettings(), guard=_guard(), catalogue=lambda _: None)
-    context = Context(
-        deps=AgentDeps(models=factory, data=InMemoryAgentData(), now=lambda: SAMPLE_NOW),
-        client_id="eval",
-        run_id="eval",
-    )
-    graph = compile_graph(checkpointer=None)
-    state = await graph.ainvoke({"messages": [HumanMessage(request)]}, context=context)
-    results = state.get("tool_results", [])
-    return {
-        "tools": sorted({result["name"] for result in results}),
-        "tool_results": results,
-        "answer": state["messages"][-1].text,
-    }
-
-
-def main() -> int:
-    send_logs = bool(os.environ.get("BRAINTRUST_API_KEY"))
-    # Braintrust's generics cannot express our dict-shaped cases; checked by running.
-    run_eval: Any = braintrust.Eval
-    result: Any = run_eval(
-        "insightstream-agent",
-        data=lambda: [
-            {"input": case.request, "expected": sorted(case.expected_tools)} for case in CASES
-        ],
-        task=run_case,
-        scores=SCORERS,
-        experiment_name="offline-planner",
-        no_send_logs=not send_logs,
-    )
-    print(f"\n{len(CASES)} cases")
-    for name, summary in sorted(result.summary.scores.items()):
-        print(f"{name:32s} {summary.score:.3f}")
-    failures = [
-        (r.input, r.expected, r.output["tools"] if r.output else None)
-        for r in result.results
-        if r.output is None or sorted(r.output["tools"]) != r.expected
-    ]
-    for request, expected, got in failures:
-        print(f"  miss: {request!r}: expected {expected}, got {got}")
+    path = write_artifact(artifact, args.out)
+    print(f"\n{len(artifact['cases'])} cases, {artifact['mode']} ({artifact['measures']})")
+    for name, mean in artifact["summary"].items():
+        print(f"{name:32s} {mean:.3f}")
+    for row in artifact["cases"]:
+        if sorted(row["output"]["tools"]) != row["expected"]["tools"]:
+            print(f"  miss: {row['input']!r}: expected {row['expected']['tools']}, "
+                  f"got {row['output']['tools']}")  # fmt: skip
+    print(f"written to {path}")
+    if args.check and artifact["mode"] == "offline":
+        failed = below_thresholds(artifact["summary"], recorded_thresholds("offline"))
+        for line in failed:
+            print(f"BELOW THRESHOLD {line}")
+        return 1 if failed else 0
     return 0
 
 

@@ -7,22 +7,29 @@ a planner that misses one should score lower.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, kw_only=True)
 class EvalCase:
     request: str
     expected_tools: frozenset[str]
+    # What a good agent passes: tool → argument → text its value must contain (case and
+    # spacing ignored). Only the arguments the request pins down are listed.
+    expected_args: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def _case(request: str, *tools: str) -> EvalCase:
-    return EvalCase(request=request, expected_tools=frozenset(tools))
+def _case(request: str, *tools: str, args: dict[str, dict[str, str]] | None = None) -> EvalCase:
+    return EvalCase(request=request, expected_tools=frozenset(tools), expected_args=args or {})
 
 
 CASES: tuple[EvalCase, ...] = (
     # content ideas
-    _case("give me 5 video ideas for my home espresso channel", "content_ideas"),
+    _case(
+        "give me 5 video ideas for my home espresso channel",
+        "content_ideas",
+        args={"content_ideas": {"topic": "espresso"}},
+    ),
     _case("im stuck, what should i film next? i do budget van life stuff", "content_ideas"),
     _case("Brainstorm a series for a beginner woodworking channel", "content_ideas"),
     _case("need fresh content ideas for sourdough baking shorts", "content_ideas"),
@@ -32,18 +39,26 @@ CASES: tuple[EvalCase, ...] = (
     _case("what keywords should I target for my espresso grinder review", "keyword_research"),
     _case("SEO help: how do people search for beginner calisthenics?", "keyword_research"),
     _case("find me search terms that rank for budget travel japan", "keyword_research"),
-    _case("keyword research for a video on mechanical keyboards", "keyword_research"),
+    _case(
+        "keyword research for a video on mechanical keyboards",
+        "keyword_research",
+        args={"keyword_research": {"topic": "mechanical keyboard"}},
+    ),
     _case(
         "which words should be in my title so people find my vegan meal prep video",
         "keyword_research",
     ),
     # hashtags
-    _case("hashtags for my latte art short", "hashtags"),
+    _case("hashtags for my latte art short", "hashtags", args={"hashtags": {"topic": "latte art"}}),
     _case("what # tags should i put on a fly fishing tutorial", "hashtags"),
     _case("Give me some trending hashtags for home workouts", "hashtags"),
     _case("best hashtags to use for a cozy gaming stream highlight?", "hashtags"),
     # factoids
-    _case("tell me a fun fact about coffee I can open my video with", "factoid"),
+    _case(
+        "tell me a fun fact about coffee I can open my video with",
+        "factoid",
+        args={"factoid": {"topic": "coffee"}},
+    ),
     _case("any interesting trivia about sourdough for a short?", "factoid"),
     _case("did you know style fact about mechanical keyboards please", "factoid"),
     _case("I need a surprising stat about van life for my intro", "factoid"),
@@ -51,7 +66,11 @@ CASES: tuple[EvalCase, ...] = (
     _case("which of my videos are outliers?", "channel_outliers"),
     _case("analyze my channel, what are my best performing videos", "channel_outliers"),
     _case("why did some of my uploads blow up compared to the rest?", "channel_outliers"),
-    _case("show me videos that overperformed on channel UCespresso01", "channel_outliers"),
+    _case(
+        "show me videos that overperformed on channel UCespresso01",
+        "channel_outliers",
+        args={"channel_outliers": {"channel": "UCespresso01"}},
+    ),
     _case("what are my breakout hits and my flops", "channel_outliers"),
     # upload streak
     _case("am I uploading consistently?", "upload_streak"),
@@ -61,7 +80,11 @@ CASES: tuple[EvalCase, ...] = (
     # viral score
     _case('how viral is this title: "I tried every espresso machine under $100"', "viral_score"),
     _case('rate my hook: "you have been making coffee wrong your whole life"', "viral_score"),
-    _case('will "10 sourdough mistakes beginners make" go viral?', "viral_score"),
+    _case(
+        'will "10 sourdough mistakes beginners make" go viral?',
+        "viral_score",
+        args={"viral_score": {"text": "10 sourdough mistakes beginners make"}},
+    ),
     _case(
         'score this title for youtube shorts: "the $5 mod that fixed my keyboard"', "viral_score"
     ),
@@ -98,6 +121,18 @@ CASES: tuple[EvalCase, ...] = (
         "channel_outliers",
         "upload_streak",
         "content_ideas",
+    ),
+    # thumbnails (added with the thumbnail tool, before its planner rules were tested here)
+    _case(
+        'make thumbnails for my video "I tried every espresso machine under $100"',
+        "thumbnail",
+        args={"thumbnail": {"title": "I tried every espresso machine under $100"}},
+    ),
+    _case("can you design a thumbnail for my sourdough starter video?", "thumbnail"),
+    _case(
+        "I need 2 cover image options for “Van life on $500 a month”",
+        "thumbnail",
+        args={"thumbnail": {"title": "Van life on $500 a month"}},
     ),
     # no tool needed
     _case("hey!"),
