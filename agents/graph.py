@@ -37,6 +37,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Overwrite, Send, interrupt
 
 from agents.context import MODEL_CALL, Context
+from agents.fallbacks import ANSWERED_BY_KEY, strip_abandoned
 from agents.guard.interface import GuardError
 from agents.models import COST_METADATA_KEY, prompt_tokens_upper_bound
 from agents.prompts import (
@@ -59,6 +60,11 @@ from agents.state import (
 from agents.tools import ALL_TOOLS, AgentTool, ToolContext, ToolFailure
 from agents.tools.base import ModelUsage, run_inline
 from agents.trimming import trim_history
+
+
+def _answered_by(reply: AIMessage, context: Context) -> str:
+    """The model that answered: a fallback chain's may be another than the run's."""
+    return str(reply.response_metadata.get(ANSWERED_BY_KEY) or context.model_id)
 
 
 def _usage_of(message: AIMessage) -> UsageTotals:
@@ -186,14 +192,14 @@ class AgentGraph:
         writer = get_stream_writer()
         writer({"type": "step.started", "node": "plan", "step": steps + 1})
         model = context.chat_model(feature="plan").bind_tools(self.tool_schemas)
-        reply = await model.ainvoke(prompt)
+        reply = strip_abandoned(await model.ainvoke(prompt))
         assert isinstance(reply, AIMessage)
         planned = [
             PlannedToolCall(call_id=call["id"] or "", name=call["name"], args=call["args"])
             for call in reply.tool_calls
         ]
         usage = _usage_of(reply)
-        writer(_usage_event(feature="plan", model=context.model_id, usage=usage))
+        writer(_usage_event(feature="plan", model=_answered_by(reply, context), usage=usage))
         writer({"type": "plan", "tool_calls": planned})
         writer(
             {
@@ -421,10 +427,10 @@ class AgentGraph:
             return {"messages": [_declined_answer(declined)]}
         writer = get_stream_writer()
         writer({"type": "step.started", "node": "respond", "step": step})
-        reply = await context.chat_model(feature="respond").ainvoke(prompt)
+        reply = strip_abandoned(await context.chat_model(feature="respond").ainvoke(prompt))
         assert isinstance(reply, AIMessage)
         usage = _usage_of(reply)
-        writer(_usage_event(feature="respond", model=context.model_id, usage=usage))
+        writer(_usage_event(feature="respond", model=_answered_by(reply, context), usage=usage))
         writer(
             {
                 "type": "step.completed",

@@ -22,26 +22,42 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hashlib
 import inspect
 import json
 import logging
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, message_to_dict
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    convert_to_openai_messages,
+    message_to_dict,
+)
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
 from agents.guard.interface import (
+    BudgetExceededError,
     CallMeta,
     CallUsage,
     Guard,
@@ -114,6 +130,12 @@ class ModelSettings:
     # Inside a run, how long a call may wait for a concurrency slot or a rate token
     # before it fails with RATE_LIMITED (0: fail at once).
     slot_wait_s: float = 0.0
+    # Models to fall back to, in order, by feature ("plan", "respond", "tool:hashtags"...;
+    # "*" for every feature without its own list).
+    fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def fallbacks_for(self, feature: str) -> tuple[str, ...]:
+        return tuple(self.fallbacks.get(feature, self.fallbacks.get("*", ())))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,12 +165,16 @@ class ModelCallEvent:
     settle_pending: bool = False
     # The reservation itself, for the backend to keep its settlement record.
     reservation: Reservation | None = None
+    # SHA-256 (hex) of the prompt messages as sent (``prompt_hash``): the same prompt,
+    # the same hash, without the ledger keeping the prompt.
+    prompt_hash: str | None = None
 
 
 class ModelCallAnalytics(Protocol):
     """``model_call`` once per call attempt, as soon as its cost is known (before the
     budget store settles it). A hook may also have ``settle_pending(event)``: the store
-    did not take that call's settle, so its record must keep it to be completed later."""
+    did not take that call's settle, so its record must keep it to be completed later;
+    and ``call_refused(meta, error)``: the guard refused a call (budget or rate)."""
 
     def model_call(self, event: ModelCallEvent) -> Awaitable[None] | None: ...
 
@@ -202,11 +228,34 @@ def prompt_tokens_upper_bound(
     )
 
 
+def prompt_hash(messages: Sequence[BaseMessage]) -> str | None:
+    """SHA-256 (hex) of the messages in the OpenAI wire form they are sent in (role,
+    content, tool calls; no message ids), as canonical JSON. None if they do not convert:
+    the hash describes the call and must never fail it."""
+    try:
+        wire = convert_to_openai_messages(list(messages))
+    except Exception:
+        logger.warning("prompt messages could not be hashed", exc_info=True)
+        return None
+    canonical = json.dumps(
+        wire, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class TruncatedStreamError(Exception):
+    """A stream that ended without its finish chunk (no ``finish_reason``): the answer is
+    cut short, though the provider may have billed it."""
+
+
 def is_transient_upstream_error(exc: BaseException) -> bool:
-    """Connection trouble, timeouts, 5xx and 429 from upstream: worth another attempt."""
+    """Connection trouble, timeouts, 5xx and 429 from upstream, a truncated stream: worth
+    another attempt (or the next model of a fallback chain)."""
     import httpx
     import openai
 
+    if isinstance(exc, TruncatedStreamError):
+        return True
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
         return True
     if isinstance(exc, openai.APIStatusError):
@@ -274,10 +323,17 @@ class _AttemptRecord:
     """
 
     def __init__(
-        self, *, on_generation_id: Callable[[str], None] | None = None, images: int = 0
+        self,
+        *,
+        on_generation_id: Callable[[str], None] | None = None,
+        images: int = 0,
+        prompt_hash: str | None = None,
     ) -> None:
         self._on_generation_id = on_generation_id
         self.images = images
+        self.prompt_hash = prompt_hash
+        # The stream's finish chunk arrived (its ``finish_reason``).
+        self.finished = False
         self.started = time.monotonic()
         self.input_tokens = 0
         self.output_tokens = 0
@@ -300,6 +356,8 @@ class _AttemptRecord:
     def observe_chunk(self, chunk: ChatGenerationChunk) -> None:
         self.observe_message(chunk.message)
         info = chunk.generation_info or {}
+        if info.get("finish_reason") or chunk.message.response_metadata.get("finish_reason"):
+            self.finished = True
         self._observe_cost({"cost": info.get("reported_cost_usd")})
         if GENERATION_ID_KEY in info:
             self._observe_generation_id(info.get(GENERATION_ID_KEY))
@@ -409,6 +467,9 @@ class GuardedChatModel(BaseChatModel):
     # Inside a run (``meta.run_id``), how long to wait for a concurrency slot or a rate
     # token; calls outside a run (an HTTP request waiting for its answer) fail at once.
     slot_wait_s: float = 0.0
+    # A stream that ends without a finish chunk is an error (``TruncatedStreamError``):
+    # on for providers over HTTP, off for the offline model (whose chunks carry none).
+    detect_truncation: bool = False
 
     @property
     def _llm_type(self) -> str:
@@ -439,6 +500,28 @@ class GuardedChatModel(BaseChatModel):
     # -- guard bookkeeping ---------------------------------------------------------------
 
     async def _reserve(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> Reservation:
+        try:
+            return await self._reserve_waiting(messages, kwargs)
+        except (BudgetExceededError, RateLimitedError) as exc:
+            await self._report_refusal(exc)
+            raise
+
+    async def _report_refusal(self, exc: BudgetExceededError | RateLimitedError) -> None:
+        """The analytics hook's optional ``call_refused(meta, error)``: the guard refused
+        the call for good (after any wait for a slot), e.g. to count refusals by reason."""
+        hook = getattr(self.analytics, "call_refused", None)
+        if hook is None:
+            return
+        try:
+            outcome = hook(self.meta, exc)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception:
+            logger.exception("model-call refusal hook failed")
+
+    async def _reserve_waiting(
+        self, messages: list[BaseMessage], kwargs: dict[str, Any]
+    ) -> Reservation:
         bound = prompt_tokens_upper_bound(messages=messages, tools=kwargs.get("tools"))
         images = image_inputs(messages)
         waited_until = time.monotonic() + self._slot_wait_s()
@@ -472,17 +555,18 @@ class GuardedChatModel(BaseChatModel):
         return self.slot_wait_s if self.meta.run_id else 0.0
 
     def _attempt_record(
-        self, reservation: Reservation, messages: list[BaseMessage]
+        self, reservation: Reservation, messages: list[BaseMessage], *, hashed: str | None
     ) -> _AttemptRecord:
         images = image_inputs(messages)
         if reservation.amount_usd <= 0:
             # Nothing is charged if a free call's holder dies.
-            return _AttemptRecord(images=images)
+            return _AttemptRecord(images=images, prompt_hash=hashed)
         return _AttemptRecord(
             on_generation_id=lambda generation_id: self._note_generation(
                 reservation, generation_id
             ),
             images=images,
+            prompt_hash=hashed,
         )
 
     def _note_generation(self, reservation: Reservation, generation_id: str) -> None:
@@ -613,6 +697,7 @@ class GuardedChatModel(BaseChatModel):
             generation_id=usage.generation_id,
             settle_pending=settle_pending,
             reservation=reservation,
+            prompt_hash=record.prompt_hash,
         )
         try:
             if pending_only:
@@ -650,10 +735,11 @@ class GuardedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         attempt = 0
+        hashed = prompt_hash(messages)
         while True:
             attempt += 1
             reservation = await self._reserve(messages, kwargs)
-            record = self._attempt_record(reservation, messages)
+            record = self._attempt_record(reservation, messages, hashed=hashed)
             token = _CURRENT_ATTEMPT.set(record)
             try:
                 result = await self.inner._agenerate(messages, stop=stop, **kwargs)
@@ -679,10 +765,11 @@ class GuardedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         attempt = 0
+        hashed = prompt_hash(messages)
         while True:
             attempt += 1
             reservation = await self._reserve(messages, kwargs)
-            record = self._attempt_record(reservation, messages)
+            record = self._attempt_record(reservation, messages, hashed=hashed)
             yielded = False
             # Held one chunk behind so the settled cost can ride on the final chunk.
             pending: ChatGenerationChunk | None = None
@@ -704,6 +791,10 @@ class GuardedChatModel(BaseChatModel):
                         yielded = True
                         yield pending
                     pending = chunk
+                if self.detect_truncation and not record.finished:
+                    raise TruncatedStreamError(
+                        f"the stream from {self.price.model_id} ended without its finish chunk"
+                    )
             except BaseException as exc:
                 record.error = exc
                 # Text already shown cannot be taken back, so only a silent failure retries.
@@ -900,7 +991,36 @@ class ModelFactory:
         return price
 
     def chat_model(self, model_id: str, *, meta: CallMeta, max_tokens: int) -> BaseChatModel:
-        price = self.price_of(model_id)
+        """The guarded model; with fallbacks configured for ``meta.feature``, a
+        ``FallbackChatModel`` over the chain, each model priced and guarded on its own."""
+        primary = self._guarded(self.price_of(model_id), meta=meta, max_tokens=max_tokens)
+        chain = [m for m in self._settings.fallbacks_for(meta.feature) if m != model_id]
+        if not chain:
+            return primary
+        from agents.fallbacks import FallbackChatModel
+
+        models: list[GuardedChatModel] = [primary]
+        for fallback_id in dict.fromkeys(chain):
+            try:
+                price = self.price_of(fallback_id)
+            except UnknownModelPriceError:
+                logger.warning("fallback model %s has no known price: skipped", fallback_id)
+                continue
+            models.append(self._guarded(price, meta=meta, max_tokens=max_tokens))
+        return primary if len(models) == 1 else FallbackChatModel(models=models)
+
+    def prices_for(self, model_id: str, *, feature: str) -> list[ModelPrice]:
+        """The prices of the chain a call of ``feature`` on ``model_id`` may use (an
+        approval's estimate takes the most expensive)."""
+        found = [self.price_of(model_id)]
+        for fallback_id in self._settings.fallbacks_for(feature):
+            try:
+                found.append(self.price_of(fallback_id))
+            except UnknownModelPriceError:
+                continue
+        return found
+
+    def _guarded(self, price: ModelPrice, *, meta: CallMeta, max_tokens: int) -> GuardedChatModel:
         inner = self._inner_model(price=price, max_tokens=max_tokens, feature=meta.feature)
         return GuardedChatModel(
             inner=inner,
@@ -914,6 +1034,7 @@ class ModelFactory:
             analytics=self._analytics,
             sleep=self._sleep,
             slot_wait_s=self._settings.slot_wait_s,
+            detect_truncation=not price.offline,
         )
 
     def _inner_model(self, *, price: ModelPrice, max_tokens: int, feature: str) -> BaseChatModel:

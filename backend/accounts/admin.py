@@ -55,5 +55,31 @@ class RevokedTokenAdmin(admin.ModelAdmin):
 
 @admin.register(PosthogDeletionRequest)
 class PosthogDeletionRequestAdmin(admin.ModelAdmin):
-    list_display = ("account_id", "requested_at", "processed_at")
-    readonly_fields = ("account_id", "distinct_ids", "requested_at")
+    list_display = (
+        "account_id",
+        "status",
+        "attempts",
+        "requested_at",
+        "processed_at",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = ("status",)
+    readonly_fields = (
+        "account_id",
+        "distinct_ids",
+        "requested_at",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "processed_at",
+    )
+    actions = ["send_again"]
+
+    @admin.action(description="Send again (requests not yet sent, with a full set of attempts)")
+    def send_again(self, request, queryset):
+        from backend.accounts.services.posthog_deletion import posthog_deletion_retry
+
+        for deletion in queryset.exclude(status=PosthogDeletionRequest.Status.SENT):
+            posthog_deletion_retry(request=deletion)

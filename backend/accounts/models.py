@@ -71,12 +71,30 @@ class RevokedToken(models.Model):
 
 
 class PosthogDeletionRequest(models.Model):
-    """A deleted account's PostHog distinct ids, for the person deletion in PostHog."""
+    """A deleted account's PostHog distinct ids, and the person deletion sent to PostHog
+    for them (``services.posthog_deletion``).
+
+    ``pending`` until sent (``last_error`` says why not yet: PostHog's private API not
+    configured, or the last failure), ``sent`` once PostHog deleted the persons, ``failed``
+    after a failed attempt: retried at ``next_attempt_at``, or given up when that is empty.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
 
     account_id = models.UUIDField()
     distinct_ids = models.JSONField(default=list)
     requested_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)  # when PostHog confirmed
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"PostHog deletion for {self.account_id}"

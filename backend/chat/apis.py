@@ -203,7 +203,7 @@ class ApprovalResolveApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         approval = approvals.approval_resolve(
-            client_id=_identity(request).client_id,
+            identity=_identity(request),
             run_id=run_id,
             approval_id=approval_id,
             approved=data.validated_data["approved"],

@@ -29,9 +29,11 @@ from agents.tools import ALL_TOOLS, ToolFailure
 from agents.tools.base import AgentTool
 from backend.chat import limits
 from backend.chat.models import Approval
+from backend.clients.identity import Identity
 from backend.clients.models import Client
 from backend.core.errors import ConflictError, NotFoundError, ValidationError
 from backend.guard.instance import get_guard
+from backend.moderation.services import moderate_tool_args
 from backend.runs.emitter import RunEmitter
 from backend.runs.models import Run
 from backend.runs.services import run_cancel, run_resume, session_advance
@@ -241,7 +243,7 @@ def approvals_decisions(*, run_id: str) -> dict[str, dict[str, Any]] | None:
 
 def approval_resolve(
     *,
-    client_id: str,
+    identity: Identity,
     run_id: str,
     approval_id: str,
     approved: bool,
@@ -251,10 +253,19 @@ def approval_resolve(
     """Record the creator's answer; the run goes on once none of its approvals is pending.
 
     Another client's approval is not found (404); an answered one is a conflict (409).
-    Edited ``args`` are checked against the tool's own schema (400 naming the fields).
+    Edited ``args`` are checked against the tool's own schema (400 naming the fields), and
+    their free text is moderated first (400 ``CONTENT_REJECTED`` naming ``args.<field>``;
+    the approval stays pending).
     """
+    client_id = identity.client_id
     if not (_is_uuid(approval_id) and _is_uuid(run_id)):
         raise NotFoundError("No such approval for this run.")
+    if approved and isinstance(args, dict):
+        # Checked outside the transaction (a network call must not hold the row lock); an
+        # unknown approval is still a 404 first.
+        if not Approval.objects.filter(pk=approval_id, run_id=run_id, client_id=client_id).exists():
+            raise NotFoundError("No such approval for this run.")
+        moderate_tool_args(args, identity=identity, feature="chat:approval", prefix="args")
     with transaction.atomic():
         approval = (
             Approval.objects.select_for_update()

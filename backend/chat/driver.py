@@ -5,7 +5,7 @@ ended, its session's webhook is queued (``finished``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -14,6 +14,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
+from agents.fallbacks import ANSWERED_BY_KEY
+from agents.guard import ModelPrice
+from agents.guard.pricing import worst_case_micros
 from backend.chat.agent_context import chat_context
 from backend.chat.answers import assistant_message_id
 from backend.chat.approvals import (
@@ -60,7 +63,8 @@ def _setup(run: Run) -> tuple[dict, ApprovalPolicy | None]:
     price = prices.get(run.model)
     if price is None:
         raise ValidationError(f"Model {run.model!r} has no known price.")
-    return prices, approval_policy_for(run, price=price)
+    # An approval's estimate takes the most expensive model the run may fall back to.
+    return prices, approval_policy_for(run, price=costliest(prices.values()))
 
 
 async def drive_chat(ctx: RunContext) -> dict[str, Any]:
@@ -146,6 +150,12 @@ async def _run_graph(
                         await coalescer.add(chunk.content)
                 elif mode == "custom" and isinstance(payload, dict):
                     kind = payload.get("type")
+                    if kind == "message.reset":
+                        # A fallback model answers in place of one that failed mid-text.
+                        coalescer.reset()
+                        reset = {"message_id": message_id, "reason": payload.get("reason")}
+                        await ctx.emit("message.reset", reset)
+                        continue
                     if kind == "plan":
                         # The model's answer after tools also comes from the plan node, as an
                         # empty plan after its text: the run's plan was already announced.
@@ -178,7 +188,8 @@ async def _run_graph(
         if state.interrupts:
             await _wait_for_approval(ctx, asks=state.interrupts[0].value.get("approvals", []))
     text = coalescer.text or _final_text(state.values.get("messages", []))
-    await ctx.emit("message.completed", {"message_id": message_id, "text": text})
+    completed = {"message_id": message_id, "text": text, "model": _answered_by(state, run)}
+    await ctx.emit("message.completed", completed)
     await released(_save_answer)(
         run=run,
         message_id=message_id,
@@ -189,6 +200,22 @@ async def _run_graph(
         checkpoint=state.config,
     )
     return {"message_id": message_id}
+
+
+def costliest(prices: Iterable[ModelPrice]) -> ModelPrice:
+    """The price whose worst case for a typical call is highest."""
+    return max(
+        prices,
+        key=lambda p: worst_case_micros(model=p, prompt_tokens_upper_bound=4_000, max_tokens=1_024),
+    )
+
+
+def _answered_by(state: Any, run: Run) -> str:
+    """The model that wrote the answer (with fallbacks configured, maybe not the run's)."""
+    messages = state.values.get("messages", [])
+    last = messages[-1] if messages else None
+    metadata = getattr(last, "response_metadata", None) or {}
+    return str(metadata.get(ANSWERED_BY_KEY) or run.model)
 
 
 async def _wait_for_approval(ctx: RunContext, *, asks: list[dict[str, Any]]) -> None:

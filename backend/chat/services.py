@@ -13,6 +13,7 @@ from backend.chat.selectors import session_active_run
 from backend.clients.identity import Identity
 from backend.core.errors import ConflictError, ValidationError
 from backend.guard.entry import check_call_allowed
+from backend.moderation.services import moderate
 from backend.runs import services as run_services
 from backend.runs.models import Run
 
@@ -93,6 +94,7 @@ def message_post(
     multitask: Multitask = "reject",
     edit_of: str | None = None,
     regenerate: str | None = None,
+    content_field: str = "content",
 ) -> tuple[Run, ChatMessage]:
     """A new message under the session's current leaf, and the run that answers it.
 
@@ -100,6 +102,9 @@ def message_post(
     conversation forks at the checkpoint before it. ``regenerate`` (an answer's id, or its
     question's): the question is answered again from the checkpoint before it, as a new
     sibling of the answer. Either way the session's current leaf moves to the new branch.
+    A new text (not a regenerated one, checked when it was sent) is moderated first
+    (``content_field`` names it in a refusal): nothing is recorded or reserved for a
+    refused one.
     """
     if regenerate is not None:
         question = _message_in(session, regenerate, field="messageId")
@@ -113,6 +118,8 @@ def message_post(
         raise ValidationError.for_field(
             "content", f"must be at most {MAX_CONTENT_CHARS} characters"
         )
+    if regenerate is None:
+        moderate({content_field: content}, identity=identity, feature="chat")
     model_id = model or session.model
     from backend.chat.limits import ANSWER_MAX_TOKENS
 
@@ -299,14 +306,44 @@ def session_set_webhook(*, session: ChatSession, url: str | None) -> str | None:
     """Set or clear the webhook; a new secret is returned (shown once) when one is set."""
     from backend.chat import webhooks
 
+    previous = session.webhook_url
     if not url:
-        session.webhook_url, session.webhook_secret = "", ""
-        session.save(update_fields=["webhook_url", "webhook_secret", "updated_at"])
+        with transaction.atomic():
+            session.webhook_url, session.webhook_secret = "", ""
+            session.save(update_fields=["webhook_url", "webhook_secret", "updated_at"])
+            _audit_webhook(session, previous=previous)
         return None
-    session.webhook_url = webhooks.validate_url(url)
-    session.webhook_secret = webhooks.new_secret()
-    session.save(update_fields=["webhook_url", "webhook_secret", "updated_at"])
+    validated = webhooks.validate_url(url)
+    with transaction.atomic():
+        session.webhook_url = validated
+        session.webhook_secret = webhooks.new_secret()
+        session.save(update_fields=["webhook_url", "webhook_secret", "updated_at"])
+        _audit_webhook(session, previous=previous)
     return session.webhook_secret
+
+
+def _audit_webhook(session: ChatSession, *, previous: str) -> None:
+    """Only the hosts are recorded: a webhook URL's path or query may carry a token."""
+    from urllib.parse import urlsplit
+
+    if not previous and not session.webhook_url:
+        return  # cleared a webhook that was not set: nothing happened
+
+    from backend.audit.actions import AuditAction
+    from backend.audit.models import AuditEvent
+    from backend.audit.services import audit_record
+
+    audit_record(
+        action=AuditAction.WEBHOOK_SET if session.webhook_url else AuditAction.WEBHOOK_CLEARED,
+        actor=AuditEvent.Actor.CLIENT,
+        client_id=session.client_id,
+        target_type="chat.chatsession",
+        target_id=session.id,
+        metadata={
+            "host": urlsplit(session.webhook_url).hostname if session.webhook_url else None,
+            "previous_host": urlsplit(previous).hostname if previous else None,
+        },
+    )
 
 
 def webhook_schedule(*, run: Run) -> None:

@@ -184,6 +184,7 @@ def _start(request: HttpRequest, identity: Identity) -> tuple[str, str, int]:
         model=model,
         regenerate=regenerate,
         multitask=body.validated_data["multitask"],
+        content_field="messages",
     )
     return str(run.id), str(session.id), 0
 
@@ -201,7 +202,7 @@ def _answer_approvals(identity: Identity, data: dict[str, Any]) -> tuple[str, st
         )
         try:
             approvals.approval_resolve(
-                client_id=identity.client_id,
+                identity=identity,
                 run_id=run_id,
                 approval_id=answer["approval_id"],
                 approved=answer["approved"],

@@ -42,6 +42,11 @@ class AppSettings(BaseSettings):
     HOST: str = "127.0.0.1"
     PORT: int = Field(default=8000, ge=1, le=65535)
     PUBLIC_URL: str | None = None
+    # HTTP Strict Transport Security on HTTPS responses, production settings only (0: off).
+    # includeSubDomains and preload are commitments for the whole domain: opt in.
+    SECURE_HSTS_SECONDS: int = Field(default=31_536_000, ge=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = False
+    SECURE_HSTS_PRELOAD: bool = False
     MAX_REQUEST_BODY_BYTES: int = Field(default=10 * 1024 * 1024, ge=1024)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["json", "console"] = "json"
@@ -91,6 +96,20 @@ class AppSettings(BaseSettings):
     GUARD_SOFT_LIMIT_FRACTION: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
     GUARD_RESERVATION_TTL_S: int = Field(default=600, ge=1)
     GUARD_FAIL_OPEN: bool = False
+
+    # --- Moderation (backend/moderation, agents/moderation): every text a person sends is
+    # checked before it reaches a model. An OpenAI-compatible endpoint when MODERATION_URL
+    # (or MODERATION_API_KEY alone: OpenAI's) is set, else the built-in rule list.
+    MODERATION_URL: str | None = None  # API base, e.g. https://api.openai.com/v1
+    MODERATION_API_KEY: str | None = None
+    MODERATION_MODEL: str = "omni-moderation-latest"
+    MODERATION_TIMEOUT_S: float = Field(default=3.0, gt=0, le=30)
+    # Down or out of time: refuse with 503 MODERATION_UNAVAILABLE, unless this is true.
+    MODERATION_FAIL_OPEN: bool = False
+    # Categories that refuse a text (empty: every one the checker flags).
+    MODERATION_BLOCK_CATEGORIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # "category=score,...": refuse at or above that score instead of the endpoint's yes/no.
+    MODERATION_THRESHOLDS: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
 
     # --- Accounts
     JWT_ACCESS_TOKEN_MINUTES: int = Field(default=30, ge=1)
@@ -149,6 +168,8 @@ class AppSettings(BaseSettings):
     APPROVAL_TTL_S: int = Field(default=3600, ge=10)
     RUN_DELTA_COALESCE_MS: int = Field(default=20, ge=0, le=1000)
     RUN_RETENTION_DAYS: int = Field(default=90, ge=1)
+    # Audit events (backend/audit) older than this are deleted by a daily job.
+    AUDIT_RETENTION_DAYS: int = Field(default=365, ge=1)
     RUN_EVENT_LOG_RETENTION_S: int = Field(default=48 * 3600, ge=24 * 3600)
     # The embedded (in-memory) event log's size caps; finished runs go first beyond them.
     RUN_EVENT_LOG_MAX_EVENTS: int = Field(default=500_000, ge=1000)
@@ -165,6 +186,9 @@ class AppSettings(BaseSettings):
     # /api/thumbnails/analyse/); unset: DEFAULT_MODEL. The offline model cannot see images,
     # so with it the analysis is the measured features only.
     THUMBNAIL_VISION_MODEL: str | None = None
+    # Models to fall back to, by feature, when a model fails (429, 5xx, timeout, a stream
+    # cut short): JSON, e.g. {"*": ["openai/gpt-4o-mini", "offline"], "respond": [...]}.
+    MODEL_FALLBACKS: dict[str, list[str]] = Field(default_factory=dict)
     DECLARED_MODELS: Annotated[list[dict[str, Any]], NoDecode] = Field(default_factory=list)
     OFFLINE_TOKEN_DELAY_MS: int = Field(default=0, ge=0, le=5000)
 
@@ -235,11 +259,34 @@ class AppSettings(BaseSettings):
     THUMBNAIL_S3_READ_TIMEOUT_S: float = Field(default=10.0, gt=0, le=120)
     THUMBNAIL_S3_MAX_ATTEMPTS: int = Field(default=3, ge=1, le=10)
 
+    # --- Operations
+    # The bearer token GET /metrics (Prometheus) asks for; unset: /metrics answers 404.
+    METRICS_TOKEN: str | None = Field(default=None, min_length=16)
+
+    @field_validator("METRICS_TOKEN", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     # --- Analytics, evaluation, billing
     POSTHOG_API_KEY: str | None = None
     POSTHOG_HOST: str = "https://us.i.posthog.com"
     POSTHOG_PRIVACY_MODE: bool = True
+    # PostHog's private API, to delete a deleted account's persons: a personal API key
+    # (scope person:write; not the project key above) and the project's id. Without both,
+    # deletion requests wait as pending (admin: PostHog deletion requests).
+    POSTHOG_PERSONAL_API_KEY: str | None = None
+    POSTHOG_PROJECT_ID: str | None = None
+    # Unset: PostHog Cloud's app host for POSTHOG_HOST (us.i.posthog.com -> us.posthog.com),
+    # else POSTHOG_HOST itself (self-hosted).
+    POSTHOG_PRIVATE_API_HOST: str | None = None
     BRAINTRUST_API_KEY: str | None = None
+    # Where the Braintrust SDK logs in (its app URL, as BRAINTRUST_APP_URL is to the SDK): a
+    # self-hosted Braintrust or a test server; unset = braintrust.dev.
+    BRAINTRUST_APP_URL: str | None = None
+    # The agent eval's stored runs (`python -m agents.evals` writes them, `manage eval_push
+    # --latest` sends the newest); unset = DATA_DIR/evals.
+    EVAL_RESULTS_DIR: Path | None = None
     STRIPE_SECRET_KEY: str | None = None
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_API_BASE: str | None = None
@@ -260,6 +307,7 @@ class AppSettings(BaseSettings):
         "GUARD_ANON_ALLOWED_MODELS",
         "YOUTUBE_API_KEYS",
         "THUMBNAIL_REFERENCE_HOSTS",
+        "MODERATION_BLOCK_CATEGORIES",
         mode="before",
     )
     @classmethod
@@ -311,6 +359,44 @@ class AppSettings(BaseSettings):
                 raise ValueError(f"declared model {entry['id']!r}: input_per_image is negative")
         return value
 
+    @field_validator("MODERATION_THRESHOLDS", mode="before")
+    @classmethod
+    def _moderation_thresholds(cls, value: Any) -> Any:
+        """``violence=0.8,sexual=0.5`` (or a JSON object): each score between 0 and 1."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                value = json.loads(text)
+            else:
+                pairs: dict[str, str] = {}
+                for part in filter(None, (p.strip() for p in text.split(","))):
+                    name, sep, score = part.partition("=")
+                    if not sep or not name.strip():
+                        raise ValueError(f"{part!r} is not category=score")
+                    pairs[name.strip()] = score.strip()
+                value = pairs
+        if not isinstance(value, dict):
+            raise ValueError("must be category=score pairs")
+        thresholds = {str(key): float(item) for key, item in value.items()}
+        for category, threshold in thresholds.items():
+            if not 0 <= threshold <= 1:
+                raise ValueError(f"{category}: the score must be between 0 and 1")
+        return thresholds
+
+    @field_validator("MODERATION_URL", "MODERATION_API_KEY", mode="before")
+    @classmethod
+    def _moderation_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("MODERATION_URL")
+    @classmethod
+    def _moderation_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value
+
     @field_validator("STRIPE_PRICES", mode="before")
     @classmethod
     def _stripe_prices(cls, value: Any) -> Any:
@@ -340,6 +426,8 @@ class AppSettings(BaseSettings):
         "THUMBNAIL_S3_REGION",
         "THUMBNAIL_S3_ACCESS_KEY_ID",
         "THUMBNAIL_S3_SECRET_ACCESS_KEY",
+        "BRAINTRUST_APP_URL",
+        "EVAL_RESULTS_DIR",
         mode="before",
     )
     @classmethod
@@ -383,6 +471,10 @@ class AppSettings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
+
+    @property
+    def eval_results_dir(self) -> Path:
+        return self.EVAL_RESULTS_DIR or self.DATA_DIR / "evals"
 
     @property
     def uses_celery(self) -> bool:

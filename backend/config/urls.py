@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from backend.core import views as core_views
+from backend.ops import views as ops_views
 
 urlpatterns = [
     path("livez", core_views.livez, name="livez"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -85,6 +85,17 @@ class UnsupportedMediaTypeError(ApplicationError):
     )
 
 
+class ContentRejectedError(ApplicationError):
+    """Moderation refused a text before it reached a model: ``details.field`` names it,
+    ``details.category`` says why (``backend.moderation``)."""
+
+    code, status, default_message = (
+        "CONTENT_REJECTED",
+        400,
+        "This text was not accepted by content moderation.",
+    )
+
+
 class RetryLaterError(ApplicationError):
     """An error a client should retry after a while: says when, in ``Retry-After`` and in
     ``details.retry_after_s`` (whole seconds, at least 1)."""
@@ -134,6 +145,17 @@ class UpstreamUnavailableError(RetryLaterError):
         "This data source is temporarily unavailable; try again later.",
     )
     default_retry_after_s = 30
+
+
+class ModerationUnavailableError(RetryLaterError):
+    """The moderation check could not answer in time; the text is refused, not let through
+    unchecked (unless ``MODERATION_FAIL_OPEN``)."""
+
+    code, status, default_message = (
+        "MODERATION_UNAVAILABLE",
+        503,
+        "Content moderation is unavailable right now, so nothing was sent; try again shortly.",
+    )
 
 
 class ServiceOverloadedError(RetryLaterError):

@@ -3,7 +3,8 @@
 WhiteNoise (settings.WHITENOISE_ROOT) serves the export's files — scripts, styles, icons.
 This view answers the page routes (`/`, `/chat`, `/factoids`, …) with the exported
 HTML: `chat` → `chat.html` or `chat/index.html`. Pages are never cached (they name the
-current build's hashed assets) and set the CSRF cookie the session-cookie API needs.
+current build's hashed assets), set the CSRF cookie the session-cookie API needs, and
+carry the Content-Security-Policy of ``backend.core.csp`` (the API's JSON does not).
 Without a build, `/` explains how to make one and the API keeps working.
 """
 
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
+from backend.core import csp
 from backend.core.errors import NotFoundError
 
 _NOT_BUILT = """<!doctype html>
@@ -64,6 +66,7 @@ def page(request: HttpRequest, path: str = "") -> HttpResponse:
         if path.strip("/"):
             raise NotFoundError("No such page; the chat interface has not been built.")
         response = HttpResponse(_NOT_BUILT, content_type=html)
+        policy = csp.not_built_headers()
     else:
         found = resolve_page(path)
         status = 200
@@ -75,5 +78,8 @@ def page(request: HttpRequest, path: str = "") -> HttpResponse:
         # Read whole: pages are small, and a file iterator is synchronous under ASGI.
         response = HttpResponse(found.read_bytes(), content_type=html, status=status)
         response.is_ui_page = True  # type: ignore[attr-defined]  # read by ErrorBodyMiddleware
+        policy = csp.page_headers(found)
+    for name, value in policy.items():
+        response[name] = value
     response["Cache-Control"] = "no-cache"
     return response

@@ -37,6 +37,9 @@ def build_reason(frontend: Path) -> str | None:
     index = frontend / "out" / "index.html"
     if not index.is_file():
         return "no build yet"
+    # Without it the pages' Content-Security-Policy cannot allow their inline scripts.
+    if not (frontend / "out" / "csp-hashes.json").is_file():
+        return "the build has no CSP hashes (out/csp-hashes.json)"
     built_at = index.stat().st_mtime
     newer = next((p for p in _source_files(frontend) if p.stat().st_mtime > built_at), None)
     return f"{newer.relative_to(frontend)} changed" if newer else None
@@ -71,8 +74,11 @@ def ensure_built(frontend: Path, say: Callable[[str], None] = print) -> bool:
         return True
     problem = node_problem()
     if problem:
+        if (frontend / "out" / "index.html").is_file():
+            say(f"Chat UI not rebuilt ({reason}): {problem}; serving the existing build.")
+            return True
         say(f"Chat UI not built ({reason}): {problem}; serving the API only.")
-        return (frontend / "out" / "index.html").is_file()
+        return False
     env = {**os.environ, "NEXT_TELEMETRY_DISABLED": "1"}
     if _dependencies_stale(frontend):
         say("Installing the chat UI's dependencies (npm ci)…")

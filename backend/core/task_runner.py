@@ -111,6 +111,15 @@ def _run_local(task: Task, args: tuple[Any, ...], kwargs: dict[str, Any], task_i
         close_old_connections()
 
 
+def embedded_backlog() -> dict[str, int]:
+    """Tasks waiting for a thread, per pool of the embedded runner (``default`` takes
+    every queue but ``outbound``): the in-process counterpart of a broker queue's length."""
+    with _pool_lock:
+        pools = dict(_pools)
+    # The executor's own queue (no public accessor): submitted, not yet picked up.
+    return {name: pool._work_queue.qsize() for name, pool in pools.items()}
+
+
 def _take_pools() -> list[ThreadPoolExecutor]:
     with _pool_lock:
         pools = list(_pools.values())

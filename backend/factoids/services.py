@@ -15,6 +15,7 @@ from backend.factoids import curated, selectors
 from backend.factoids.models import RUN_KIND, Factoid, FactoidFeedback, FactoidVote
 from backend.factoids.text import normalise_subject, sanitise, text_hash
 from backend.guard.entry import check_call_allowed
+from backend.moderation.services import moderate
 from backend.runs import services as run_services
 from backend.runs.models import Run
 
@@ -54,10 +55,13 @@ def subject_clean(subject: str) -> str:
 def factoid_generate_request(
     *, identity: Identity, model_id: str, subject: str | None = None
 ) -> Run:
-    """Check the guard, then queue a ``factoid`` run; 409 while one is pending on the subject."""
+    """Moderate the subject given, check the guard, then queue a ``factoid`` run; 409 while
+    one is pending on the subject."""
     chosen = (
         subject_clean(subject) if subject is not None else selectors.factoid_least_covered_subject()
     )
+    if subject is not None:
+        moderate({"subject": chosen}, identity=identity, feature="factoid")
     if model_id == "offline" and chosen not in curated.SUBJECTS:
         raise ValidationError.for_field(
             "subject",

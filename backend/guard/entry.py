@@ -13,7 +13,7 @@ from backend.clients.identity import Identity
 from backend.core.errors import ValidationError
 from backend.guard.instance import get_guard
 from backend.guard.models import GuardEvent
-from backend.guard.services import guard_event_record
+from backend.guard.services import guard_event_record, guard_refusal_count
 
 # Without the prompt in hand, an entry point assumes this many prompt tokens on top of the
 # user's text (system prompt, tools, trimmed history): the history budget bounds it.
@@ -31,6 +31,7 @@ def _refused(exc: Exception, *, client_id: str) -> None:
             str(getattr(exc, "details", {}).get("bucket", "")),
         )
     guard_event_record(kind=kind, client_id=client_id, bucket=bucket)
+    guard_refusal_count(where="entry", exc=exc)
     capture(str(kind), distinct_id=client_id, properties={"bucket": bucket})
 
 

@@ -33,6 +33,7 @@ _COLUMNS = (
     "estimated",
     "settle_pending",
     "settlement",
+    "prompt_hash",
 )
 # What a late settle rewrites in a row its expiry wrote first.
 _ON_CONFLICT = (
@@ -45,20 +46,22 @@ _ON_CONFLICT = (
     "estimated",
     "settle_pending",
     "settlement",
+    "prompt_hash",
 )
 
 LEDGER_UPSERT_SQL = (
     "INSERT INTO guard_llmcall (run_id, client_id, session_id, plan, feature, model, "
     "input_tokens, output_tokens, cost_usd, reserved_usd, is_error, latency_ms, "
-    "reservation_id, generation_id, estimated, settle_pending, settlement, "
+    "reservation_id, generation_id, estimated, settle_pending, settlement, prompt_hash, "
     "reconcile_attempts, created_at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, "
-    "0, now()) "
+    "%s, 0, now()) "
     "ON CONFLICT (reservation_id) DO UPDATE SET input_tokens = EXCLUDED.input_tokens, "
     "output_tokens = EXCLUDED.output_tokens, cost_usd = EXCLUDED.cost_usd, "
     "is_error = EXCLUDED.is_error, latency_ms = EXCLUDED.latency_ms, "
     "generation_id = EXCLUDED.generation_id, estimated = EXCLUDED.estimated, "
-    "settle_pending = EXCLUDED.settle_pending, settlement = EXCLUDED.settlement"
+    "settle_pending = EXCLUDED.settle_pending, settlement = EXCLUDED.settlement, "
+    "prompt_hash = EXCLUDED.prompt_hash"
 )
 
 
@@ -86,6 +89,7 @@ def ledger_fields(event: ModelCallEvent) -> dict[str, Any]:
         "settlement": settlement_record(event.reservation)
         if keep and event.reservation is not None
         else {},
+        "prompt_hash": event.prompt_hash or "",
     }
 
 

@@ -65,6 +65,9 @@ class LlmCall(models.Model):
     reserved_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
     is_error = models.BooleanField(default=False)
     latency_ms = models.PositiveIntegerField(default=0)
+    # SHA-256 (hex) of the prompt messages as sent (``agents.models.prompt_hash``): the same
+    # prompt, the same hash; empty for calls recorded without one (an expired reservation).
+    prompt_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -4,15 +4,58 @@ from typing import Any
 
 import structlog
 
-from agents.guard import CallMeta
+from agents.guard import CallMeta, RateLimitedError
+from backend.core.counters import acounter_add, counter_add
 from backend.core.db import released
 from backend.guard.models import GuardEvent
 
 logger = structlog.get_logger(__name__)
 
+GUARD_REFUSALS_COUNTER = "guard_refusals"
+
 
 def guard_event_record(*, kind: str, client_id: str = "", bucket: str = "") -> None:
     GuardEvent.objects.create(kind=kind, client_id=client_id, bucket=bucket)
+
+
+# The refusal reasons a metric label may name (``details.bucket`` of the guard's errors);
+# anything else is counted as "other", so a label never takes an unbounded set of values.
+REFUSAL_BUCKETS = frozenset(
+    {
+        "global",
+        "global_plan",
+        "client",
+        "ip",
+        "api_key",
+        "session",
+        "credits",
+        "max_call",
+        "model",
+        "rate",
+        "concurrency",
+    }
+)
+
+
+def refusal_labels(*, where: str, exc: Exception) -> dict[str, str]:
+    """The counter labels of a refusal: where it happened (``entry``: an HTTP entry point
+    before any work is queued; ``call``: a model call), its kind and its bucket."""
+    rate_limited = isinstance(exc, RateLimitedError)
+    bucket = str(getattr(exc, "details", {}).get("bucket") or ("rate" if rate_limited else ""))
+    return {
+        "where": where,
+        "kind": "rate_limited" if rate_limited else "budget_exceeded",
+        "bucket": bucket if bucket in REFUSAL_BUCKETS else "other",
+    }
+
+
+def guard_refusal_count(*, where: str, exc: Exception) -> None:
+    """Count one refusal for ``/metrics`` (a counter: no table holds the calls' refusals)."""
+    counter_add(GUARD_REFUSALS_COUNTER, refusal_labels(where=where, exc=exc))
+
+
+async def aguard_refusal_count(*, where: str, exc: Exception) -> None:
+    await acounter_add(GUARD_REFUSALS_COUNTER, refusal_labels(where=where, exc=exc))
 
 
 async def guard_soft_limit_reached(*, bucket: str, used_fraction: float, meta: CallMeta) -> None:

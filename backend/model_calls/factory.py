@@ -26,6 +26,7 @@ def model_settings() -> ModelSettings:
         app_title=env.OPENROUTER_APP_TITLE,
         offline_token_delay_s=env.OFFLINE_TOKEN_DELAY_MS / 1000,
         slot_wait_s=float(env.GUARD_SLOT_WAIT_S),
+        fallbacks={feature: tuple(ids) for feature, ids in env.MODEL_FALLBACKS.items()},
     )
 
 
@@ -64,8 +65,11 @@ def model_factory(
 
 
 def load_prices(model_ids: list[str]) -> dict[str, ModelPrice]:
+    """The prices of ``model_ids`` and of every fallback model (``MODEL_FALLBACKS``): a
+    chain is built from what is loaded here, before the run's loop starts."""
+    fallbacks = [m for ids in settings.ENV.MODEL_FALLBACKS.values() for m in ids]
     found = {}
-    for model_id in model_ids:
+    for model_id in dict.fromkeys([*model_ids, *fallbacks]):
         price = model_price(model_id=model_id)
         if price is not None:
             found[model_id] = price

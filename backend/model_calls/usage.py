@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
-from agents.guard import ModelPrice
+from agents.guard import CallMeta, ModelPrice
 from agents.models import ModelCallEvent
 from backend.analytics.events import capture_generation
 from backend.core.db import released
@@ -16,6 +16,7 @@ from backend.guard.ledger import (
     ledger_params,
     ledger_record,
 )
+from backend.guard.services import aguard_refusal_count
 from backend.runs.checkpoints import postgres_dsn, process_pool
 from backend.runs.drivers import RunContext
 from backend.runs.services import run_add_usage
@@ -103,6 +104,10 @@ class BackendAnalytics:
         )
         if self._usage_sink is not None:
             await self._usage_sink(event)
+
+    async def call_refused(self, meta: CallMeta, error: Exception) -> None:
+        """The guard refused a call for good: counted for ``/metrics`` (no table has it)."""
+        await aguard_refusal_count(where="call", exc=error)
 
     async def settle_pending(self, event: ModelCallEvent) -> None:
         """The budget store did not take the call's settle: its row keeps it for the

@@ -38,6 +38,11 @@ class DeltaCoalescer:
         self._last_sent = self._clock()
         await self._emit("message.delta", {"message_id": self.message_id, "text": text})
 
+    def reset(self) -> None:
+        """Forget the text so far (the model that wrote it failed; another answers)."""
+        self._buffer = []
+        self.text_parts = []
+
     @property
     def text(self) -> str:
         return "".join(self.text_parts)

@@ -92,6 +92,10 @@ def register_driver(kind: str, driver: RunDriver) -> None:
     _drivers[kind] = driver
 
 
+def registered_kinds() -> list[str]:
+    return sorted(_drivers)
+
+
 def driver_for(kind: str) -> RunDriver:
     driver = _drivers.get(kind)
     if driver is None:

@@ -4,7 +4,8 @@ Each open stream holds a slot on a lease (``SLOT_TTL_S``), renewed as the stream
 writes at least a ping every 15 s) and given back when the response ends, however it ends
 (a finished run, the client going away, an error). A slot of a process that died lapses
 with its lease. Counted in Redis when configured, so every web process shares the count;
-in this process otherwise (embedded).
+in this process otherwise (embedded). Every open slot is also held, on the same lease, in
+one set for the whole service, so ``/metrics`` counts open streams with one command.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import redis
 import redis.asyncio as aioredis
 import structlog
 from asgiref.sync import sync_to_async
@@ -25,6 +27,7 @@ from django.conf import settings
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
+from backend.core.counters import acounter_add
 from backend.core.db import release_connections
 from backend.core.errors import RateLimitedError
 
@@ -33,6 +36,11 @@ logger = structlog.get_logger(__name__)
 SLOT_TTL_S = 60.0
 RENEW_EVERY_S = 15.0
 RETRY_AFTER_S = 5.0
+# Every open stream of the service (member = slot, score = when its lease ends), apart from
+# the per-client sets: its own key, so no script touches two clients' keys at once.
+OPEN_STREAMS_KEY = "insightstream:streams:open"
+# Counted each time a stream is refused at the per-client limit (``backend.core.counters``).
+STREAMS_REFUSED_COUNTER = "sse_streams_refused"
 
 
 class SlotStore(Protocol):
@@ -43,6 +51,10 @@ class SlotStore(Protocol):
     async def renew(self, *, client_id: str, slot_id: str) -> None: ...
 
     async def release(self, *, client_id: str, slot_id: str) -> None: ...
+
+    def open_streams(self) -> int:
+        """Slots held now across every client (lapsed ones do not count)."""
+        ...
 
 
 _NOW_MS = """
@@ -69,6 +81,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 )
+_COUNT_LIVE = (
+    _NOW_MS
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+return redis.call('ZCARD', KEYS[1])
+"""
+)
 
 
 class RedisSlotStore:
@@ -81,6 +100,7 @@ class RedisSlotStore:
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[aioredis.Redis, AsyncScript, AsyncScript]
         ] = weakref.WeakKeyDictionary()
+        self._sync: redis.Redis | None = None
 
     @staticmethod
     def _key(client_id: str) -> str:
@@ -104,17 +124,30 @@ class RedisSlotStore:
         return found
 
     async def acquire(self, *, client_id: str, slot_id: str, limit: int) -> bool:
-        _client, acquire, _renew = self._client()
+        _client, acquire, renew = self._client()
         taken = await acquire(keys=[self._key(client_id)], args=[limit, self._ttl_ms, slot_id])
+        if int(taken):
+            await renew(keys=[OPEN_STREAMS_KEY], args=[self._ttl_ms, slot_id])
         return bool(int(taken))
 
     async def renew(self, *, client_id: str, slot_id: str) -> None:
-        _client, _acquire, renew = self._client()
-        await renew(keys=[self._key(client_id)], args=[self._ttl_ms, slot_id])
+        client, _acquire, renew = self._client()
+        async with client.pipeline(transaction=False) as pipe:
+            await renew(keys=[self._key(client_id)], args=[self._ttl_ms, slot_id], client=pipe)
+            await renew(keys=[OPEN_STREAMS_KEY], args=[self._ttl_ms, slot_id], client=pipe)
+            await pipe.execute()
 
     async def release(self, *, client_id: str, slot_id: str) -> None:
         client, _acquire, _renew = self._client()
-        await client.zrem(self._key(client_id), slot_id)
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.zrem(self._key(client_id), slot_id)
+            pipe.zrem(OPEN_STREAMS_KEY, slot_id)
+            await pipe.execute()
+
+    def open_streams(self) -> int:
+        if self._sync is None:
+            self._sync = redis.Redis.from_url(self._url, socket_connect_timeout=2, socket_timeout=5)
+        return int(self._sync.eval(_COUNT_LIVE, 1, OPEN_STREAMS_KEY))  # type: ignore[arg-type]
 
 
 class MemorySlotStore:
@@ -144,6 +177,11 @@ class MemorySlotStore:
             held.pop(slot_id, None)
             if not held:
                 self._held.pop(client_id, None)
+
+    def open_streams(self) -> int:
+        now = time.monotonic()
+        with self._lock:
+            return sum(until > now for held in self._held.values() for until in held.values())
 
 
 _store: SlotStore | None = None
@@ -189,6 +227,7 @@ async def slot_open(*, client_id: str) -> Slot:
         logger.warning("stream_slot_unavailable", error=str(exc))
         return slot
     if not taken:
+        await acounter_add(STREAMS_REFUSED_COUNTER)
         raise RateLimitedError(
             f"This client already has {limit} streams open; close one and try again.",
             retry_after_s=RETRY_AFTER_S,

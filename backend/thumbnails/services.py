@@ -38,6 +38,7 @@ from backend.core.db import released
 from backend.core.errors import UpstreamUnavailableError
 from backend.guard.instance import get_guard
 from backend.model_calls.usage import BackendAnalytics, UsageSink
+from backend.moderation.services import amoderate
 from backend.thumbnails.models import Thumbnail
 
 logger = structlog.get_logger(__name__)
@@ -135,7 +136,9 @@ async def thumbnails_generate(
     reference_image: bytes | None = None,
 ) -> list[Thumbnail]:
     """``count`` concepts for ``prompt`` (the video's ``title`` on the offline card), each
-    kept with how it was made; a budget refusal (402) stops before anything is kept."""
+    kept with how it was made; a budget refusal (402) stops before anything is kept. The
+    prompt and title are moderated before any provider is called."""
+    await amoderate({"prompt": prompt, "title": title}, identity=identity, feature="thumbnail")
     meta = CallMeta(
         client_id=identity.client_id,
         feature="thumbnail",

@@ -26,6 +26,7 @@ from backend.core.errors import (
 from backend.guard.entry import check_call_allowed
 from backend.llm.selectors import default_model_id
 from backend.model_calls.factory import load_prices, model_factory
+from backend.moderation.services import moderate_tool_args
 from backend.tools.models import HistoryEntry
 
 # Tools that call a model of their own: their entry point goes through the guard first.
@@ -75,6 +76,7 @@ def tool_run(
         tool.args_schema.model_validate(raw_args)
     except pydantic.ValidationError as exc:
         raise _validation_error(exc) from None
+    moderate_tool_args(raw_args, identity=identity, feature=f"tool:{name}")
     model_id = model_id or default_model_id()
     if name in MODEL_TOOLS:
         check_call_allowed(

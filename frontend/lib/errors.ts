@@ -117,6 +117,16 @@ export function describeError(error: unknown, opts: DescribeOptions = {}): Error
         retryAfterS: wait,
       };
     }
+    case "CONTENT_REJECTED": {
+      const category = str(api.details.category);
+      return {
+        code: api.code,
+        title: "Not sent",
+        message: `${api.message}${category ? ` (${category.replace(/[/_-]/g, " ")})` : ""}`,
+        action: "Rephrase it and try again.",
+      };
+    }
+    case "MODERATION_UNAVAILABLE":
     case "AI_SERVICE_UNAVAILABLE":
     case "UPSTREAM_UNAVAILABLE":
       return {

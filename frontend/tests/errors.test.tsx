@@ -15,6 +15,21 @@ const budgetBody = {
 };
 
 describe("describeError", () => {
+  it("400 CONTENT_REJECTED: says it was not sent, why, and to rephrase", () => {
+    const body = {
+      error: {
+        code: "CONTENT_REJECTED",
+        message: "The message was not sent: it looks like a threat of violence.",
+        details: { field: "content", category: "harassment/threatening" },
+      },
+    };
+    const view = describeError(ApiError.fromBody(400, body));
+    expect(view.code).toBe("CONTENT_REJECTED");
+    expect(view.title).toBe("Not sent");
+    expect(view.message).toContain("(harassment threatening)");
+    expect(view.action).toMatch(/Rephrase/);
+  });
+
   it("402: names the limit that was hit and how to raise it", async () => {
     const response = new Response(JSON.stringify(budgetBody), { status: 402 });
     const view = describeError(await ApiError.fromResponse(response));

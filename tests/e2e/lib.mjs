@@ -22,9 +22,15 @@ export async function withPage(fn, { viewport = { width: 1280, height: 900 } } =
   const page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (error) => pageErrors.push(String(error)));
+  // Whatever the pages' Content-Security-Policy refuses (or would, when report-only).
+  const cspViolations = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   try {
     await fn(page);
     assert.deepEqual(pageErrors, [], "uncaught errors in the page");
+    assert.deepEqual(cspViolations, [], "Content-Security-Policy violations");
   } finally {
     await browser.close();
   }

@@ -8,6 +8,12 @@ the request JSON. Every request is recorded. A reply can be held until a gate op
 be an HTTP error (500, 429, ...); a stream can pause before a given chunk (so a test can
 cancel it there) or drop the connection there.
 
+``POST /v1/moderations`` answers like OpenAI's moderation endpoint (one result per input
+text, every ``omni-moderation`` category with a score): a text containing a word given to
+``flag(word, category)`` is flagged in that category, everything else is clean. Its
+requests go to ``moderation_requests`` (not ``requests``, which stays the model's);
+``moderation_status`` makes it answer an HTTP error and ``moderation_delay_s`` makes it slow.
+
 Billing, like a provider's: a request answered with 200 is billed its reply's ``cost``
 (or ``billed_cost``) in full, whether or not the client read the answer to its end.
 ``billed`` maps each generation id to what it was billed; ``billed_total_usd`` sums it.
@@ -78,6 +84,23 @@ class Billing:
 
 Script = Callable[[dict[str, Any]], Reply]
 
+# OpenAI's omni-moderation categories and the inputs each applies to.
+MODERATION_CATEGORIES: dict[str, list[str]] = {
+    "harassment": ["text"],
+    "harassment/threatening": ["text"],
+    "hate": ["text"],
+    "hate/threatening": ["text"],
+    "illicit": ["text"],
+    "illicit/violent": ["text"],
+    "self-harm": ["text", "image"],
+    "self-harm/instructions": ["text", "image"],
+    "self-harm/intent": ["text", "image"],
+    "sexual": ["text", "image"],
+    "sexual/minors": ["text"],
+    "violence": ["text", "image"],
+    "violence/graphic": ["text", "image"],
+}
+
 
 class _Server(ThreadingHTTPServer):
     # socketserver's default backlog is 5: a burst of concurrent calls (the guard race
@@ -107,6 +130,11 @@ class OpenAIServer:
         # False: the generation lookup answers 404 for every id (not recorded yet).
         self.generation_lookup = True
         self.generation_lookups: list[str] = []
+        # POST /v1/moderations: word -> (category, score) flagged; an HTTP error; a delay.
+        self.moderation_requests: list[dict[str, Any]] = []
+        self.moderation_flags: dict[str, tuple[str, float]] = {}
+        self.moderation_status = 200
+        self.moderation_delay_s = 0.0
         self._httpd = _Server((host, 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
@@ -169,6 +197,37 @@ class OpenAIServer:
                 completion_tokens=reply.completion_tokens,
             )
         return generation_id
+
+    def flag(self, word: str, category: str, *, score: float = 0.97) -> None:
+        """Moderation flags every input containing ``word`` (any case) in ``category``."""
+        self.moderation_flags[word.lower()] = (category, score)
+
+    def _moderation(self, body: dict[str, Any]) -> dict[str, Any]:
+        raw = body.get("input", "")
+        items = raw if isinstance(raw, list) else [raw]
+        texts = [item.get("text", "") if isinstance(item, dict) else str(item) for item in items]
+        results = []
+        for text in texts:
+            scores = dict.fromkeys(MODERATION_CATEGORIES, 0.0001)
+            for word, (category, score) in self.moderation_flags.items():
+                if word in text.lower():
+                    scores[category] = max(scores.get(category, 0.0), score)
+            categories = {name: value >= 0.5 for name, value in scores.items()}
+            results.append(
+                {
+                    "flagged": any(categories.values()),
+                    "categories": categories,
+                    "category_scores": scores,
+                    "category_applied_input_types": {
+                        name: MODERATION_CATEGORIES.get(name, ["text"]) for name in scores
+                    },
+                }
+            )
+        return {
+            "id": f"modr-{uuid.uuid4().hex[:12]}",
+            "model": body.get("model", "omni-moderation-latest"),
+            "results": results,
+        }
 
     @property
     def billed_total_usd(self) -> Decimal:
@@ -234,6 +293,9 @@ class OpenAIServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") == "/v1/moderations":
+                    self._moderations(body)
+                    return
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._send_json(404, {"error": {"message": "not found"}})
                     return
@@ -260,6 +322,26 @@ class OpenAIServer:
                         _completion(body, reply, generation_id),
                         {"X-Generation-Id": generation_id},
                     )
+
+            def _moderations(self, body: dict[str, Any]) -> None:
+                with server._lock:
+                    server.moderation_requests.append(
+                        {"body": body, "authorization": self.headers.get("Authorization")}
+                    )
+                if server.moderation_delay_s:
+                    time.sleep(server.moderation_delay_s)
+                status = server.moderation_status
+                try:
+                    if status != 200:
+                        self._send_json(
+                            status,
+                            {"error": {"message": "scripted failure", "code": status}},
+                            {"Retry-After": "7"} if status in (429, 503) else None,
+                        )
+                    else:
+                        self._send_json(200, server._moderation(body))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a timeout test)
 
             def _stream(self, body: dict[str, Any], reply: Reply, generation_id: str) -> None:
                 self.send_response(200)

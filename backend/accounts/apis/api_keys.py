@@ -56,7 +56,9 @@ class ApiKeyRevokeApi(APIView):
 
     @extend_schema(responses={200: ApiKeySerializer})
     def delete(self, request: Request, key_id: str) -> Response:
-        key = selectors.account_api_key_get(account=account_of(request), key_id=key_id)
+        account = account_of(request)
+        key = selectors.account_api_key_get(account=account, key_id=key_id)
         if key is None:
             raise NotFoundError("No such API key.")
-        return Response(ApiKeySerializer(api_keys.account_api_key_revoke(api_key=key)).data)
+        revoked = api_keys.account_api_key_revoke(account=account, api_key=key)
+        return Response(ApiKeySerializer(revoked).data)

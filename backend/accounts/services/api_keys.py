@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from backend.accounts.models import Account
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
 from backend.clients.models import ApiKey, Plan
 from backend.clients.services import api_key_create, api_key_revoke
 from backend.core.errors import ConflictError
@@ -24,8 +27,28 @@ def account_api_key_create(*, account: Account, name: str) -> tuple[ApiKey, str]
             details={"active_keys": active},
         )
     # The key's plan is informational: an owned key always acts with the account's plan.
-    return api_key_create(name=name, plan=Plan.FREE, owner=account.user)
+    key, raw = api_key_create(name=name, plan=Plan.FREE, owner=account.user)
+    _audit_key(AuditAction.API_KEY_CREATED, account=account, key=key)
+    return key, raw
 
 
-def account_api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    return api_key_revoke(api_key=api_key)
+@transaction.atomic
+def account_api_key_revoke(*, account: Account, api_key: ApiKey) -> ApiKey:
+    if api_key.revoked_at is not None:
+        return api_key  # revoked before: nothing happens, nothing to record
+    revoked = api_key_revoke(api_key=api_key)
+    _audit_key(AuditAction.API_KEY_REVOKED, account=account, key=revoked)
+    return revoked
+
+
+def _audit_key(action: AuditAction, *, account: Account, key: ApiKey) -> None:
+    # The key's id and public prefix name it; the key itself is never recorded.
+    audit_record(
+        action=action,
+        actor=AuditEvent.Actor.ACCOUNT,
+        account_id=account.id,
+        client_id=account.client_id,
+        target_type="clients.apikey",
+        target_id=key.id,
+        metadata={"key_prefix": key.prefix},
+    )

@@ -31,6 +31,9 @@ from backend.accounts.tokens import (
     password_stamp_matches,
     token_pair_for,
 )
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
 from backend.clients.models import Client, Plan
 from backend.core.errors import RateLimitedError, UnauthorizedError, ValidationError
 
@@ -97,6 +100,13 @@ def account_register(
             )
             client = Client.objects.create(kind=Client.Kind.ACCOUNT, plan=Plan.FREE)
             account = Account.objects.create(user=user, client=client)
+            audit_record(
+                action=AuditAction.ACCOUNT_SIGNED_UP,
+                actor=AuditEvent.Actor.ACCOUNT,
+                account_id=account.id,
+                client_id=client.id,
+                ip_hash=ip_hash,
+            )
     except IntegrityError:
         # Two sign-ups racing for one address: the unique index on lower(email) decides.
         raise taken from None
@@ -117,32 +127,76 @@ def account_login(
     """Check the password (throttled per account and per IP hash) and start a login."""
     email = normalise_email(email)
     account_key = hashlib.sha256(email.encode()).hexdigest()[:32]
-    throttle(
-        key=f"login:ip:{ip_hash}",
-        limit_per_minute=settings.ENV.ACCOUNT_LOGIN_IP_PER_MINUTE,
-        what="login attempts from your network",
-    )
-    throttle(
-        key=f"login:account:{account_key}",
-        limit_per_minute=settings.ENV.ACCOUNT_LOGIN_PER_MINUTE,
-        what="login attempts for this account",
-    )
+
+    def failed(reason: str, *, account_id: Any = None, **details: str) -> None:
+        audit_record(
+            action=AuditAction.ACCOUNT_LOGIN_FAILED,
+            actor=AuditEvent.Actor.ANONYMOUS,
+            account_id=account_id,
+            client_id=anonymous_client_id,
+            ip_hash=ip_hash,
+            metadata={"reason": reason, **details},
+        )
+
+    for key, limit, what, scope in (
+        (
+            f"login:ip:{ip_hash}",
+            settings.ENV.ACCOUNT_LOGIN_IP_PER_MINUTE,
+            "login attempts from your network",
+            "network",
+        ),
+        (
+            f"login:account:{account_key}",
+            settings.ENV.ACCOUNT_LOGIN_PER_MINUTE,
+            "login attempts for this account",
+            "account",
+        ),
+    ):
+        try:
+            throttle(key=key, limit_per_minute=limit, what=what)
+        except RateLimitedError:
+            # Recorded too, but at most once a minute per throttle: a flood of refused
+            # attempts must not become a flood of rows.
+            if _first_this_minute(f"audit:{key}"):
+                failed("throttled", throttle=scope)
+            raise
     refused = UnauthorizedError("The email or password is not correct.")
     user_model = get_user_model()
     found = user_model.objects.filter(email__iexact=email).first()
     if found is None:
+        failed("unknown_email")
         raise refused
     user = authenticate(username=found.get_username(), password=password)
     if user is None:
+        failed(
+            "bad_credentials",
+            account_id=Account.objects.filter(user=found).values_list("id", flat=True).first(),
+        )
         raise refused
     account = Account.objects.select_related("user").filter(user=user).first()
     if account is None:
         # Staff users made with createsuperuser sign in to the admin, not the API.
+        failed("not_an_account")
         raise refused
     if anonymous_client_id:
         account_attach_client(account=account, client_id=anonymous_client_id)
     user_model.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    audit_record(
+        action=AuditAction.ACCOUNT_LOGIN,
+        actor=AuditEvent.Actor.ACCOUNT,
+        account_id=account.id,
+        client_id=account.client_id,
+        ip_hash=ip_hash,
+    )
     return account, token_pair_for(user)
+
+
+def _first_this_minute(key: str) -> bool:
+    try:
+        throttle(key=key, limit_per_minute=1, what="audit records")
+    except RateLimitedError:
+        return False
+    return True
 
 
 def token_refresh(*, refresh: str) -> dict[str, Any]:
@@ -192,15 +246,25 @@ def account_logout(*, account: Account, access: str | None, refresh: str | None)
             if token.get(SID_CLAIM):
                 _revoke(RevokedToken.Kind.SID, str(token[SID_CLAIM]), now + refresh_lifetime)
     if refresh:
-        try:
-            refresh_token = parse_refresh(refresh)
-        except TokenError:
-            return  # already expired or blacklisted: nothing left to end
-        if str(refresh_token.get("user_id")) != str(account.user_id):
-            raise ValidationError.for_field("refresh", "is not a token of this account")
-        refresh_token.blacklist()
-        if refresh_token.get(SID_CLAIM):
-            _revoke(RevokedToken.Kind.SID, str(refresh_token[SID_CLAIM]), expiry_of(refresh_token))
+        _end_refresh(account=account, refresh=refresh)
+    audit_record(
+        action=AuditAction.ACCOUNT_LOGOUT,
+        actor=AuditEvent.Actor.ACCOUNT,
+        account_id=account.id,
+        client_id=account.client_id,
+    )
+
+
+def _end_refresh(*, account: Account, refresh: str) -> None:
+    try:
+        refresh_token = parse_refresh(refresh)
+    except TokenError:
+        return  # already expired or blacklisted: nothing left to end
+    if str(refresh_token.get("user_id")) != str(account.user_id):
+        raise ValidationError.for_field("refresh", "is not a token of this account")
+    refresh_token.blacklist()
+    if refresh_token.get(SID_CLAIM):
+        _revoke(RevokedToken.Kind.SID, str(refresh_token[SID_CLAIM]), expiry_of(refresh_token))
 
 
 def _revoke(kind: str, value: str, expires_at: Any) -> None:

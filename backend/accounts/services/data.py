@@ -11,6 +11,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from backend.accounts.models import Account, AttachedClient, PosthogDeletionRequest
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.audit.selectors import audit_events_for_account
+from backend.audit.services import audit_account_forget, audit_record
 from backend.core.errors import ConflictError, ValidationError
 
 logger = structlog.get_logger(__name__)
@@ -32,8 +36,16 @@ def _exact(value: Any) -> Any:
 
 
 def account_export(*, account: Account) -> dict[str, Any]:
-    """Everything stored about the account, keyed by what it is."""
-    return _exact(_export(account))
+    """Everything stored about the account, keyed by what it is (its audit trail too; the
+    export itself is recorded after it is made)."""
+    exported = _exact(_export(account))
+    audit_record(
+        action=AuditAction.ACCOUNT_EXPORTED,
+        actor=AuditEvent.Actor.ACCOUNT,
+        account_id=account.id,
+        client_id=account.client_id,
+    )
+    return exported
 
 
 def _export(account: Account) -> dict[str, Any]:
@@ -207,6 +219,13 @@ def _export(account: Account) -> dict[str, Any]:
             "current_period_end",
             "cancel_at_period_end",
         ),
+        "audit_events": audit_events_for_account(
+            account_id=account.id,
+            client_ids=[
+                client_id,
+                *AttachedClient.objects.filter(account=account).values_list("client_id", flat=True),
+            ],
+        ),
     }
 
 
@@ -217,7 +236,10 @@ def account_delete(*, account: Account, password: str) -> None:
     Factoids it generated stay in the public feed without an author (its private ones,
     saved by the agent from its channels, are deleted); the spend ledger
     keeps its amounts without the client. Payment records stay (bookkeeping) without the
-    account. A PostHog person deletion request records every id it was known by.
+    account. A PostHog person deletion request records every id it was known by. Audit
+    events stay (they are the record, until their retention) with the account id as the
+    only who: their client ids and IP hashes are forgotten, and the deletion is recorded
+    the same way.
     """
     from backend.payments.models import Subscription
 
@@ -237,13 +259,28 @@ def account_delete(*, account: Account, password: str) -> None:
     ]
     with transaction.atomic():
         _delete_client_rows(client_id=client_id)
-        PosthogDeletionRequest.objects.create(account_id=account.id, distinct_ids=distinct_ids)
+        from backend.accounts.services.posthog_deletion import posthog_deletion_schedule
+
+        posthog_deletion_schedule(  # sent to PostHog once this commits, never waited for
+            request=PosthogDeletionRequest.objects.create(
+                account_id=account.id, distinct_ids=distinct_ids
+            )
+        )
         key_clients = list(user.api_keys.values_list("client_id", flat=True))
         account_id = account.id
         user.delete()  # the account, its ledger and its keys go with the user
         from backend.clients.models import Client
 
         Client.objects.filter(pk__in=[client_id, *key_clients]).delete()
+        audit_account_forget(
+            account_id=account_id, client_ids=[*distinct_ids, *map(str, key_clients)]
+        )
+        audit_record(
+            action=AuditAction.ACCOUNT_DELETED,
+            actor=AuditEvent.Actor.ACCOUNT,
+            account_id=account_id,
+            ip_hash="",
+        )
     logger.info("account_deleted", account_id=str(account_id), distinct_ids=len(distinct_ids))
 
 

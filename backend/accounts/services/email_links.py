@@ -27,6 +27,9 @@ from backend.accounts.tokens import (
     uid_for,
     user_pk_from_uid,
 )
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
 from backend.core.errors import ValidationError
 
 logger = structlog.get_logger(__name__)
@@ -100,13 +103,25 @@ def _user_from(uid: str, token: str, generator: object) -> Any:
     return user
 
 
+@transaction.atomic
 def email_verify(*, uid: str, token: str) -> Account:
     user = _user_from(uid, token, email_verification_tokens)
     account: Account = user.account  # type: ignore[attr-defined]
     if account.email_verified_at is None:
-        account.email_verified_at = timezone.now()
-        account.save(update_fields=["email_verified_at"])
+        _mark_verified(account, via="verification_link")
     return account
+
+
+def _mark_verified(account: Account, *, via: str) -> None:
+    account.email_verified_at = timezone.now()
+    account.save(update_fields=["email_verified_at"])
+    audit_record(
+        action=AuditAction.EMAIL_VERIFIED,
+        actor=AuditEvent.Actor.ACCOUNT,
+        account_id=account.id,
+        client_id=account.client_id,
+        metadata={"via": via},
+    )
 
 
 def password_reset_request(*, email: str) -> None:
@@ -118,7 +133,14 @@ def password_reset_request(*, email: str) -> None:
         .objects.filter(email__iexact=normalise_email(email), is_active=True)
         .first()
     )
-    if user is None or not Account.objects.filter(user=user).exists():
+    account = Account.objects.filter(user=user).first() if user is not None else None
+    audit_record(
+        action=AuditAction.PASSWORD_RESET_REQUESTED,
+        actor=AuditEvent.Actor.ANONYMOUS,
+        account_id=account.id if account is not None else None,
+        metadata={"known_address": account is not None},
+    )
+    if user is None or account is None:
         logger.info("password_reset_unknown_email")
         return
     link = _link(RESET_PATH, uid=uid_for(user), token=password_reset_tokens.make_token(user))
@@ -148,8 +170,13 @@ def password_reset_confirm(*, uid: str, token: str, password: str) -> Account:
     user.save(update_fields=["password"])  # type: ignore[attr-defined]
     logout_everywhere(user=user)
     account: Account = user.account  # type: ignore[attr-defined]
+    audit_record(
+        action=AuditAction.PASSWORD_RESET_COMPLETED,
+        actor=AuditEvent.Actor.ACCOUNT,
+        account_id=account.id,
+        client_id=account.client_id,
+    )
     # Following the emailed link proves the address too.
     if account.email_verified_at is None:
-        account.email_verified_at = timezone.now()
-        account.save(update_fields=["email_verified_at"])
+        _mark_verified(account, via="password_reset_link")
     return account

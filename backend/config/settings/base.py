@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -48,10 +49,13 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "backend.accounts",
     "backend.payments",
+    "backend.ops",
+    "backend.audit",
 ]
 
 MIDDLEWARE = [
     "backend.core.middleware.RequestContextMiddleware",
+    "backend.audit.context.AuditContextMiddleware",  # the request an audit event is in
     "backend.core.middleware.BodySizeLimitMiddleware",
     "backend.core.middleware.WriteGateMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -245,6 +249,18 @@ def _immutable_frontend_asset(path: str, url: str) -> bool:
 
 WHITENOISE_IMMUTABLE_FILE_TEST = _immutable_frontend_asset
 
+
+def _frontend_file_headers(headers: Any, path: str, url: str) -> None:
+    # An exported page fetched as a file (/chat.html) carries the pages' CSP as well.
+    if url.endswith(".html"):
+        from backend.core.csp import page_headers
+
+        for name, value in page_headers(Path(path)).items():
+            headers[name] = value
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _frontend_file_headers
+
 # Request bodies: 413 above MAX_REQUEST_BODY_BYTES, answered before the body is read;
 # Django's own cap on non-file form data is kept below it.
 MAX_REQUEST_BODY_BYTES = ENV.MAX_REQUEST_BODY_BYTES
@@ -310,6 +326,7 @@ CELERY_TASK_ROUTES = {
     # Calls to other people's servers, away from the runs' slots (slow targets wait here).
     "backend.chat.tasks.webhook_deliver": {"queue": "outbound"},
     "backend.accounts.tasks.send_email": {"queue": "outbound"},
+    "backend.accounts.tasks.posthog_person_delete": {"queue": "outbound"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat runs every periodic job once when it starts (then on its interval), as embedded does.
@@ -354,12 +371,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "backend.accounts.tasks.prune_expired_tokens",
         "schedule": 86_400.0,
     },
+    # Deleted accounts' PostHog persons not sent yet (never tried, retry due, lost timer).
+    "accounts-posthog-deletions": {
+        "task": "backend.accounts.tasks.posthog_deletions_sweep",
+        "schedule": 900.0,
+    },
     "payments-process-pending": {
         "task": "backend.payments.tasks.process_pending_events",
         "schedule": 300.0,
     },
     "payments-prune-invalid": {
         "task": "backend.payments.tasks.prune_invalid_events",
+        "schedule": 86_400.0,
+    },
+    "audit-prune": {
+        "task": "backend.audit.tasks.audit_events_prune",
         "schedule": 86_400.0,
     },
 }

@@ -78,6 +78,11 @@ class EventLog(Protocol):
 
     async def alast_seq(self, *, run_id: str) -> int: ...
 
+    def last_events(self, *, run_ids: list[str]) -> dict[str, Event]:
+        """The newest event of each run the log holds (runs it has none of are left out):
+        one round trip however many runs, for ``/metrics``."""
+        ...
+
     async def aresume(self, *, run_id: str, after_seq: int) -> None:
         """Number the run's next event after ``after_seq`` at the least (what the durable
         store already holds): a log that lost the run (an embedded restart, a Redis without

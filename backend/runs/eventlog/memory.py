@@ -144,6 +144,12 @@ class MemoryEventLog:
     async def alast_seq(self, *, run_id: str) -> int:
         return self.last_seq(run_id=run_id)
 
+    def last_events(self, *, run_ids: list[str]) -> dict[str, Event]:
+        with self._lock:
+            return {
+                run_id: events[-1] for run_id in run_ids if (events := self._events.get(run_id))
+            }
+
     async def aresume(self, *, run_id: str, after_seq: int) -> None:
         with self._lock:
             events = self._events.get(run_id)

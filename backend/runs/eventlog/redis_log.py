@@ -424,6 +424,17 @@ class RedisEventLog:
     async def alast_seq(self, *, run_id: str) -> int:
         return int(await self._client().get(self._keys(run_id)[1]) or 0)
 
+    def last_events(self, *, run_ids: list[str]) -> dict[str, Event]:
+        pipe = self._sync.pipeline(transaction=False)
+        for run_id in run_ids:
+            pipe.xrevrange(self._keys(run_id)[0], count=1)
+        newest: dict[str, Event] = {}
+        for run_id, entries in zip(run_ids, pipe.execute(), strict=True):
+            if entries:
+                entry_id, fields = entries[0]
+                newest[run_id] = _decode(run_id, entry_id, fields)
+        return newest
+
     async def aresume(self, *, run_id: str, after_seq: int) -> None:
         if after_seq <= 0:
             return

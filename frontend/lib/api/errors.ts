@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   "TOOL_ERROR",
   "CANCELLED",
   "DUPLICATE_FACTOID",
+  "CONTENT_REJECTED",
+  "MODERATION_UNAVAILABLE",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number] | "NETWORK_ERROR" | "UNKNOWN";

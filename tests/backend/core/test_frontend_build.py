@@ -33,7 +33,8 @@ def _fake_node(tmp_path: Path, monkeypatch, node_version: str = "v20.20.2") -> P
         "#!/bin/sh\n"
         f'echo "$* telemetry=$NEXT_TELEMETRY_DISABLED" >> {log}\n'
         'if [ "$1" = ci ]; then mkdir -p node_modules; touch node_modules/.package-lock.json; fi\n'
-        'if [ "$1" = run ]; then mkdir -p out && echo built > out/index.html; fi\n'
+        'if [ "$1" = run ]; then mkdir -p out && echo built > out/index.html'
+        " && echo {} > out/csp-hashes.json; fi\n"
     )
     for script in bin_dir.iterdir():
         script.chmod(0o755)
@@ -47,6 +48,9 @@ def test_reasons(tmp_path):
     (frontend / "out").mkdir()
     (frontend / "out" / "index.html").write_text("x")
     _touch_later(frontend / "out" / "index.html", 10)
+    # A build from before the CSP hashes: rebuilt, or its pages' policy stays report-only.
+    assert build_reason(frontend) == "the build has no CSP hashes (out/csp-hashes.json)"
+    (frontend / "out" / "csp-hashes.json").write_text("{}")
     assert build_reason(frontend) is None
     # Generated trees never count as sources.
     (frontend / "node_modules").mkdir()
@@ -83,6 +87,20 @@ def test_without_node_it_says_why_and_serves_the_api_only(tmp_path, monkeypatch)
     assert ensure_built(frontend, say=lines.append) is False
     assert lines == [
         "Chat UI not built (no build yet): Node.js is not installed; serving the API only."
+    ]
+
+
+def test_without_node_an_existing_build_is_served_as_it_is(tmp_path, monkeypatch):
+    frontend = _frontend(tmp_path)
+    (frontend / "out").mkdir()
+    (frontend / "out" / "index.html").write_text("x")
+    _touch_later(frontend / "out" / "index.html", 10)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    lines: list[str] = []
+    assert ensure_built(frontend, say=lines.append) is True
+    assert lines == [
+        "Chat UI not rebuilt (the build has no CSP hashes (out/csp-hashes.json)): Node.js is "
+        "not installed; serving the existing build."
     ]
 
 

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from backend.accounts.models import Account, AccountPlan
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
 from backend.payments.models import Subscription
 from backend.payments.services.fulfilment.outcome import Outcome
 
@@ -50,6 +53,12 @@ def plan_recompute(account: Account, outcome: Outcome, *, reason: str) -> None:
     if old != new:
         Account.objects.filter(pk=account.pk).update(plan=new)
         account.plan = new
+        audit_record(
+            action=AuditAction.PLAN_CHANGED,
+            actor=AuditEvent.Actor.SYSTEM,
+            account_id=account.id,
+            metadata={"from": old, "to": new, "reason": reason},
+        )
         outcome.analytics.append(
             ("plan_changed", str(account.client_id), {"from": old, "to": new, "reason": reason})
         )

@@ -10,6 +10,9 @@ from typing import Any
 from django.utils import timezone
 
 from backend.accounts.models import Account
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
 from backend.payments.catalogue import Price, price_get
 from backend.payments.models import CheckoutSession, CreditEntry, StripeEvent, Subscription
 from backend.payments.services.fulfilment.accounts import (
@@ -97,6 +100,15 @@ def checkout_completed(
             },
         )
         first_time = first_time and created_entry
+        if created_entry:
+            audit_record(
+                action=AuditAction.CREDITS_GRANTED,
+                actor=AuditEvent.Actor.SYSTEM,
+                account_id=account.id,
+                target_type="payments.checkoutsession",
+                target_id=record.id,
+                metadata={"amount_usd": str(record.credits_usd), "price_key": record.price_key},
+            )
     else:
         _subscription_started(record, account, created)
         plan_recompute(account, outcome, reason="checkout")

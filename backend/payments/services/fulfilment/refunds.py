@@ -10,6 +10,9 @@ import structlog
 from django.db.models import Sum
 
 from backend.accounts.models import Account
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
 from backend.payments.models import CheckoutSession, CreditEntry, StripeEvent, Subscription
 from backend.payments.services.fulfilment.accounts import (
     account_for,
@@ -85,7 +88,7 @@ def charge_refunded(charge: Mapping[str, Any], event: StripeEvent) -> Outcome:
         target = (record.credits_usd * min(share, Decimal(1))).quantize(USD, ROUND_HALF_UP)
         owed = target - _taken_back(account, charge_id)
         if owed > 0:
-            CreditEntry.objects.get_or_create(
+            _, created = CreditEntry.objects.get_or_create(
                 kind=CreditEntry.Kind.REFUND,
                 reference=f"{charge_id}:{refunded}",
                 defaults={
@@ -95,6 +98,8 @@ def charge_refunded(charge: Mapping[str, Any], event: StripeEvent) -> Outcome:
                     "note": f"charge {charge_id}",
                 },
             )
+            if created:
+                _audit_taken_back(account, record, owed, why="refund")
         outcome.note = f"took back {owed if owed > 0 else 0} USD of credits"
         return outcome
     return _withdraw_plan(account, outcome, why="refunded", full=refunded >= amount > 0)
@@ -116,7 +121,7 @@ def dispute_created(dispute: Mapping[str, Any], event: StripeEvent) -> Outcome:
     if record is not None and record.credits_usd > 0:
         owed = record.credits_usd - _taken_back(account, charge_id)
         if owed > 0:
-            CreditEntry.objects.get_or_create(
+            _, created = CreditEntry.objects.get_or_create(
                 kind=CreditEntry.Kind.DISPUTE,
                 reference=str(dispute.get("id")),
                 defaults={
@@ -126,9 +131,24 @@ def dispute_created(dispute: Mapping[str, Any], event: StripeEvent) -> Outcome:
                     "note": f"charge {charge_id}",
                 },
             )
+            if created:
+                _audit_taken_back(account, record, owed, why="dispute")
         outcome.note = "took back the disputed pack's credits"
         return outcome
     return _withdraw_plan(account, outcome, why="disputed", full=True)
+
+
+def _audit_taken_back(
+    account: Account, record: CheckoutSession, owed: Decimal, *, why: str
+) -> None:
+    audit_record(
+        action=AuditAction.CREDITS_TAKEN_BACK,
+        actor=AuditEvent.Actor.SYSTEM,
+        account_id=account.id,
+        target_type="payments.checkoutsession",
+        target_id=record.id,
+        metadata={"amount_usd": str(owed), "reason": why},
+    )
 
 
 def _charge_of(dispute: Mapping[str, Any]) -> Mapping[str, Any]:
