@@ -4,6 +4,7 @@ database here; the embedded counterparts of Redis), parsed as Prometheus parses 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -221,7 +222,8 @@ def test_runs_tools_and_spend_from_the_database(client, token):
     assert got["insightstream_guard_soft_limits_recent"] == {(("bucket", "client"),): 2}
     assert all(up == 1 for up in got["insightstream_metrics_source_up"].values())
     assert set(got["insightstream_metrics_source_up"]) == {
-        (("source", name),) for name in ("database", "queues", "streams", "event_log", "counters")
+        (("source", name),)
+        for name in ("database", "queues", "streams", "event_log", "counters", "moderation")
     }
 
 
@@ -346,7 +348,12 @@ def test_rows_written_by_another_process_show_in_this_ones_scrape(client, token)
     subprocess.run(
         [sys.executable, "-c", script, str(connection.settings_dict["NAME"])],
         cwd=REPO_ROOT,
-        env={"DJANGO_SETTINGS_MODULE": "backend.config.settings.test", "PATH": "/usr/bin:/bin"},
+        # The same database as this test's (PostgreSQL under CI, else the SQLite file).
+        env={
+            "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
+            "PATH": "/usr/bin:/bin",
+            **{k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL") if k in os.environ},
+        },
         check=True,
         timeout=120,
     )
