@@ -19,6 +19,7 @@ from backend.channels import selectors, services
 from backend.channels.models import Channel, Video
 from backend.channels.thumbnail_references import MAX_REFERENCES, outlier_references
 from backend.core.errors import NotFoundError, ValidationError
+from backend.core.uploads import decoded_image_upload
 from backend.tools.apis import identity_of
 from backend.tools.services import tool_run
 
@@ -274,14 +275,9 @@ class ChannelThumbnailComparisonApi(APIView):
         selectors.channel_get_for_client(channel_id=channel_id, client_id=client_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["image"]
-        limit = settings.ENV.THUMBNAIL_UPLOAD_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError.for_field("image", f"must be at most {limit} bytes")
-        try:
-            measured = analysis.measure(analysis.decode(upload.read()))
-        except analysis.ImageRejected as exc:
-            raise ValidationError.for_field("image", str(exc)) from None
+        measured = analysis.measure(
+            decoded_image_upload(data.validated_data["image"], field="image")
+        )
         references = async_to_sync(outlier_references)(client_id=client_id, channel_id=channel_id)
         return Response(
             {

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -13,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.thumbnails import analysis
 from agents.thumbnails.vision import prepare_image
 from backend.clients.identity import Identity
-from backend.core.errors import NotFoundError, ValidationError, error_response
+from backend.core.errors import NotFoundError, error_response
+from backend.core.uploads import decoded_image_upload
 from backend.thumbnails import selectors, services
 from backend.thumbnails import vision as thumbnail_vision
 from backend.thumbnails.models import PUBLIC_FIELDS, Thumbnail
@@ -88,14 +87,7 @@ class ThumbnailListApi(APIView):
 def _image_upload(upload: Any, *, field: str) -> bytes:
     """An uploaded image, size and type checked and decoded safely, as fresh JPEG bytes
     (nothing but the pixels: no EXIF); a 400 naming ``field`` otherwise."""
-    limit = settings.ENV.THUMBNAIL_UPLOAD_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError.for_field(field, f"must be at most {limit} bytes")
-    try:
-        decoded = analysis.decode(upload.read())
-    except analysis.ImageRejected as exc:
-        raise ValidationError.for_field(field, str(exc)) from None
-    return prepare_image(decoded).jpeg
+    return prepare_image(decoded_image_upload(upload, field=field)).jpeg
 
 
 class ThumbnailDetailApi(APIView):
@@ -133,14 +125,7 @@ class ThumbnailAnalyseApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        upload = data.validated_data["image"]
-        limit = settings.ENV.THUMBNAIL_UPLOAD_MAX_BYTES
-        if upload.size > limit:
-            raise ValidationError.for_field("image", f"must be at most {limit} bytes")
-        try:
-            decoded = analysis.decode(upload.read())
-        except analysis.ImageRejected as exc:
-            raise ValidationError.for_field("image", str(exc)) from None
+        decoded = decoded_image_upload(data.validated_data["image"], field="image")
         return Response(
             thumbnail_vision.thumbnail_analyse(identity=_identity(request), decoded=decoded)
         )
