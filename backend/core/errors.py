@@ -168,20 +168,59 @@ class ServiceOverloadedError(RetryLaterError):
     )
 
 
+class ServiceUnavailableError(RetryLaterError):
+    """The database went away under the request (a restart or failover): nothing it was
+    writing was committed, so sending it again is safe."""
+
+    code, status, default_message = (
+        "SERVICE_UNAVAILABLE",
+        503,
+        "The service's database is unavailable for a moment; try again shortly.",
+    )
+    default_retry_after_s = 2
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was raised from (Django re-raises a driver's error as its own)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(seen) < 4:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    """The connection to PostgreSQL was lost or refused, as opposed to a query's own error.
+
+    psycopg gives a lost or refused connection no SQLSTATE; a server shutting down or
+    starting up says so in class 57 (``AdminShutdown``, ``CrashShutdown``,
+    ``CannotConnectNow``); Django says ``InterfaceError`` for a connection already closed.
+    """
+    try:
+        import psycopg
+        from psycopg import errors as pg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return False
+    from django.db import InterfaceError
+
+    for seen in _causes(exc):
+        if isinstance(seen, pg.AdminShutdown | pg.CrashShutdown | pg.CannotConnectNow):
+            return True
+        if isinstance(seen, psycopg.OperationalError) and seen.sqlstate is None:
+            return True
+        if isinstance(seen, InterfaceError | psycopg.InterfaceError):
+            return True
+    return False
+
+
 def _pool_exhausted(exc: BaseException) -> bool:
     """A database pool that gave no connection in time (psycopg_pool), however wrapped."""
     try:
         from psycopg_pool import PoolTimeout, TooManyRequests
     except ImportError:  # pragma: no cover - SQLite-only installs
         return False
-    seen: BaseException | None = exc
-    for _ in range(4):  # Django re-raises the driver's error as its own, from the original
-        if seen is None:
-            return False
-        if isinstance(seen, PoolTimeout | TooManyRequests):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(seen, PoolTimeout | TooManyRequests) for seen in _causes(exc))
 
 
 STATUS_CODES: dict[int, type[ApplicationError]] = {
@@ -215,6 +254,9 @@ def from_exception(exc: BaseException) -> ApplicationError | None:
         return _from_guard_error(exc)
     if _pool_exhausted(exc):
         return ServiceOverloadedError(details={"reason": "database_pool_exhausted"})
+    if _database_unavailable(exc):
+        logger.warning("database_unavailable", error=f"{type(exc).__name__}: {exc}")
+        return ServiceUnavailableError(details={"reason": "database_unavailable"})
     from backend.youtube import errors as youtube
 
     if isinstance(exc, youtube.YouTubeError):

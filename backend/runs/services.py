@@ -2,14 +2,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from backend.core.errors import ConflictError
 from backend.runs.drivers import driver_for
 from backend.runs.emitter import RunEmitter
 from backend.runs.models import Run
+
+logger = structlog.get_logger(__name__)
+
+# A broker (Redis) that cannot take the run's task right now: kombu's connection errors
+# and redis-py's (the embedded runner raises neither).
+HANDOVER_ERRORS = (RedisError, KombuOperationalError, ConnectionError, TimeoutError)
 
 
 def run_create(
@@ -34,12 +43,21 @@ def run_create(
     )
 
     def after_commit() -> None:
-        RunEmitter(run_id=str(run.id), attempt=1).emit(
-            "run.queued",
-            {"kind": kind, "session_id": session_id, **(queued_data or {})},
-        )
+        # The run is committed: whatever Redis does now, the caller gets its run (a 500
+        # here invited a second post and a second run). A run whose hand-over fails is
+        # left queued, and the reaper hands it over (``runs_waiting_to_start``).
+        try:
+            RunEmitter(run_id=str(run.id), attempt=1).emit(
+                "run.queued",
+                {"kind": kind, "session_id": session_id, **(queued_data or {})},
+            )
+        except RedisError:
+            logger.warning("run_queued_event_not_logged", run_id=str(run.id), exc_info=True)
         if enqueue:
-            run_enqueue(run_id=str(run.id), kind=kind)
+            try:
+                run_enqueue(run_id=str(run.id), kind=kind)
+            except HANDOVER_ERRORS:
+                logger.warning("run_enqueue_deferred_to_reaper", run_id=str(run.id), exc_info=True)
 
     transaction.on_commit(after_commit)
     return run
