@@ -1,4 +1,4 @@
-"""The agent graph: begin → plan ⇄ [approve →] tools (one task per call, via Send) → answer.
+"""The agent graph: plan ⇄ [approve →] tools (one task per call, via Send) → answer.
 
 ``plan`` lets the model (with the tools bound) choose tool calls or answer directly. Each
 tool call runs as its own ``tools`` task in one super-step, so calls run concurrently and
@@ -27,7 +27,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
@@ -126,13 +132,25 @@ def _today(context: Context) -> str:
     return context.deps.now().astimezone(UTC).date().isoformat()
 
 
-async def begin(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """A new run on a thread: forget the previous run's plan, results and usage."""
+def _new_turn(state: State) -> bool:
+    """The newest message is the creator's: this is a run's first plan on the thread."""
+    messages = state.get("messages") or []
+    return bool(messages) and isinstance(messages[-1], HumanMessage)
+
+
+def _turn_update(update: dict[str, Any], *, new_turn: bool) -> dict[str, Any]:
+    """A run's first plan also forgets the previous run's plan, results and usage.
+
+    (Not a node of its own: every super-step costs a checkpoint write, and a node that
+    only reset these cost one per run.)"""
+    if not new_turn:
+        return update
     return {
-        "plan": [],
-        "tool_results": Overwrite([]),
-        "usage": Overwrite(zero_usage()),
-        "steps": 0,
+        **update,
+        "plan": update.get("plan", []),
+        "tool_results": Overwrite(list(update.get("tool_results", []))),
+        "usage": Overwrite(update.get("usage") or zero_usage()),
+        "steps": update.get("steps", 0),
     }
 
 
@@ -169,9 +187,10 @@ class AgentGraph:
 
     async def plan(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         context = runtime.context
-        steps = state.get("steps", 0)
+        new_turn = _new_turn(state)
+        steps = 0 if new_turn else state.get("steps", 0)
         if steps >= context.max_steps:
-            return {}  # routed to respond
+            return _turn_update({}, new_turn=new_turn)  # routed to respond
         started = time.monotonic()
         workspace = await context.deps.data.workspace()
         system = SystemMessage(
@@ -188,7 +207,9 @@ class AgentGraph:
             context, feature="plan", step=steps + 1, prompt=prompt, tools=self.openai_tools
         )
         if declined is not None:
-            return {"messages": [_declined_answer(declined)], "plan": []}
+            return _turn_update(
+                {"messages": [_declined_answer(declined)], "plan": []}, new_turn=new_turn
+            )
         writer = get_stream_writer()
         writer({"type": "step.started", "node": "plan", "step": steps + 1})
         model = context.chat_model(feature="plan").bind_tools(self.tool_schemas)
@@ -209,12 +230,13 @@ class AgentGraph:
                 "duration_ms": round((time.monotonic() - started) * 1000),
             }
         )
-        return {
+        update = {
             "messages": [reply],
             "plan": planned,
             "usage": usage,
             "steps": steps + 1 if planned else steps,
         }
+        return _turn_update(update, new_turn=new_turn)
 
     async def route_after_plan(self, state: State, runtime: Runtime[Context]) -> list[Send] | str:
         # async: a sync path function is run on a thread at every step
@@ -448,13 +470,11 @@ def build_graph(
     """The uncompiled graph; ``tools`` defaults to every tool in ``agents.tools``."""
     agent = AgentGraph(tools=tools)
     builder = StateGraph(State, context_schema=Context, input_schema=InputState)
-    builder.add_node("begin", begin)
     builder.add_node("plan", agent.plan)
     builder.add_node("approve", agent.approve, destinations=("tools", "plan"))
     builder.add_node("tools", agent.run_tool)  # type: ignore[call-overload]  # input is a ToolTask
     builder.add_node("respond", agent.respond)
-    builder.add_edge(START, "begin")
-    builder.add_edge("begin", "plan")
+    builder.add_edge(START, "plan")
     builder.add_conditional_edges(
         "plan", agent.route_after_plan, ["approve", "tools", "respond", END]
     )
