@@ -204,7 +204,7 @@ def message_post(
             # Nothing queued or running before it (checked under the session's lock): this
             # run is the session's next, so it is enqueued without asking again.
             run_id = str(run.id)
-            transaction.on_commit(lambda: run_services.run_enqueue(run_id=run_id, kind=RUN_KIND))
+            transaction.on_commit(lambda: run_services.run_hand_over(run_id=run_id, kind=RUN_KIND))
         else:
             transaction.on_commit(lambda: run_services.session_advance(session_id=session_id))
     capture(

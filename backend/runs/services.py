@@ -54,10 +54,7 @@ def run_create(
         except RedisError:
             logger.warning("run_queued_event_not_logged", run_id=str(run.id), exc_info=True)
         if enqueue:
-            try:
-                run_enqueue(run_id=str(run.id), kind=kind)
-            except HANDOVER_ERRORS:
-                logger.warning("run_enqueue_deferred_to_reaper", run_id=str(run.id), exc_info=True)
+            run_hand_over(run_id=str(run.id), kind=kind)
 
     transaction.on_commit(after_commit)
     return run
@@ -70,6 +67,18 @@ def run_enqueue(*, run_id: str, kind: str) -> None:
     from backend.runs.tasks import run_execute
 
     enqueue(run_execute, run_id, queue=driver_for(kind).queue)
+
+
+def run_hand_over(*, run_id: str, kind: str) -> bool:
+    """``run_enqueue`` once the run is committed (a commit hook): a broker that cannot take
+    the task now leaves the run queued, and the reaper hands it over later
+    (``runs_waiting_to_start``); the caller's request has still succeeded."""
+    try:
+        run_enqueue(run_id=run_id, kind=kind)
+    except HANDOVER_ERRORS:
+        logger.warning("run_enqueue_deferred_to_reaper", run_id=run_id, exc_info=True)
+        return False
+    return True
 
 
 def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:
@@ -112,7 +121,7 @@ def run_resume(*, run_id: str) -> bool:
             return False
         Run.objects.filter(pk=run_id).update(status=Run.Status.QUEUED)
         kind = run.kind
-        transaction.on_commit(lambda: run_enqueue(run_id=run_id, kind=kind))
+        transaction.on_commit(lambda: run_hand_over(run_id=run_id, kind=kind))
     return True
 
 
@@ -140,5 +149,5 @@ def session_advance(*, session_id: str) -> str | None:
     if not unfinished or any(status != Run.Status.QUEUED for _, status, _ in unfinished):
         return None
     next_id, _, kind = unfinished[0]
-    run_enqueue(run_id=str(next_id), kind=kind)
+    run_hand_over(run_id=str(next_id), kind=kind)
     return str(next_id)

@@ -52,3 +52,20 @@ def test_a_committed_run_survives_redis_going_away_after_the_commit(redis_down):
     stored = Run.objects.get(pk=run.pk)
     assert stored.status == Run.Status.QUEUED
     assert str(run.pk) in lease.runs_waiting_to_start(older_than_s=0)
+
+
+def test_a_message_posted_as_redis_goes_away_is_accepted(redis_down, anon_client):
+    """Through the API, as the soak posts: the chat path enqueues its run from a commit
+    hook of its own (the soak's second 500, kombu's "Connection refused")."""
+    created = anon_client.post("/api/chat/sessions/", {}, format="json")
+    assert created.status_code == 201, created.content
+    session_id = created.json()["id"]
+
+    response = anon_client.post(
+        f"/api/chat/sessions/{session_id}/messages/", {"content": "hashtags"}, format="json"
+    )
+
+    assert response.status_code == 202, response.content
+    run_id = response.json()["run_id"]
+    assert Run.objects.get(pk=run_id).status == Run.Status.QUEUED
+    assert run_id in lease.runs_waiting_to_start(older_than_s=0)
