@@ -316,3 +316,64 @@ async def test_the_call_is_reported_before_the_store_settles_it(
     await model.ainvoke([HumanMessage("hi")])
     # Counted once; its record then keeps the settle the store did not take.
     assert order == ["reported 0.25 pending=False", "settled", "pending r2"]
+
+
+async def test_a_burst_of_chunks_goes_out_merged_and_paced_chunks_one_by_one(
+    openai_server: OpenAIServer, guard: RecordingGuard
+) -> None:
+    """LangChain's callbacks and LangGraph's message stream cost the same per chunk: tokens
+    that arrive together are passed on as one; at a model's pace each goes on its own."""
+    text = "one two three four five six"
+    openai_server.script(
+        [
+            Reply(text=text, completion_tokens=6, cost=0.006),
+            Reply(text=text, completion_tokens=6, cost=0.006, chunk_delay_s=0.3),
+        ]
+    )
+
+    def model(window_s: float) -> Any:
+        factory = _factory(openai_server, guard, chunk_coalesce_s=window_s)
+        return factory.chat_model("test/model", meta=META, max_tokens=64)
+
+    # (Windows far from the server's pacing, so a busy machine cannot blur them.)
+    burst = [chunk async for chunk in model(1.0).astream([HumanMessage("hi")])]
+    paced = [chunk async for chunk in model(0.01).astream([HumanMessage("hi")])]
+
+    for chunks in (burst, paced):
+        merged = chunks[0]
+        for chunk in chunks[1:]:
+            merged += chunk
+        assert merged.content == text
+        assert merged.response_metadata[COST_METADATA_KEY] == pytest.approx(0.006)
+    assert len([c for c in burst if c.content]) < 6
+    assert len([c for c in paced if c.content]) == 6
+    assert [usage.output_tokens for _, usage in guard.settled] == [6, 6]
+
+
+async def test_merged_chunks_keep_every_tool_call(
+    openai_server: OpenAIServer, guard: RecordingGuard
+) -> None:
+    openai_server.script(
+        [
+            Reply(
+                tool_calls=[
+                    ToolCallReply(name="hashtags", arguments={"topic": "latte"}, id="call_1"),
+                    ToolCallReply(name="hashtags", arguments={"topic": "crema"}, id="call_2"),
+                ]
+            )
+        ]
+    )
+    model = _factory(openai_server, guard, chunk_coalesce_s=10.0).chat_model(
+        "test/model", meta=META, max_tokens=16
+    )
+
+    chunks = [chunk async for chunk in model.astream([HumanMessage("hashtags")])]
+
+    assert len([c for c in chunks if c.tool_call_chunks]) == 1  # both calls in one chunk
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged += chunk
+    assert [(call["id"], call["args"]) for call in merged.tool_calls] == [
+        ("call_1", {"topic": "latte"}),
+        ("call_2", {"topic": "crema"}),
+    ]
