@@ -11,13 +11,16 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from django.conf import settings
 from django.db import connection
 
 from backend.runs.worker_loop import is_process_loop, on_shutdown
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 logger = structlog.get_logger(__name__)
 
@@ -118,11 +121,95 @@ def _pooled_saver_class() -> Any:
     connection of its own, so none needs the lock; LangGraph still orders one run's writes
     itself (each put after the previous one).
     """
+    from langgraph.checkpoint.base import WRITES_IDX_MAP, get_serializable_checkpoint_metadata
     from langgraph.checkpoint.postgres import _ainternal
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from langgraph.checkpoint.serde.types import _DeltaSnapshot
     from psycopg.rows import dict_row
+    from psycopg.types.json import Jsonb
 
     class PooledPostgresSaver(AsyncPostgresSaver):
+        """Also writes each checkpoint's blobs, and each task's writes, as one statement.
+
+        LangGraph's saver sends one INSERT per blob and per write (``executemany``, ~35
+        statements a chat run) and serialises them on a thread first (a thread hop per
+        checkpoint and per task, for a few kilobytes). The rows, tables and conflict rules
+        are LangGraph's own, so its readers (state, history, forks, interrupts) are
+        unchanged (``tests/backend/runs/test_checkpoint_writes.py``).
+        """
+
+        async def aput(
+            self,
+            config: RunnableConfig,
+            checkpoint: Any,
+            metadata: Any,
+            new_versions: Any,
+        ) -> RunnableConfig:
+            configurable = dict(config["configurable"])
+            thread_id = configurable.pop("thread_id")
+            checkpoint_ns = configurable.pop("checkpoint_ns")
+            parent_id = configurable.pop("checkpoint_id", None)
+            copy = checkpoint.copy()
+            copy["channel_values"] = copy["channel_values"].copy()
+            # As LangGraph's saver: primitives inline, the rest (and delta snapshots,
+            # marked True inline) in blobs.
+            blob_values = {}
+            for key, value in checkpoint["channel_values"].items():
+                if isinstance(value, _DeltaSnapshot):
+                    blob_values[key] = copy["channel_values"].pop(key)
+                    copy["channel_values"][key] = True
+                elif value is None or isinstance(value, str | int | float | bool):
+                    pass
+                else:
+                    blob_values[key] = copy["channel_values"].pop(key)
+            versions = {k: v for k, v in new_versions.items() if k in blob_values}
+            blobs = self._dump_blobs(thread_id, checkpoint_ns, blob_values, versions)
+            row = (
+                thread_id,
+                checkpoint_ns,
+                checkpoint["id"],
+                parent_id,
+                Jsonb(copy),
+                Jsonb(get_serializable_checkpoint_metadata(config, metadata)),
+            )
+            async with self._cursor(pipeline=True) as cur:
+                if blobs:
+                    await cur.execute(*multi_row(self.UPSERT_CHECKPOINT_BLOBS_SQL, blobs))
+                await cur.execute(self.UPSERT_CHECKPOINTS_SQL, row)
+            return {
+                "configurable": {
+                    "thread_id": thread_id,
+                    "checkpoint_ns": checkpoint_ns,
+                    "checkpoint_id": checkpoint["id"],
+                }
+            }
+
+        async def aput_writes(
+            self,
+            config: RunnableConfig,
+            writes: Any,
+            task_id: str,
+            task_path: str = "",
+        ) -> None:
+            if not writes:
+                return
+            upsert = all(write[0] in WRITES_IDX_MAP for write in writes)
+            rows = self._dump_writes(
+                config["configurable"]["thread_id"],
+                config["configurable"]["checkpoint_ns"],
+                config["configurable"]["checkpoint_id"],
+                task_id,
+                task_path,
+                writes,
+            )
+            if upsert:
+                # One statement may not update a row twice: the last write of a key wins,
+                # as it did when each was its own statement.
+                rows = list({row[:6]: row for row in rows}.values())
+            sql = self.UPSERT_CHECKPOINT_WRITES_SQL if upsert else self.INSERT_CHECKPOINT_WRITES_SQL
+            async with self._cursor(pipeline=True) as cur:
+                await cur.execute(*multi_row(sql, rows))
+
         @asynccontextmanager
         async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[Any]:
             async with _ainternal.get_connection(self.conn) as conn:
@@ -143,6 +230,16 @@ def _pooled_saver_class() -> Any:
                         yield cur
 
     return PooledPostgresSaver
+
+
+def multi_row(sql: str, rows: list[tuple[Any, ...]]) -> tuple[str, list[Any]]:
+    """A one-row ``INSERT … VALUES (%s, …) …`` for all ``rows`` at once: one statement
+    (parsed, planned and executed once) instead of one per row."""
+    head, _, rest = sql.partition("VALUES")
+    start, end = rest.index("("), rest.index(")") + 1
+    values = rest[start:end]
+    statement = f"{head}VALUES {', '.join([values] * len(rows))}{rest[end:]}"
+    return statement, [value for row in rows for value in row]
 
 
 async def _process_graph(dsn: str) -> Any:

@@ -124,7 +124,11 @@ class RunEmitter:
             return event
         self._pending.append(event)
         if not self.buffered or type in FLUSH_ON or len(self._pending) >= FLUSH_AT:
-            await self.aflush(dsn=dsn, backfill=event.is_terminal and self.buffered)
+            # Only a later attempt can find events an earlier one logged and never stored
+            # (a first attempt's are all its own, pending here; a resumed wait flushed its
+            # own at ``run.waiting``).
+            backfill = event.is_terminal and self.buffered and self.attempt > 1
+            await self.aflush(dsn=dsn, backfill=backfill)
         return event
 
     async def _aappend(self, type: str, data: dict[str, Any]) -> Event:
@@ -145,13 +149,13 @@ class RunEmitter:
 
     async def _store_terminal(self, type: str, data: dict[str, Any], *, dsn: str) -> Event:
         """The terminal event, numbered after everything stored or logged, in the store."""
-        from backend.runs.checkpoints import process_pool
+        from backend.runs.checkpoints import multi_row, process_pool
 
         pool = await process_pool(dsn)
         pending, self._pending = self._pending, []
         async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             if pending:
-                await cursor.executemany(_INSERT, [_row(event) for event in pending])
+                await cursor.execute(*multi_row(_INSERT, [_row(event) for event in pending]))
             await cursor.execute(_LAST_STORED, (self.run_id,))
             row = await cursor.fetchone()
             stored = int((row or {}).get("seq") or 0)
@@ -169,7 +173,7 @@ class RunEmitter:
     async def aflush(self, *, dsn: str | None = None, backfill: bool = False) -> None:
         """Write the pending stored events (and, with ``backfill``, every stored-type event
         the log has) in one transaction; rows already stored are left as they are."""
-        from backend.runs.checkpoints import postgres_dsn, process_pool
+        from backend.runs.checkpoints import multi_row, postgres_dsn, process_pool
 
         events, self._pending = self._pending, []
         if backfill:
@@ -181,8 +185,9 @@ class RunEmitter:
         if dsn is None:
             return
         pool = await process_pool(dsn)
-        async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            await cursor.executemany(_INSERT, [_row(event) for event in events])
+        async with pool.connection() as conn, conn.cursor() as cursor:
+            # One statement (one parse, plan and commit) for the batch, not one per event.
+            await cursor.execute(*multi_row(_INSERT, [_row(event) for event in events]))
 
 
 # RunEvent's table, written by the worker loop without the ORM (see aemit).

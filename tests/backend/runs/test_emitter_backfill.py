@@ -1,0 +1,51 @@
+"""A killed attempt's logged-but-unstored events reach the store at the next attempt's
+end; a first attempt stores its own pending events and reads nothing back."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.runs.emitter import RunEmitter
+from backend.runs.eventlog import get_event_log
+from backend.runs.models import Run, RunEvent
+from backend.runs.worker_loop import run_on_process_loop
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def stored(run_id: str) -> list[tuple[int, str, int]]:
+    rows = RunEvent.objects.filter(run_id=run_id).order_by("seq")
+    return list(rows.values_list("seq", "type", "attempt"))
+
+
+def test_the_next_attempt_stores_what_a_killed_one_only_logged():
+    run = Run.objects.create(kind="chat", client_id="c", model="offline", status="running")
+    run_id = str(run.id)
+    first = RunEmitter(run_id=run_id, attempt=1, buffered=True)
+    run_on_process_loop(first.aemit("run.started", {}))
+    run_on_process_loop(first.aemit("plan", {"tool_calls": []}))
+    assert stored(run_id) == []  # pending: the attempt dies before its next flush point
+
+    second = RunEmitter(run_id=run_id, attempt=2, buffered=True)
+    run_on_process_loop(second.aemit("message.delta", {"text": "hi"}))
+    run_on_process_loop(second.aemit("run.completed", {}))
+
+    assert stored(run_id) == [(1, "run.started", 1), (2, "plan", 1), (4, "run.completed", 2)]
+
+
+def test_a_first_attempt_stores_its_own_events_without_reading_the_log(monkeypatch):
+    run = Run.objects.create(kind="chat", client_id="c", model="offline", status="running")
+    run_id = str(run.id)
+    emitter = RunEmitter(run_id=run_id, attempt=1, buffered=True)
+    run_on_process_loop(emitter.aemit("run.started", {}))
+    run_on_process_loop(emitter.aemit("plan", {"tool_calls": []}))
+
+    log = get_event_log()
+
+    async def no_reads(**_kwargs):
+        raise AssertionError("a first attempt read its log back")
+
+    monkeypatch.setattr(log, "arange", no_reads)
+    run_on_process_loop(emitter.aemit("run.completed", {}))
+
+    assert stored(run_id) == [(1, "run.started", 1), (2, "plan", 1), (3, "run.completed", 1)]
