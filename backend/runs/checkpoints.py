@@ -96,13 +96,15 @@ async def process_pool(dsn: str) -> Any:
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
 
+        from backend.core.pool_checks import acheck_pooled_connection
+
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             dsn,
             min_size=1,
             max_size=16,
             max_idle=300,
             # Checked on checkout: a PostgreSQL restart costs a reconnect, not failed runs.
-            check=AsyncConnectionPool.check_connection,
+            check=acheck_pooled_connection,
             open=False,
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )
@@ -129,7 +131,7 @@ def _pooled_saver_class() -> Any:
     from psycopg.types.json import Jsonb
 
     class PooledPostgresSaver(AsyncPostgresSaver):
-        """Also writes each checkpoint's blobs, and each task's writes, as one statement.
+        """Writes each checkpoint with its blobs, and each task's writes, as one statement.
 
         LangGraph's saver sends one INSERT per blob and per write (``executemany``, ~35
         statements a chat run) and serialises them on a thread first (a thread hop per
@@ -172,10 +174,15 @@ def _pooled_saver_class() -> Any:
                 Jsonb(copy),
                 Jsonb(get_serializable_checkpoint_metadata(config, metadata)),
             )
-            async with self._cursor(pipeline=True) as cur:
-                if blobs:
-                    await cur.execute(*multi_row(self.UPSERT_CHECKPOINT_BLOBS_SQL, blobs))
-                await cur.execute(self.UPSERT_CHECKPOINTS_SQL, row)
+            sql, params = self.UPSERT_CHECKPOINTS_SQL.strip().rstrip(";"), list(row)
+            if blobs:
+                # The blobs ride in the same statement (a data-modifying WITH), so the
+                # checkpoint and its blobs are one round trip, with no pipeline to sync.
+                blobs_sql, blob_params = multi_row(self.UPSERT_CHECKPOINT_BLOBS_SQL, blobs)
+                sql = f"WITH blobs AS ({blobs_sql.strip()}) {sql}"
+                params = [*blob_params, *params]
+            async with self._cursor() as cur:
+                await cur.execute(sql, params)
             return {
                 "configurable": {
                     "thread_id": thread_id,
@@ -207,7 +214,7 @@ def _pooled_saver_class() -> Any:
                 # as it did when each was its own statement.
                 rows = list({row[:6]: row for row in rows}.values())
             sql = self.UPSERT_CHECKPOINT_WRITES_SQL if upsert else self.INSERT_CHECKPOINT_WRITES_SQL
-            async with self._cursor(pipeline=True) as cur:
+            async with self._cursor() as cur:
                 await cur.execute(*multi_row(sql, rows))
 
         @asynccontextmanager
