@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from backend.chat.models import Approval, ChatMessage, ChatSession
 from backend.core.errors import NotFoundError
@@ -49,12 +49,17 @@ def session_active_run(*, session_id: str) -> Run | None:
 
 
 def session_find_for_client(*, client_id: str, chat_id: str) -> ChatSession | None:
+    """The client's session whose id, or else whose own (external) id, is ``chat_id``:
+    one query for both."""
     sessions = ChatSession.objects.filter(client_id=client_id)
     try:
-        by_uuid = sessions.filter(pk=chat_id).first()
-    except (DjangoValidationError, ValueError):
-        by_uuid = None
-    return by_uuid or sessions.filter(external_id=chat_id).first()
+        uuid.UUID(str(chat_id))
+    except ValueError:
+        return sessions.filter(external_id=chat_id).first()
+    found = list(sessions.filter(Q(pk=chat_id) | Q(external_id=chat_id))[:2])
+    by_id = [session for session in found if str(session.pk) == str(uuid.UUID(chat_id))]
+    matches = by_id or found
+    return matches[0] if matches else None
 
 
 def approvals_for_run(*, run_id: str, client_id: str) -> list[Approval]:
