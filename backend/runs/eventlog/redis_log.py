@@ -48,6 +48,11 @@ return seq
 # stream off mid-response); it still bounds a dead connection.
 READ_SOCKET_TIMEOUT_S = 60.0
 MAX_BLOCK_S = READ_SOCKET_TIMEOUT_S - 10
+
+# The shortest time between two reads of the fan-in reader: an event waits at most this
+# long for a read that also brings the other streams' events (10 ms: unseen in a chat).
+FANIN_READ_GAP_S = 0.01
+
 # Every stream waiting on the log holds one connection while its XREAD blocks. redis-py's
 # async pool allows 100 and then fails at once ("Too many connections": at 200 concurrent
 # chats 163 streams were cut off), so the ceiling is Redis's own maxclients (10,000 by
@@ -262,6 +267,7 @@ class _FanInReader:
             block_ms = max(1, int(min(until - now, MAX_BLOCK_S) * 1000))
             self._round += 1
             self._blocked, self._blocked_until = cursors, now + block_ms / 1000
+            started = loop.time()
             try:
                 reply: Any = await conn.xread(
                     {key: f"{after}-0" for key, after in cursors.items()},
@@ -281,8 +287,11 @@ class _FanInReader:
                         self._answer(waiter, newer)
                         last = _seq(newer[-1][0])
                         self._answered[key] = max(self._answered.get(key, 0), last)
-            # Let the streams just answered write their events and ask again.
-            await asyncio.sleep(0)
+            # Let the streams just answered write their events and ask again; reads come
+            # at most every FANIN_READ_GAP_S, so under load each brings many streams'
+            # events (a read packs every stream's key and cursor: at 200 streams of
+            # tokens that was most of the reader's cost).
+            await asyncio.sleep(max(0.0, FANIN_READ_GAP_S - (loop.time() - started)))
 
     async def _fail_all(self, exc: Exception) -> None:
         await self._reset()
