@@ -5,7 +5,7 @@ ended, its session's webhook is queued (``finished``)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -128,6 +128,7 @@ async def _run_graph(
             run_id=ctx.run_id,
             content=run.input["content"],
             fork_from=run.input.get("checkpoint_id"),
+            ask=lambda asks: _wait_for_approval(ctx, asks=asks),
         )
         stream: Any = graph.astream(
             graph_input,  # type: ignore[arg-type]
@@ -284,7 +285,13 @@ def _began(state: Any, run_id: str) -> bool:
 
 
 async def _graph_input(
-    graph: Any, config: RunnableConfig, *, run_id: str, content: str, fork_from: str | None
+    graph: Any,
+    config: RunnableConfig,
+    *,
+    run_id: str,
+    content: str,
+    fork_from: str | None,
+    ask: Callable[[list[dict[str, Any]]], Awaitable[Any]],
 ) -> tuple[Any, RunnableConfig]:
     """What to stream and from where. A run that has begun resumes from the thread's
     newest state (``None``; after an approval, the creator's decisions); a new one sends
@@ -294,9 +301,12 @@ async def _graph_input(
     if _began(state, run_id):
         if state.interrupts:
             decisions = await released(approvals_decisions)(run_id=run_id)
-            if decisions is None:  # still unanswered: back to waiting, nothing run
-                asked = state.interrupts[0].value.get("approvals", [])
-                raise RunWaiting({"reason": "approval", "call_ids": [a["call_id"] for a in asked]})
+            if decisions is None:
+                # Still unanswered, or never asked: an attempt stopped (a worker shut down)
+                # between its interrupt and recording the approvals left a wait that no
+                # one could answer. Ask (the same rows when they exist), then wait.
+                await ask(state.interrupts[0].value.get("approvals", []))
+                raise AssertionError("asking ends the attempt as waiting")
             return Command(resume={"decisions": decisions}), config
         return None, config
     start: RunnableConfig = config

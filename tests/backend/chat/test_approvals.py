@@ -204,3 +204,29 @@ def test_approval_settings_are_checked(anon_client) -> None:
     assert negative.status_code == 400
     ok = anon_client.put("/api/clients/me/approvals/", {"threshold_usd": "0.01"}, format="json")
     assert ok.json()["threshold_usd"] == "0.0100" and ok.json()["mode"] == "costly"
+
+
+def test_an_attempt_stopped_before_it_recorded_its_approvals_asks_again(anon_client) -> None:
+    """The soak's stuck run: a worker shut down between the graph's interrupt and the
+    approval rows; the next attempt found the interrupt, no approval, and waited for ever
+    (nothing to answer, nothing to expire)."""
+    from backend.runs.services import run_enqueue
+
+    _session_id, run_id, first = _start(anon_client)
+    # As the attempt that stopped left it: the interrupt in the checkpoint, no rows.
+    Approval.objects.filter(run_id=run_id).delete()
+    Run.objects.filter(pk=run_id).update(status=Run.Status.QUEUED)
+    before = len(logged_events(run_id))
+
+    run_enqueue(run_id=run_id, kind="chat")
+
+    again = wait_for(lambda: Approval.objects.filter(run_id=run_id).first(), timeout=30)
+    assert again is not None and again.status == Approval.Status.PENDING
+    assert again.id == first.id  # the same call, asked again
+    wait_for(lambda: Run.objects.filter(pk=run_id, status="waiting").first(), timeout=30)
+    assert [e.type for e in logged_events(run_id)[before:]][-2:] == [
+        "approval.requested",
+        "run.waiting",
+    ]
+    assert _answer(anon_client, run_id, again, approved=True).status_code == 200
+    assert _ended(run_id).status == Run.Status.COMPLETED
