@@ -52,7 +52,7 @@ pool-timeout message in the logs), database connections by process and state
 streams are open), RSS, and ``/api/clients/me/`` latency. Limits lifted for the bench (all
 traffic is one address, 127.0.0.1): ``CLIENT_MINT_PER_MINUTE``,
 ``GUARD_REQUESTS_PER_MINUTE``, ``GUARD_IP_DAILY_USD``, ``GUARD_ANON_CLIENT_DAILY_USD``,
-``GUARD_GLOBAL_DAILY_USD``; ``GUARD_RESERVATION_TTL_S`` is lowered to
+``GUARD_GLOBAL_DAILY_USD``, ``GUARD_ANON_SESSION_USD``; ``GUARD_RESERVATION_TTL_S`` is lowered to
 ``--reservation-ttl-s`` so a killed call's reservation expires within the bench. Everything
 else is the default. Bounded: it stops by itself (``--max-seconds``). """
 
