@@ -130,9 +130,6 @@ class ModelSettings:
     # Inside a run, how long a call may wait for a concurrency slot or a rate token
     # before it fails with RATE_LIMITED (0: fail at once).
     slot_wait_s: float = 0.0
-    # Stream chunks that arrive within this long of the previous one go out merged (0:
-    # each on its own). At a model's pace nothing is merged; a burst of tokens is a few.
-    chunk_coalesce_s: float = 0.0
     # Models to fall back to, in order, by feature ("plan", "respond", "tool:hashtags"...;
     # "*" for every feature without its own list).
     fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -473,10 +470,6 @@ class GuardedChatModel(BaseChatModel):
     # A stream that ends without a finish chunk is an error (``TruncatedStreamError``):
     # on for providers over HTTP, off for the offline model (whose chunks carry none).
     detect_truncation: bool = False
-    # A chunk that arrives within this long of the last one passed on is merged into the
-    # next instead: LangChain's callbacks and LangGraph's message stream cost the same per
-    # chunk whatever its size, and the run's stream coalesces deltas by the same window.
-    chunk_coalesce_s: float = 0.0
 
     @property
     def _llm_type(self) -> str:
@@ -780,7 +773,6 @@ class GuardedChatModel(BaseChatModel):
             yielded = False
             # Held one chunk behind so the settled cost can ride on the final chunk.
             pending: ChatGenerationChunk | None = None
-            passed_at = float("-inf")  # when a chunk was last passed on
             # The outer BaseChatModel reports tokens to callbacks; the inner one must not,
             # or every token would be streamed twice.
             stream = self.inner._astream(messages, stop=stop, **kwargs)
@@ -795,16 +787,9 @@ class GuardedChatModel(BaseChatModel):
                     finally:
                         _CURRENT_ATTEMPT.reset(token)
                     record.observe_chunk(chunk)
-                    if pending is None:
-                        pending = chunk
-                        continue
-                    now = time.monotonic()
-                    if now - passed_at < self.chunk_coalesce_s:
-                        pending = pending + chunk
-                        continue
-                    yielded = True
-                    yield pending
-                    passed_at = now
+                    if pending is not None:
+                        yielded = True
+                        yield pending
                     pending = chunk
                 if self.detect_truncation and not record.finished:
                     raise TruncatedStreamError(
@@ -1050,7 +1035,6 @@ class ModelFactory:
             sleep=self._sleep,
             slot_wait_s=self._settings.slot_wait_s,
             detect_truncation=not price.offline,
-            chunk_coalesce_s=self._settings.chunk_coalesce_s,
         )
 
     def _inner_model(self, *, price: ModelPrice, max_tokens: int, feature: str) -> BaseChatModel:

@@ -26,8 +26,6 @@ def model_settings() -> ModelSettings:
         app_title=env.OPENROUTER_APP_TITLE,
         offline_token_delay_s=env.OFFLINE_TOKEN_DELAY_MS / 1000,
         slot_wait_s=float(env.GUARD_SLOT_WAIT_S),
-        # The run's stream merges deltas within this window anyway (``DeltaCoalescer``).
-        chunk_coalesce_s=env.RUN_DELTA_COALESCE_MS / 1000,
         fallbacks={feature: tuple(ids) for feature, ids in env.MODEL_FALLBACKS.items()},
     )
 

@@ -74,9 +74,7 @@ def test_the_backup_answers_when_the_primary_fails(anon_client, chain) -> None:
 def test_text_already_streamed_is_reset(anon_client, chain) -> None:
     chain.script(
         lambda body: (
-            # At a model's pace, so its first words are passed on before it drops (a
-            # burst within RUN_DELTA_COALESCE_MS is held and merged, and never shown).
-            Reply(text="The primary began an answer", drop_before_chunk=6, chunk_delay_s=0.1)
+            Reply(text="The primary began an answer", drop_before_chunk=6)
             if body["model"] == "test/primary"
             else Reply(text="Backup text.")
         )
