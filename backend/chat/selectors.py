@@ -53,11 +53,11 @@ def session_find_for_client(*, client_id: str, chat_id: str) -> ChatSession | No
     one query for both."""
     sessions = ChatSession.objects.filter(client_id=client_id)
     try:
-        uuid.UUID(str(chat_id))
+        as_id = uuid.UUID(str(chat_id))
     except ValueError:
         return sessions.filter(external_id=chat_id).first()
-    found = list(sessions.filter(Q(pk=chat_id) | Q(external_id=chat_id))[:2])
-    by_id = [session for session in found if str(session.pk) == str(uuid.UUID(chat_id))]
+    found = list(sessions.filter(Q(pk=as_id) | Q(external_id=chat_id))[:2])
+    by_id = [session for session in found if session.pk == as_id]
     matches = by_id or found
     return matches[0] if matches else None
 

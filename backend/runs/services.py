@@ -69,7 +69,7 @@ def run_enqueue(*, run_id: str, kind: str) -> None:
     enqueue(run_execute, run_id, queue=driver_for(kind).queue)
 
 
-def run_hand_over(*, run_id: str, kind: str) -> bool:
+def run_hand_over(*, run_id: str, kind: str) -> None:
     """``run_enqueue`` once the run is committed (a commit hook): a broker that cannot take
     the task now leaves the run queued, and the reaper hands it over later
     (``runs_waiting_to_start``); the caller's request has still succeeded."""
@@ -77,8 +77,6 @@ def run_hand_over(*, run_id: str, kind: str) -> bool:
         run_enqueue(run_id=run_id, kind=kind)
     except HANDOVER_ERRORS:
         logger.warning("run_enqueue_deferred_to_reaper", run_id=run_id, exc_info=True)
-        return False
-    return True
 
 
 def run_cancel(*, run: Run, reason: str = "cancelled by the client") -> Run:

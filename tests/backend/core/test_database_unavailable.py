@@ -13,16 +13,7 @@ from django.db import OperationalError, connections
 from psycopg import errors as pg
 
 from backend.core.errors import api_exception_handler, from_exception
-
-
-def _as_django_raises(driver_error: Exception) -> OperationalError:
-    try:
-        try:
-            raise driver_error
-        except type(driver_error) as exc:
-            raise OperationalError(str(exc)) from exc
-    except OperationalError as wrapped:
-        return wrapped
+from tests.backend.db_errors import as_django_raises
 
 
 def _assert_503(exc: BaseException) -> None:
@@ -63,12 +54,12 @@ def test_a_refused_connection_is_a_503():
     with pytest.raises(psycopg.OperationalError) as caught:
         psycopg.connect(f"postgresql://nobody@127.0.0.1:{port}/x", connect_timeout=2)
     assert caught.value.sqlstate is None
-    _assert_503(_as_django_raises(caught.value))
+    _assert_503(as_django_raises(caught.value))
 
 
 def test_a_query_of_its_own_failing_is_still_unexpected():
     # A lock timeout is an OperationalError too, but the database is there: a 500 to look at.
-    assert from_exception(_as_django_raises(pg.LockNotAvailable("lock timeout"))) is None
+    assert from_exception(as_django_raises(pg.LockNotAvailable("lock timeout"))) is None
     assert from_exception(OperationalError("server closed the connection")) is None
     response = api_exception_handler(RuntimeError("bug"), {})  # type: ignore[arg-type]
     assert response.status_code == 500

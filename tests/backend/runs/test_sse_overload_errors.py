@@ -10,17 +10,7 @@ from django.db import OperationalError
 from psycopg_pool import PoolTimeout, TooManyRequests
 
 from backend.core.errors import from_exception, server_error_view
-
-
-def _as_django_raises(driver_error: Exception) -> OperationalError:
-    # Django re-raises a driver error as its own class, from the driver's.
-    try:
-        try:
-            raise driver_error
-        except type(driver_error) as exc:
-            raise OperationalError(str(exc)) from exc
-    except OperationalError as wrapped:
-        return wrapped
+from tests.backend.db_errors import as_django_raises
 
 
 def test_pool_exhaustion_maps_to_503_with_retry_after():
@@ -28,7 +18,7 @@ def test_pool_exhaustion_maps_to_503_with_retry_after():
         PoolTimeout("couldn't get a connection after 5.00 sec"),
         TooManyRequests("the pool has already 10 requests waiting"),
     ):
-        error = from_exception(_as_django_raises(driver_error))
+        error = from_exception(as_django_raises(driver_error))
         assert error is not None
         assert (error.status, error.code) == (503, "SERVICE_OVERLOADED")
         assert int(error.headers()["Retry-After"]) >= 1
@@ -40,7 +30,7 @@ def test_the_500_handler_answers_503_for_an_exhausted_pool(rf):
     # Raised in a middleware outside ErrorBodyMiddleware, Django calls handler500 while
     # handling the exception.
     try:
-        raise _as_django_raises(PoolTimeout("couldn't get a connection after 5.00 sec"))
+        raise as_django_raises(PoolTimeout("couldn't get a connection after 5.00 sec"))
     except OperationalError:
         response = server_error_view(rf.get("/api/clients/me/"))
     assert response.status_code == 503
