@@ -25,6 +25,41 @@ WORKER_POOL_ARGS = ["--pool=threads", "--concurrency=16"]
 # The queues `insightstream worker` (and `up` with REDIS_URL) serve, one pool each.
 DEFAULT_QUEUES = "default,long,outbound"
 OUTBOUND_CONCURRENCY = 4
+# `--run-processes auto` starts one run process per usable core, at most this many: each
+# process has a connection pool of its own (DB_POOL_MAX_SIZE), and the sum over every
+# process must stay under the PostgreSQL server's max_connections.
+RUN_PROCESSES_AUTO_MAX = 4
+
+
+def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The cores this process may run on: its CPU affinity, within the cgroup v2 CPU quota
+    (a container's share) when one is set."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, int(quota) // int(period))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def run_processes_arg(value: str) -> int:
+    """``--run-processes``: a count of at least 1, or ``auto``."""
+    if value.strip().lower() == "auto":
+        return min(usable_cores(), RUN_PROCESSES_AUTO_MAX)
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least 1 or auto, got {value!r}"
+        )
+    return count
 
 
 def _setup_django() -> None:
@@ -284,9 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument(
         "--run-processes",
-        type=int,
-        default=int(os.environ.get("RUN_PROCESSES") or 1),
-        help="worker processes for runs (default queue); each holds RUN_MAX_IN_FLIGHT runs",
+        type=run_processes_arg,
+        default=os.environ.get("RUN_PROCESSES") or "auto",
+        help=(
+            "worker processes for runs (default queue), one core each at most; each holds "
+            "RUN_MAX_IN_FLIGHT runs (default auto: one per usable core, "
+            f"{RUN_PROCESSES_AUTO_MAX} at most)"
+        ),
     )
     worker.set_defaults(func=cmd_worker)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 from decimal import Decimal
 
 import pytest
@@ -61,3 +63,34 @@ def test_run_processes_start_that_many_workers_on_the_run_queue_only():
     assert queues == ["default", "default", "default", "long"]
     names = {arg for command in commands for arg in command if arg.startswith("--hostname=")}
     assert len(names) == 4  # Celery needs a distinct node name per process
+
+
+def test_run_processes_auto_is_one_per_usable_core_within_the_cap(monkeypatch):
+    from backend import cli
+
+    monkeypatch.setattr(cli, "usable_cores", lambda: 2)
+    assert cli.run_processes_arg("auto") == 2
+    monkeypatch.setattr(cli, "usable_cores", lambda: 64)
+    assert cli.run_processes_arg("AUTO") == cli.RUN_PROCESSES_AUTO_MAX
+    assert cli.run_processes_arg("3") == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many", ""])
+def test_run_processes_refuses_what_is_not_a_count(value):
+    from backend import cli
+
+    with pytest.raises(argparse.ArgumentTypeError, match="at least 1 or auto"):
+        cli.run_processes_arg(value)
+
+
+def test_usable_cores_keeps_within_a_containers_cpu_quota(tmp_path):
+    from backend.cli import usable_cores
+
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("100000 100000\n")  # one CPU's worth
+    assert usable_cores(cpu_max) == 1
+    cpu_max.write_text("50000 100000\n")  # half a CPU still runs one process
+    assert usable_cores(cpu_max) == 1
+    cpu_max.write_text("max 100000\n")
+    assert usable_cores(cpu_max) == len(os.sched_getaffinity(0))
+    assert usable_cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
