@@ -246,8 +246,11 @@ class ProductionStack(Stack):
         started = time.monotonic()
         # ``insightstream worker`` starts the queue's worker again by itself (its supervisor).
         while time.monotonic() - started < 60:
+            # (with several run processes, "again" is a new one, not one of the others)
             again = [
-                p for p in children_of(supervisor.pid) if p != runs[0] and "default" in _queue_of(p)
+                p
+                for p in children_of(supervisor.pid)
+                if p not in runs and "default" in _queue_of(p)
             ]
             if again:
                 waited = time.monotonic() - started
@@ -260,7 +263,7 @@ class ProductionStack(Stack):
             time.sleep(0.1)
         else:
             note = "not started again in 60 s"
-        return f"SIGKILL of the default-queue worker (pid {runs[0]}); {note}"
+        return f"SIGKILL of a default-queue worker (pid {runs[0]}, of {len(runs)}); {note}"
 
     def restart_redis(self) -> str:
         self.redis.restart(down_s=self.opts.fault_down_s)
