@@ -30,14 +30,20 @@ class BackendAgentData:
     corpus_source = "your imported and fetched channels"
 
     def __init__(
-        self, *, client_id: str, model_id: str = "", usage_sink: UsageSink | None = None
+        self,
+        *,
+        client_id: str,
+        model_id: str = "",
+        usage_sink: UsageSink | None = None,
+        workspace: Workspace | None = None,
     ) -> None:
         self.client_id = client_id
         # The model the factoid tool's text came from, recorded on the factoid.
         self.model_id = model_id
         # Where paid images' usage goes, like the run's model calls (its usage events).
         self.usage_sink = usage_sink
-        self._workspace: Workspace | None = None
+        # Read with the run's other settings, or on first use (``workspace_for_client``).
+        self._workspace: Workspace | None = workspace
 
     async def workspace(self) -> Workspace:
         """Read once per run (this object lives as long as the run's context)."""

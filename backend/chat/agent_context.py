@@ -6,6 +6,7 @@ from __future__ import annotations
 from agents import AgentDeps, Context, ToolExecutor
 from agents.context import ApprovalPolicy
 from agents.guard import ModelPrice
+from agents.workspace import Workspace
 from backend.channels.agent_data import BackendAgentData
 from backend.chat import limits
 from backend.model_calls.factory import WarningSink, model_factory
@@ -21,14 +22,19 @@ def chat_context(
     warning_sink: WarningSink | None = None,
     tool_executor: ToolExecutor | None = None,
     approvals: ApprovalPolicy | None = None,
+    workspace: Workspace | None = None,
 ) -> Context:
     """The run's identity, guard and analytics; its calls' usage goes to ``usage_sink`` and
-    the soft limits they cross to ``warning_sink`` (both the run's own, passed in)."""
+    the soft limits they cross to ``warning_sink`` (both the run's own, passed in);
+    ``workspace``, when the caller read it already, saves the agent a read."""
     return Context(
         deps=AgentDeps(
             models=model_factory(prices=prices, usage_sink=usage_sink, warning_sink=warning_sink),
             data=BackendAgentData(
-                client_id=run.client_id, model_id=run.model, usage_sink=usage_sink
+                client_id=run.client_id,
+                model_id=run.model,
+                usage_sink=usage_sink,
+                workspace=workspace,
             ),
             tool_executor=tool_executor,
             approvals=approvals,

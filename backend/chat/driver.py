@@ -17,6 +17,8 @@ from langgraph.types import Command
 from agents.fallbacks import ANSWERED_BY_KEY
 from agents.guard import ModelPrice
 from agents.guard.pricing import worst_case_micros
+from agents.workspace import Workspace
+from backend.channels.selectors import workspace_for_client
 from backend.chat.agent_context import chat_context
 from backend.chat.answers import assistant_message_id
 from backend.chat.approvals import (
@@ -57,19 +59,21 @@ FORWARDED = frozenset(
 ANSWER_NODES = frozenset({"plan", "respond"})
 
 
-def _setup(run: Run) -> tuple[dict, ApprovalPolicy | None]:
-    """The run's prices and approval policy (one trip to the database threads)."""
+def _setup(run: Run) -> tuple[dict, ApprovalPolicy | None, Workspace]:
+    """The run's prices, approval policy and the creator's workspace, which the agent
+    reads first (one trip to the database threads)."""
     prices = load_prices([run.model])
     price = prices.get(run.model)
     if price is None:
         raise ValidationError(f"Model {run.model!r} has no known price.")
     # An approval's estimate takes the most expensive model the run may fall back to.
-    return prices, approval_policy_for(run, price=costliest(prices.values()))
+    approvals = approval_policy_for(run, price=costliest(prices.values()))
+    return prices, approvals, workspace_for_client(client_id=run.client_id)
 
 
 async def drive_chat(ctx: RunContext) -> dict[str, Any]:
     run = ctx.run
-    prices, approvals = await released(_setup)(run)
+    prices, approvals, workspace = await released(_setup)(run)
     price = prices[run.model]
     message_id = assistant_message_id(ctx.run_id)
     await ctx.emit("run.started", {"model": run.model, "offline": price.offline})
@@ -83,6 +87,7 @@ async def drive_chat(ctx: RunContext) -> dict[str, Any]:
             ctx,
             prices=prices,
             approvals=approvals,
+            workspace=workspace,
             message_id=message_id,
             tool_results=tool_results,
         )
@@ -99,6 +104,7 @@ async def _run_graph(
     *,
     prices: dict,
     approvals: ApprovalPolicy | None,
+    workspace: Workspace,
     message_id: str,
     tool_results: list[dict[str, Any]],
 ) -> dict[str, Any]:
@@ -110,6 +116,7 @@ async def _run_graph(
         warning_sink=lambda data: ctx.emit("guard.warning", data),
         tool_executor=tool_executor_for(ctx, price=prices[run.model]),
         approvals=approvals,
+        workspace=workspace,
     )
     coalescer = DeltaCoalescer(
         message_id=message_id,

@@ -73,7 +73,7 @@ async def execute_run(*, run_id: str, on_claimed: Callable[[], None] | None = No
 
 async def _execute_claimed(*, run: Run, me: str) -> None:
     env = settings.ENV
-    await _resume_numbering(str(run.id))
+    await _resume_numbering(str(run.id), stored=getattr(run, "last_stored_seq", None))
     ctx = RunContext(
         run=run, emitter=RunEmitter(run_id=str(run.id), attempt=run.attempt, buffered=True)
     )
@@ -211,10 +211,12 @@ async def _give_back(run_id: str, me: str) -> None:
         pass  # still down: the lease runs out on its own (RUN_LEASE_S)
 
 
-async def _resume_numbering(run_id: str) -> None:
-    """Continue the run's seqs after what the store holds, whatever the log remembers (an
-    embedded restart empties it; a Redis that lost its data too)."""
-    stored = await released(_last_stored_seq)(run_id)
+async def _resume_numbering(run_id: str, *, stored: int | None = None) -> None:
+    """Continue the run's seqs after what the store holds (``stored``, as the claim read
+    it), whatever the log remembers (an embedded restart empties it; a Redis that lost its
+    data too)."""
+    if stored is None:
+        stored = await released(_last_stored_seq)(run_id)
     if not stored:
         return
     try:
@@ -230,9 +232,9 @@ def _last_stored_seq(run_id: str) -> int:
 def _record_end(*, run_id: str, worker_id: str, **outcome: Any) -> Run | None:
     """The outcome, if we still hold the run (then the run as stored, after its driver's
     ``finished`` hook)."""
-    if not lease.run_end(run_id=run_id, worker_id=worker_id, **outcome):
+    run = lease.run_end(run_id=run_id, worker_id=worker_id, **outcome)
+    if run is None:
         return None
-    run = Run.objects.get(pk=run_id)
     try:
         driver_for(run.kind).finished(run)
     except Exception:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from backend.runs.emitter import RunEmitter
@@ -23,6 +23,98 @@ ClaimOutcome = Literal["claimed", "busy", "finished", "waiting", "exhausted", "c
 
 
 def run_claim(*, run_id: str, worker_id: str, lease_s: float) -> tuple[ClaimOutcome, Run | None]:
+    """Claim the run for ``worker_id``, or say why not. The claimed run carries
+    ``last_stored_seq``: the highest seq of its events in the store (0 for none)."""
+    claimed = _claim_at_once(run_id=run_id, worker_id=worker_id, lease_s=lease_s)
+    if claimed is not None:
+        return "claimed", claimed
+    # Not claimable as it stands: find out why (and end it if it must end), under a lock.
+    outcome, run = _claim_or_explain(run_id=run_id, worker_id=worker_id, lease_s=lease_s)
+    if outcome == "claimed" and run is not None:
+        run.last_stored_seq = (  # type: ignore[attr-defined]
+            RunEvent.objects.filter(run_id=run.pk).aggregate(last=Max("seq"))["last"] or 0
+        )
+    return outcome, run
+
+
+class _RunRows:
+    """``runs_run`` for the statements the ORM cannot say in one: an ``UPDATE`` that
+    returns the row it changed. Only quoted names from the model are formatted into the
+    SQL; every value is a parameter, prepared by its field as the ORM would."""
+
+    def __init__(self) -> None:
+        self.fields = {field.name: field for field in Run._meta.concrete_fields}
+        self.table = connection.ops.quote_name(Run._meta.db_table)
+
+    def __getitem__(self, name: str) -> str:
+        return connection.ops.quote_name(str(self.fields[name].column))
+
+    def value(self, name: str, raw: object) -> object:
+        return self.fields[name].get_db_prep_save(raw, connection)
+
+    def update(
+        self, *, assign: str, where: str, params: list[object], extra: str = ""
+    ) -> Run | None:
+        returning = ", ".join(f"{self.table}.{self[name]}" for name in self.fields)
+        sql = f"UPDATE {self.table} SET {assign} WHERE {where} RETURNING {returning}{extra}"  # noqa: S608
+        found = list(Run.objects.raw(sql, params))
+        return found[0] if found else None
+
+
+def _claim_at_once(*, run_id: str, worker_id: str, lease_s: float) -> Run | None:
+    """The claim as one statement, for a run that may start now: queued, or running on a
+    lease that ran out, not cancelled, attempts left, and no earlier run of its session
+    still to go (the checks of ``_claim_or_explain``, in its ``WHERE``). Returns the run
+    as claimed, with the highest stored seq of its events, or None when it may not."""
+    now = timezone.now()
+    rows = _RunRows()
+    t, c = rows.table, rows
+    events = connection.ops.quote_name(RunEvent._meta.db_table)
+    running = rows.value("status", Run.Status.RUNNING)
+    run = rows.update(
+        assign=f"""
+            {c["status"]} = %s, {c["attempt"]} = {c["attempt"]} + 1, {c["lease_owner"]} = %s,
+            {c["lease_expires_at"]} = %s, {c["started_at"]} = COALESCE({c["started_at"]}, %s)
+        """,
+        where=f"""
+            {c["id"]} = %s AND {c["cancel_requested"]} = %s AND {c["attempt"]} < %s
+            AND ({c["status"]} = %s OR ({c["status"]} = %s
+                 AND ({c["lease_expires_at"]} IS NULL OR {c["lease_expires_at"]} <= %s)))
+            AND ({c["session_id"]} IS NULL OR NOT EXISTS (
+                SELECT 1 FROM {t} AS other
+                WHERE other.{c["session_id"]} = {t}.{c["session_id"]}
+                  AND other.{c["id"]} <> {t}.{c["id"]}
+                  AND ((other.{c["status"]} = %s AND other.{c["lease_expires_at"]} > %s)
+                       OR (other.{c["status"]} IN (%s, %s)
+                           AND other.{c["ordinal"]} < {t}.{c["ordinal"]}))))
+        """,  # noqa: S608
+        extra=f""", (SELECT MAX(e.seq) FROM {events} AS e WHERE e.run_id = {t}.{c["id"]})
+            AS last_stored_seq""",  # noqa: S608
+        params=[
+            running,
+            worker_id,
+            rows.value("lease_expires_at", now + timedelta(seconds=lease_s)),
+            rows.value("started_at", now),
+            rows.value("id", run_id),
+            False,
+            MAX_ATTEMPTS,
+            rows.value("status", Run.Status.QUEUED),
+            running,
+            rows.value("lease_expires_at", now),
+            running,
+            rows.value("lease_expires_at", now),
+            rows.value("status", Run.Status.QUEUED),
+            rows.value("status", Run.Status.WAITING),
+        ],
+    )
+    if run is not None:
+        run.last_stored_seq = getattr(run, "last_stored_seq", None) or 0  # type: ignore[attr-defined]
+    return run
+
+
+def _claim_or_explain(
+    *, run_id: str, worker_id: str, lease_s: float
+) -> tuple[ClaimOutcome, Run | None]:
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.is_finished:
@@ -114,19 +206,28 @@ def run_end(
     code: str = "",
     message: str = "",
     result: dict | None = None,
-) -> bool:
-    """Record the outcome if we still hold the run; returns whether we did."""
-    updated = Run.objects.filter(
-        pk=run_id, status=Run.Status.RUNNING, lease_owner=worker_id
-    ).update(
-        status=status,
-        error_code=code,
-        error_message=message,
-        result=result,
-        finished_at=timezone.now(),
-        lease_expires_at=None,
+) -> Run | None:
+    """Record the outcome if we still hold the run; returns the run as recorded, or None
+    if we no longer held it (one statement)."""
+    rows = _RunRows()
+    c = rows
+    return rows.update(
+        assign=f"""
+            {c["status"]} = %s, {c["error_code"]} = %s, {c["error_message"]} = %s,
+            {c["result"]} = %s, {c["finished_at"]} = %s, {c["lease_expires_at"]} = NULL
+        """,
+        where=f"{c['id']} = %s AND {c['status']} = %s AND {c['lease_owner']} = %s",
+        params=[
+            rows.value("status", status),
+            rows.value("error_code", code),
+            rows.value("error_message", message),
+            rows.value("result", result),
+            rows.value("finished_at", timezone.now()),
+            rows.value("id", run_id),
+            rows.value("status", Run.Status.RUNNING),
+            worker_id,
+        ],
     )
-    return bool(updated)
 
 
 def run_park(*, run_id: str, worker_id: str) -> bool:
