@@ -140,6 +140,7 @@ def message_post(
                 "with multitask 'enqueue', 'interrupt' or 'rollback'.",
                 details={"active_run_id": str(active.id)},
             )
+        new_run_id = uuid.uuid4()
         rolled_back: ChatMessage | None = None
         if active is not None and multitask in ("interrupt", "rollback"):
             reason = "interrupted" if multitask == "interrupt" else "rolled back"
@@ -175,8 +176,13 @@ def message_post(
             else:
                 parent = locked.current_leaf
             branch = _branch_point(locked, parent)
+            # The question names its run from the start (the run is recorded below).
             message = ChatMessage.objects.create(
-                session=locked, role=ChatMessage.Role.USER, content=content, parent=parent
+                session=locked,
+                role=ChatMessage.Role.USER,
+                content=content,
+                parent=parent,
+                run_id=new_run_id,
             )
         locked.current_leaf = message
         locked.save(update_fields=["run_count", "title", "current_leaf", "updated_at"])
@@ -196,9 +202,8 @@ def message_post(
             ordinal=locked.run_count,
             queued_data={"message_id": str(message.id)},
             enqueue=False,
+            run_id=new_run_id,
         )
-        if regenerate is None:
-            ChatMessage.objects.filter(pk=message.pk).update(run_id=run.id)
         session_id = str(locked.id)
         if active is None:
             # Nothing queued or running before it (checked under the session's lock): this

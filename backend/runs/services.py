@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import structlog
@@ -31,9 +32,12 @@ def run_create(
     ordinal: int = 1,
     queued_data: dict[str, Any] | None = None,
     enqueue: bool = True,
+    run_id: uuid.UUID | None = None,
 ) -> Run:
-    """Record a queued run; after commit, emit ``run.queued`` and hand it to the runner."""
+    """Record a queued run (with ``run_id`` when the caller chose it, to refer to it in
+    the same transaction); after commit, emit ``run.queued`` and hand it to the runner."""
     run = Run.objects.create(
+        id=run_id or uuid.uuid4(),
         kind=kind,
         client_id=client_id,
         model=model,
