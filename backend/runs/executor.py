@@ -67,7 +67,8 @@ async def execute_run(*, run_id: str, on_claimed: Callable[[], None] | None = No
     try:
         await _execute_claimed(run=run, me=me)
     finally:
-        if run.session_id:
+        # The session's next run starts now, unless recording the end found none left.
+        if run.session_id and getattr(run, "session_runs_left", None) != 0:
             await released(session_advance)(session_id=str(run.session_id))
 
 
@@ -161,6 +162,7 @@ async def _finish(
     )
     if run is None:
         return  # cancelled while queued, or taken over: someone else reports the end
+    ctx.run.session_runs_left = run.session_runs_left  # type: ignore[attr-defined]
     await _announce_end(ctx, run)
     usage = end_event(run)[1].get("usage")
     if status == Run.Status.COMPLETED:

@@ -208,15 +208,22 @@ def run_end(
     result: dict | None = None,
 ) -> Run | None:
     """Record the outcome if we still hold the run; returns the run as recorded, or None
-    if we no longer held it (one statement)."""
+    if we no longer held it (one statement). The run carries ``session_runs_left``: how
+    many other runs of its session were still to go (queued, running or waiting) as it
+    ended; with none, there is no next run to start."""
     rows = _RunRows()
-    c = rows
+    t, c = rows.table, rows
+    active = ", ".join(["%s"] * len(Run.ACTIVE))
     return rows.update(
         assign=f"""
             {c["status"]} = %s, {c["error_code"]} = %s, {c["error_message"]} = %s,
             {c["result"]} = %s, {c["finished_at"]} = %s, {c["lease_expires_at"]} = NULL
         """,
         where=f"{c['id']} = %s AND {c['status']} = %s AND {c['lease_owner']} = %s",
+        extra=f""", (SELECT COUNT(*) FROM {t} AS other
+            WHERE other.{c["session_id"]} = {t}.{c["session_id"]}
+              AND other.{c["id"]} <> {t}.{c["id"]} AND other.{c["status"]} IN ({active})
+        ) AS session_runs_left""",  # noqa: S608
         params=[
             rows.value("status", status),
             rows.value("error_code", code),
@@ -226,6 +233,7 @@ def run_end(
             rows.value("id", run_id),
             rows.value("status", Run.Status.RUNNING),
             worker_id,
+            *(rows.value("status", value) for value in Run.ACTIVE),
         ],
     )
 

@@ -119,3 +119,27 @@ def test_two_workers_claiming_one_run_at_once_one_wins():
             thread.join()
         assert sorted(outcomes) == ["busy", "claimed"]
         assert Run.objects.get(pk=run.pk).attempt == 1
+
+
+def test_the_end_is_recorded_with_the_runs_its_session_has_left():
+    session_id = uuid.uuid4()
+    first = new_run(session_id=session_id, ordinal=1)
+    claim(first)
+    ended = lease.run_end(run_id=str(first.id), worker_id="w1", status="completed", result={"a": 1})
+    assert (ended.status, ended.result, ended.lease_expires_at) == ("completed", {"a": 1}, None)
+    assert ended.finished_at is not None and ended.session_runs_left == 0
+    second = new_run(session_id=session_id, ordinal=2)
+    new_run(session_id=session_id, ordinal=3)
+    new_run(session_id=session_id, ordinal=4, status="failed")  # ended: not left
+    claim(second)
+    ended = lease.run_end(run_id=str(second.id), worker_id="w1", status="failed", code="X")
+    assert (ended.error_code, ended.session_runs_left) == ("X", 1)
+
+
+def test_the_end_is_not_recorded_by_a_worker_that_no_longer_holds_the_run():
+    run = new_run()
+    claim(run, "w1")
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    claim(run, "w2")  # taken over
+    assert lease.run_end(run_id=str(run.id), worker_id="w1", status="completed") is None
+    assert Run.objects.get(pk=run.pk).status == "running"
