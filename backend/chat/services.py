@@ -155,6 +155,8 @@ def message_post(
                     .select_related("parent")
                     .first()
                 )
+        # A session no message was ever sent to holds none (every message is sent here).
+        first_message = locked.run_count == 0
         locked.run_count += 1
         if not locked.title:
             locked.title = content[:80]
@@ -175,7 +177,7 @@ def message_post(
                 parent = rolled_back.parent
             else:
                 parent = locked.current_leaf
-            branch = _branch_point(locked, parent)
+            branch = _branch_point(locked, parent, empty=first_message)
             # The question names its run from the start (the run is recorded below).
             message = ChatMessage.objects.create(
                 session=locked,
@@ -234,11 +236,14 @@ def _message_in(session: ChatSession, message_id: str, *, field: str) -> ChatMes
     return found
 
 
-def _branch_point(session: ChatSession, parent: ChatMessage | None) -> dict[str, str]:
+def _branch_point(
+    session: ChatSession, parent: ChatMessage | None, *, empty: bool = False
+) -> dict[str, str]:
     """Where a run under ``parent`` starts in the checkpoints: the thread, and the
-    checkpoint after ``parent``'s answer (omitted: the thread's newest state)."""
+    checkpoint after ``parent``'s answer (omitted: the thread's newest state). ``empty``:
+    the session is known to hold no message yet."""
     if parent is None:
-        if not ChatMessage.objects.filter(session=session).exists():
+        if empty or not ChatMessage.objects.filter(session=session).exists():
             return {"thread_id": str(session.id)}
         # A new first message: a branch with no history, on a thread of its own.
         return {"thread_id": f"{session.id}:{uuid.uuid4().hex[:12]}"}
