@@ -15,7 +15,8 @@ soon as an attempt learns it (in the background, best effort), so that a reserva
 whose holder dies before settling can be corrected the same way. The settle runs to its
 end even if the caller is cancelled again meanwhile. Inside a run (a 202 already
 answered) a call at the client's concurrency or rate limit waits for a slot, up to
-``slot_wait_s``, instead of failing.
+``slot_wait_s``, instead of failing, and a budget store it cannot reach is asked again for
+up to ``store_outage_wait_s``.
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ GENERATION_ID_KEY = "generation_id"
 # doubling up to the cap (a slot frees when any of the client's calls ends).
 SLOT_POLL_FIRST_S = 0.05
 SLOT_POLL_MAX_S = 1.0
+# Inside a run, a budget store that cannot be reached (a Redis restart) is asked again
+# every STORE_OUTAGE_POLL_S for up to this long before the call fails with
+# AI_SERVICE_UNAVAILABLE: about as long as the run's event log rides out the same outage.
+STORE_OUTAGE_WAIT_S = 16.0
+STORE_OUTAGE_POLL_S = 1.0
 
 T = TypeVar("T")
 
@@ -467,6 +473,8 @@ class GuardedChatModel(BaseChatModel):
     # Inside a run (``meta.run_id``), how long to wait for a concurrency slot or a rate
     # token; calls outside a run (an HTTP request waiting for its answer) fail at once.
     slot_wait_s: float = 0.0
+    # Inside a run, how long a budget store outage is waited out (see STORE_OUTAGE_WAIT_S).
+    store_outage_wait_s: float = STORE_OUTAGE_WAIT_S
     # A stream that ends without a finish chunk is an error (``TruncatedStreamError``):
     # on for providers over HTTP, off for the offline model (whose chunks carry none).
     detect_truncation: bool = False
@@ -525,6 +533,7 @@ class GuardedChatModel(BaseChatModel):
         bound = prompt_tokens_upper_bound(messages=messages, tools=kwargs.get("tools"))
         images = image_inputs(messages)
         waited_until = time.monotonic() + self._slot_wait_s()
+        outage_until = time.monotonic() + (self.store_outage_wait_s if self.meta.run_id else 0.0)
         poll = SLOT_POLL_FIRST_S
         while True:
             try:
@@ -536,6 +545,15 @@ class GuardedChatModel(BaseChatModel):
                     images=images,
                 )
                 return reservation
+            except GuardUnavailableError:
+                # An accepted run outlasts a short outage of the budget store; nothing was
+                # reserved, so asking again cannot count twice. An HTTP request (no run)
+                # answers 503 with Retry-After at once.
+                left = outage_until - time.monotonic()
+                if left <= 0:
+                    raise
+                logger.warning("budget store unreachable; the run's call asks again shortly")
+                await self.sleep(min(STORE_OUTAGE_POLL_S, left))
             except RateLimitedError as exc:
                 # A run already accepted (202) waits for its turn rather than failing.
                 left = waited_until - time.monotonic()

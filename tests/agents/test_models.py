@@ -10,7 +10,12 @@ import openai
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from agents.guard.interface import BudgetExceededError, CallMeta, UnknownModelPriceError
+from agents.guard.interface import (
+    BudgetExceededError,
+    CallMeta,
+    GuardUnavailableError,
+    UnknownModelPriceError,
+)
 from agents.models import COST_METADATA_KEY, ModelCallEvent, ModelFactory, ModelSettings
 from tests.agents.conftest import RecordingGuard, catalogue, make_factory
 from tests.fakes.openai_server import OpenAIServer, Reply, ToolCallReply
@@ -316,3 +321,62 @@ async def test_the_call_is_reported_before_the_store_settles_it(
     await model.ainvoke([HumanMessage("hi")])
     # Counted once; its record then keeps the settle the store did not take.
     assert order == ["reported 0.25 pending=False", "settled", "pending r2"]
+
+
+class FlakyStoreGuard(RecordingGuard):
+    """A guard whose budget store cannot be reached for the first ``down`` reserves."""
+
+    def __init__(self, down: int) -> None:
+        super().__init__()
+        self.down = down
+        self.refused = 0
+
+    async def reserve(self, **kwargs: Any):
+        if self.refused < self.down:
+            self.refused += 1
+            raise GuardUnavailableError("store away", details={"store": "redis"})
+        return await super().reserve(**kwargs)
+
+
+async def test_inside_a_run_a_budget_store_outage_is_waited_out() -> None:
+    guard = FlakyStoreGuard(down=3)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    factory = ModelFactory(settings=ModelSettings(), guard=guard, catalogue=lambda _: None)
+    model = factory.chat_model("offline", meta=META, max_tokens=64)
+    model.sleep = sleep
+
+    reply = await model.ainvoke([HumanMessage("hello")])
+
+    assert reply.content
+    assert guard.refused == 3 and len(guard.reserved) == len(guard.settled) == 1
+    assert waits == [1.0, 1.0, 1.0]
+
+
+async def test_a_store_that_stays_away_fails_the_call_after_the_wait() -> None:
+    guard = FlakyStoreGuard(down=10_000)
+    factory = ModelFactory(settings=ModelSettings(), guard=guard, catalogue=lambda _: None)
+    model = factory.chat_model("offline", meta=META, max_tokens=64)
+    model.store_outage_wait_s = 0.3
+    started = asyncio.get_running_loop().time()
+
+    with pytest.raises(GuardUnavailableError):
+        await model.ainvoke([HumanMessage("hello")])
+
+    assert asyncio.get_running_loop().time() - started >= 0.3
+    assert guard.refused >= 2 and guard.reserved == [] and guard.settled == []
+
+
+async def test_outside_a_run_a_store_outage_fails_at_once() -> None:
+    guard = FlakyStoreGuard(down=1)
+    factory = ModelFactory(settings=ModelSettings(), guard=guard, catalogue=lambda _: None)
+    request_meta = CallMeta(client_id="client-1", feature="respond")  # an HTTP request's call
+    model = factory.chat_model("offline", meta=request_meta, max_tokens=64)
+
+    with pytest.raises(GuardUnavailableError):
+        await model.ainvoke([HumanMessage("hello")])
+
+    assert guard.refused == 1
