@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,8 @@ OUTBOUND_CONCURRENCY = 4
 # process has a connection pool of its own (DB_POOL_MAX_SIZE), and the sum over every
 # process must stay under the PostgreSQL server's max_connections.
 RUN_PROCESSES_AUTO_MAX = 4
+# `--run-nice`: the run processes' niceness (0-19).
+RUN_NICE_DEFAULT = 5
 
 
 def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
@@ -155,6 +158,7 @@ def cmd_up(opts: argparse.Namespace) -> int:
             concurrency=16,
             long_concurrency=8,
             outbound_concurrency=OUTBOUND_CONCURRENCY,
+            run_nice=int(os.environ.get("RUN_NICE") or RUN_NICE_DEFAULT),
         )
         commands.append(_celery(["beat", "--loglevel=INFO", "-s", schedule_file]))
         supervisor = Supervisor(commands)
@@ -192,6 +196,7 @@ def worker_commands(
     long_concurrency: int,
     outbound_concurrency: int = 4,
     run_processes: int = 1,
+    run_nice: int = 0,
 ) -> list[list[str]]:
     """One Celery worker (its own pool) per queue. Runs on ``default`` wait for their long
     tool calls on ``long``; were both queues served by one pool, runs could fill every slot
@@ -202,10 +207,15 @@ def worker_commands(
         # Runs (default) are tasks on one loop per process, so one process uses one core
         # at most; ``run_processes`` copies of it share the queue.
         copies = run_processes if queue == "default" else 1
+        # Runs are background work: on a machine the web shares, its requests go first.
+        nice = ["nice", "-n", str(run_nice)] if queue == "default" and run_nice > 0 else []
+        if nice and shutil.which("nice") is None:
+            nice = []  # pragma: no cover - every POSIX system has nice
         for number in range(copies):
             name = queue if copies == 1 else f"{queue}{number + 1}"
             commands.append(
-                _celery(
+                nice
+                + _celery(
                     [
                         "worker",
                         "--loglevel=INFO",
@@ -255,6 +265,7 @@ def cmd_worker(opts: argparse.Namespace) -> int:
         long_concurrency=opts.long_concurrency,
         outbound_concurrency=opts.outbound_concurrency,
         run_processes=opts.run_processes,
+        run_nice=opts.run_nice,
     )
     return _supervise(commands)
 
@@ -325,6 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
             "worker processes for runs (default queue), one core each at most; each holds "
             "RUN_MAX_IN_FLIGHT runs (default auto: one per usable core, "
             f"{RUN_PROCESSES_AUTO_MAX} at most)"
+        ),
+    )
+    worker.add_argument(
+        "--run-nice",
+        type=int,
+        choices=range(20),
+        metavar="0-19",
+        default=int(os.environ.get("RUN_NICE") or RUN_NICE_DEFAULT),
+        help=(
+            "scheduling niceness of the run processes, so that on a machine they share the "
+            f"web's requests go first (default {RUN_NICE_DEFAULT}; 0: as the web)"
         ),
     )
     worker.set_defaults(func=cmd_worker)

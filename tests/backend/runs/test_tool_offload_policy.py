@@ -94,3 +94,22 @@ def test_usable_cores_keeps_within_a_containers_cpu_quota(tmp_path):
     cpu_max.write_text("max 100000\n")
     assert usable_cores(cpu_max) == len(os.sched_getaffinity(0))
     assert usable_cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
+
+
+def test_run_processes_are_started_nicer_than_the_web_and_the_other_queues_are_not():
+    commands = worker_commands(
+        queues="default,long,outbound",
+        pool="threads",
+        concurrency=16,
+        long_concurrency=8,
+        run_processes=2,
+        run_nice=5,
+    )
+    by_queue = {command[command.index("-Q") + 1]: command for command in commands}
+    runs = [command for command in commands if command[command.index("-Q") + 1] == "default"]
+    assert len(runs) == 2 and all(command[:3] == ["nice", "-n", "5"] for command in runs)
+    assert by_queue["long"][0] != "nice" and by_queue["outbound"][0] != "nice"
+    [plain] = worker_commands(
+        queues="default", pool="threads", concurrency=16, long_concurrency=8, run_nice=0
+    )
+    assert plain[0] != "nice"
