@@ -132,7 +132,9 @@ def test_insightstream_worker_starts_a_dead_celery_worker_again(tmp_path):
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
         command = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "worker", "--queues", "default"],
+            # One run process (the default is one per core): the one child is the one killed.
+            [sys.executable, "-m", "backend.cli", "worker", "--queues", "default"]
+            + ["--run-processes", "1"],
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
