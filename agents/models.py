@@ -69,6 +69,7 @@ from agents.guard.interface import (
     SettleDeferredError,
     UnknownModelPriceError,
 )
+from agents.guard.outage import STORE_OUTAGE_POLL_S, STORE_OUTAGE_WAIT_S
 from agents.guard.pricing import micros_to_usd, settled_micros, usd_to_micros
 
 logger = logging.getLogger(__name__)
@@ -109,11 +110,6 @@ GENERATION_ID_KEY = "generation_id"
 # doubling up to the cap (a slot frees when any of the client's calls ends).
 SLOT_POLL_FIRST_S = 0.05
 SLOT_POLL_MAX_S = 1.0
-# Inside a run, a budget store that cannot be reached (a Redis restart) is asked again
-# every STORE_OUTAGE_POLL_S for up to this long before the call fails with
-# AI_SERVICE_UNAVAILABLE: about as long as the run's event log rides out the same outage.
-STORE_OUTAGE_WAIT_S = 16.0
-STORE_OUTAGE_POLL_S = 1.0
 
 T = TypeVar("T")
 
@@ -546,13 +542,12 @@ class GuardedChatModel(BaseChatModel):
                 )
                 return reservation
             except GuardUnavailableError:
-                # An accepted run outlasts a short outage of the budget store; nothing was
-                # reserved, so asking again cannot count twice. An HTTP request (no run)
-                # answers 503 with Retry-After at once.
+                # An accepted run outlasts a short outage of the budget store
+                # (``agents.guard.outage``); an HTTP request (no run) answers 503 at once.
                 left = outage_until - time.monotonic()
                 if left <= 0:
                     raise
-                logger.warning("budget store unreachable; the run's call asks again shortly")
+                logger.warning("budget store unreachable; the run asks again shortly")
                 await self.sleep(min(STORE_OUTAGE_POLL_S, left))
             except RateLimitedError as exc:
                 # A run already accepted (202) waits for its turn rather than failing.

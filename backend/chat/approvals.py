@@ -24,6 +24,7 @@ from django.utils import timezone
 from agents.context import MODEL_CALL
 from agents.guard import ModelPrice
 from agents.guard.interface import CallMeta
+from agents.guard.outage import outlasting_store_outage
 from agents.guard.pricing import micros_to_usd, worst_case_micros
 from agents.tools import ALL_TOOLS, ToolFailure
 from agents.tools.base import AgentTool
@@ -139,12 +140,16 @@ class ApprovalPolicy:
             return {"reason": reason, "estimate": estimate}
         if calls <= 0 or self.price.offline:
             return None
-        crossing = await get_guard().soft_crossing(
-            meta=meta,
-            model=self.price,
-            prompt_tokens_upper_bound=prompt_tokens,
-            max_tokens=max_tokens,
-            calls=calls,
+        guard = get_guard()
+        # Asked inside a run: a short outage of the budget store is waited out.
+        crossing = await outlasting_store_outage(
+            lambda: guard.soft_crossing(
+                meta=meta,
+                model=self.price,
+                prompt_tokens_upper_bound=prompt_tokens,
+                max_tokens=max_tokens,
+                calls=calls,
+            )
         )
         if crossing is None:
             return None

@@ -4,7 +4,9 @@ edited, denied, expired; a forged or replayed answer is refused."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -230,3 +232,35 @@ def test_an_attempt_stopped_before_it_recorded_its_approvals_asks_again(anon_cli
     ]
     assert _answer(anon_client, run_id, again, approved=True).status_code == 200
     assert _ended(run_id).status == Run.Status.COMPLETED
+
+
+def test_the_budget_check_before_a_step_rides_out_a_store_outage(monkeypatch) -> None:
+    """Asked inside a run, the soft-limit check waits out a short outage of the budget
+    store instead of failing the run AI_SERVICE_UNAVAILABLE (a Redis restart)."""
+    from agents.guard import GuardUnavailableError, ModelPrice
+    from agents.guard.interface import CallMeta
+    from backend.chat import approvals
+
+    class StoreAway:
+        calls = 0
+
+        async def soft_crossing(self, **_: object) -> None:
+            self.calls += 1
+            if self.calls < 3:
+                raise GuardUnavailableError("store away", details={"store": "redis"})
+            return None
+
+    guard = StoreAway()
+    monkeypatch.setattr(approvals, "get_guard", lambda: guard)
+    monkeypatch.setattr("agents.guard.outage.STORE_OUTAGE_POLL_S", 0.01)
+    price = ModelPrice(
+        model_id="test/model",
+        input_per_token=Decimal("0.000001"),
+        output_per_token=Decimal("0.000001"),
+    )
+    policy = approvals.ApprovalPolicy(
+        mode="costly", threshold_usd=Decimal("100"), price=price, youtube_units_limit=1000
+    )
+    meta = CallMeta(client_id="c", feature="respond", run_id="r")
+    decision = asyncio.run(policy.check_model(meta=meta, prompt_tokens=10, max_tokens=10))
+    assert decision is None and guard.calls == 3
