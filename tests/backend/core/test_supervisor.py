@@ -133,8 +133,10 @@ def test_insightstream_worker_starts_a_dead_celery_worker_again(tmp_path):
     with log_path.open("wb") as log:
         command = subprocess.Popen(
             # One run process (the default is one per core): the one child is the one killed.
-            [sys.executable, "-m", "backend.cli", "worker", "--queues", "default"]
-            + ["--run-processes", "1"],
+            [
+                *(sys.executable, "-m", "backend.cli", "worker"),
+                *("--queues", "default", "--run-processes", "1"),
+            ],
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
