@@ -177,8 +177,15 @@ class RunEmitter:
 
         events, self._pending = self._pending, []
         if backfill:
-            logged = await get_event_log().arange(run_id=self.run_id)
-            events = [event for event in logged if event.type not in NOT_STORED] or events
+            try:
+                logged = await get_event_log().arange(run_id=self.run_id)
+            except LOG_DOWN:
+                # The log went away just after the run's end was appended: the end and
+                # this attempt's own events still reach the store (an earlier attempt's
+                # unstored ones stay in the log only).
+                logger.warning("run_events_backfill_skipped", run_id=self.run_id)
+            else:
+                events = [event for event in logged if event.type not in NOT_STORED] or events
         if not events:
             return
         dsn = dsn or postgres_dsn()

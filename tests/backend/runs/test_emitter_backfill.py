@@ -49,3 +49,23 @@ def test_a_first_attempt_stores_its_own_events_without_reading_the_log(monkeypat
     run_on_process_loop(emitter.aemit("run.completed", {}))
 
     assert stored(run_id) == [(1, "run.started", 1), (2, "plan", 1), (3, "run.completed", 1)]
+
+
+def test_a_log_gone_at_the_end_still_stores_the_attempts_own_events(monkeypatch):
+    """Redis goes away between the end's append and the read-back (a restart): the end
+    and what this attempt holds are stored, instead of the run crashing unrecorded."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    run = Run.objects.create(kind="chat", client_id="c", model="offline", status="running")
+    run_id = str(run.id)
+    second = RunEmitter(run_id=run_id, attempt=2, buffered=True)
+    run_on_process_loop(second.aemit("run.started", {}))
+    log = get_event_log()
+
+    async def away(**_kwargs):
+        raise RedisConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(log, "arange", away)
+    run_on_process_loop(second.aemit("run.completed", {}))
+
+    assert stored(run_id) == [(1, "run.started", 2), (2, "run.completed", 2)]
