@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -36,7 +37,18 @@ class DeltaCoalescer:
             return
         text, self._buffer = "".join(self._buffer), []
         self._last_sent = self._clock()
-        await self._emit("message.delta", {"message_id": self.message_id, "text": text})
+        # Taken from the buffer, the text goes out even if the run is stopped meanwhile: a
+        # stopped answer keeps all of ``text``, so none of it may be missing from the deltas
+        # (a stop that landed mid-emit lost that delta, and the answer had words the
+        # stream never showed).
+        sending = asyncio.ensure_future(
+            self._emit("message.delta", {"message_id": self.message_id, "text": text})
+        )
+        try:
+            await asyncio.shield(sending)
+        except asyncio.CancelledError:
+            await sending
+            raise
 
     def reset(self) -> None:
         """Forget the text so far (the model that wrote it failed; another answers)."""
