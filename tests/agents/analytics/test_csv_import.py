@@ -234,3 +234,24 @@ def test_the_trending_exports_thumbnail_links_are_web_urls(shared_data: Path) ->
     result = parse_uploads_csv_text(text=_csv(rows, header))
     assert [v.thumbnail_url for v in result.channels[0].videos] == links
     assert all(link.startswith("https://i.ytimg.com/") for link in links)
+
+
+def test_a_spurious_systemerror_from_the_parser_is_tried_again(monkeypatch):
+    """CPython 3.11.7 raised "AST constructor recursion depth mismatch" once in a full run
+    for a valid tags cell; the second parse of the same text succeeds."""
+    import ast as real_ast
+
+    from agents.analytics import csv_import
+
+    calls = []
+    literal_eval = real_ast.literal_eval
+
+    def flaky(text):
+        calls.append(text)
+        if len(calls) == 1:
+            raise SystemError("AST constructor recursion depth mismatch (before=123, after=145)")
+        return literal_eval(text)
+
+    monkeypatch.setattr(csv_import.ast, "literal_eval", flaky)
+    assert csv_import._tags("['espresso', 'latte art']") == ("espresso", "latte art")
+    assert len(calls) == 2
