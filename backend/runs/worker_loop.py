@@ -46,22 +46,12 @@ _slots: threading.BoundedSemaphore | None = None
 _draining = threading.Event()
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where it is installed (it is with the web's uvicorn): its scheduling costs
-    a fraction of asyncio's own loop, which a loop of hundreds of runs feels."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def process_loop() -> asyncio.AbstractEventLoop:
     """This process's run loop, started on first use."""
     global _loop, _pid
     with _lock:
         if _loop is None or _pid != os.getpid() or _loop.is_closed():
-            loop = _new_loop()
+            loop = asyncio.new_event_loop()
             ready = threading.Event()
 
             # Runs' database calls side by side, within the process's share of the pool.
