@@ -18,7 +18,6 @@ import psycopg
 import structlog
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.db.models import Max
 
 from agents.guard import GuardError
 from backend.analytics.events import capture
@@ -29,7 +28,7 @@ from backend.runs.drivers import RunContext, RunWaiting, driver_for
 from backend.runs.emitter import LOG_DOWN, RunEmitter, end_event
 from backend.runs.eventlog import get_event_log
 from backend.runs.lease_keeper import keeper
-from backend.runs.models import Run, RunEvent
+from backend.runs.models import Run
 from backend.runs.services import session_advance
 from backend.runs.worker_loop import is_draining
 
@@ -218,17 +217,13 @@ async def _resume_numbering(run_id: str, *, stored: int | None = None) -> None:
     it), whatever the log remembers (an embedded restart empties it; a Redis that lost its
     data too)."""
     if stored is None:
-        stored = await released(_last_stored_seq)(run_id)
+        stored = await released(lease.last_stored_seq)(run_id)
     if not stored:
         return
     try:
         await get_event_log().aresume(run_id=run_id, after_seq=stored)
     except LOG_DOWN:
         logger.warning("run_resume_numbering_skipped", run_id=run_id)
-
-
-def _last_stored_seq(run_id: str) -> int:
-    return RunEvent.objects.filter(run_id=run_id).aggregate(last=Max("seq"))["last"] or 0
 
 
 def _record_end(*, run_id: str, worker_id: str, **outcome: Any) -> Run | None:

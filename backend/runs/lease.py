@@ -31,10 +31,13 @@ def run_claim(*, run_id: str, worker_id: str, lease_s: float) -> tuple[ClaimOutc
     # Not claimable as it stands: find out why (and end it if it must end), under a lock.
     outcome, run = _claim_or_explain(run_id=run_id, worker_id=worker_id, lease_s=lease_s)
     if outcome == "claimed" and run is not None:
-        run.last_stored_seq = (  # type: ignore[attr-defined]
-            RunEvent.objects.filter(run_id=run.pk).aggregate(last=Max("seq"))["last"] or 0
-        )
+        run.last_stored_seq = last_stored_seq(str(run.pk))  # type: ignore[attr-defined]
     return outcome, run
+
+
+def last_stored_seq(run_id: str) -> int:
+    """The highest seq of the run's events in the store (0 for none)."""
+    return RunEvent.objects.filter(run_id=run_id).aggregate(last=Max("seq"))["last"] or 0
 
 
 class _RunRows:
